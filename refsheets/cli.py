@@ -1,0 +1,229 @@
+"""The `refsheets` command: parses arguments, calls the library, maps errors to exit codes.
+
+Only this module imports Typer. Commands that do not render must not import WeasyPrint
+(about a second): rendering modules are imported inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from refsheets.errors import Diagnostic, ExitStatus, RefsheetsError
+from refsheets.library import Library, load_library, mission_to_json
+from refsheets.schema import write_schema
+
+app = typer.Typer(
+    name="refsheets",
+    help="Reference cards for French public tenders, from a library of missions in YAML.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class State:
+    """Global options, shared by the commands."""
+
+    library: Path = Path("data")
+    debug: bool = False
+
+
+state = State()
+
+
+@app.callback()
+def _global_options(
+    library: Annotated[
+        Path,
+        typer.Option(
+            "--library",
+            "-L",
+            envvar="REFSHEETS_LIBRARY",
+            help="The library folder (missions/, tags.yaml, entities.yaml).",
+            show_default=True,
+        ),
+    ] = Path("data"),
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")
+    ] = False,
+) -> None:
+    state.library = library
+    state.debug = debug
+
+
+def _print_diagnostics(diagnostics: list[Diagnostic]) -> None:
+    for diagnostic in diagnostics:
+        style = "red" if diagnostic.severity == "error" else "yellow"
+        err.print(diagnostic.format(Path.cwd()), style=style, markup=False)
+
+
+def _load(*, quiet_warnings: bool = True) -> Library:
+    """Load the library; report broken files on stderr and go on without them."""
+    library = load_library(state.library)
+    shown = library.errors if quiet_warnings else library.diagnostics
+    if library.errors:
+        _print_diagnostics(shown)
+        err.print(
+            f"{len({d.path for d in library.errors})} file(s) left out; "
+            "`refsheets check` lists every problem.",
+            style="red",
+        )
+    return library
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+
+@app.command("list")
+def list_missions(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the missions as JSON.")] = False,
+    private: Annotated[
+        bool, typer.Option("--private", help="With --json: include private fields.")
+    ] = False,
+) -> None:
+    """List the missions of the library."""
+    library = _load()
+    if as_json:
+        _print_json([mission_to_json(i, m, private=private) for i, m in library])
+        return
+    table = Table(title=f"{len(library.missions)} missions in {state.library}")
+    for column in ("id", "title", "client", "period", "amount", "entity"):
+        table.add_column(column, overflow="fold")
+    from refsheets.text import format_amount, format_period
+
+    for mission_id, mission in library:
+        table.add_row(
+            mission_id,
+            mission.title,
+            mission.client.name,
+            format_period(mission.period) or "—",
+            format_amount(mission.budget) if mission.budget else "—",
+            mission.entity or "—",
+        )
+    out.print(table)
+
+
+@app.command()
+def show(
+    mission_id: Annotated[str, typer.Argument(metavar="ID", help="The mission's id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the mission as JSON.")] = False,
+    private: Annotated[bool, typer.Option("--private", help="Include private fields.")] = False,
+) -> None:
+    """Show one mission."""
+    library = _load()
+    mission = library.get(mission_id)
+    data = mission_to_json(mission_id, mission, private=private)
+    if as_json:
+        _print_json(data)
+        return
+    import yaml
+
+    out.print(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100), markup=False)
+
+
+@app.command()
+def check(
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Treat warnings as errors (exit 1).")
+    ] = False,
+) -> None:
+    """Validate every file of the library and report every problem at once."""
+    library = load_library(state.library)
+    _print_diagnostics(library.diagnostics)
+    n_errors, n_warnings = len(library.errors), len(library.warnings)
+    summary = (
+        f"{len(library.missions)} valid missions of {len(library.paths)}; "
+        f"{n_errors} error(s), {n_warnings} warning(s)"
+    )
+    failed = n_errors > 0 or (strict and n_warnings > 0)
+    err.print(summary, style="red" if failed else "green")
+    if failed:
+        raise typer.Exit(ExitStatus.INVALID_DATA)
+
+
+@app.command()
+def tags() -> None:
+    """The tag taxonomy, with how many missions use each tag."""
+    library = _load()
+    counts: dict[str, int] = {}
+    unknown: dict[str, int] = {}
+    for _, mission in library:
+        for tag in mission.tags:
+            resolved = library.taxonomy.resolve(tag)
+            if resolved:
+                counts[resolved.key] = counts.get(resolved.key, 0) + 1
+            else:
+                unknown[tag] = unknown.get(tag, 0) + 1
+    table = Table(title="Tags")
+    for column in ("tag", "label", "aliases", "missions"):
+        table.add_column(column, overflow="fold")
+    for key, definition in sorted(library.taxonomy.tags.items()):
+        table.add_row(
+            key, definition.label, ", ".join(definition.aliases), str(counts.get(key, 0))
+        )
+    for tag_text, count in sorted(unknown.items()):
+        table.add_row(tag_text, "(not in tags.yaml)", "", str(count), style="yellow")
+    out.print(table)
+
+
+@app.command()
+def schema(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Where to write it (default: LIBRARY/mission.schema.json; - for stdout).",
+        ),
+    ] = None,
+) -> None:
+    """Write the JSON Schema of a mission file, for editors."""
+    target = output or state.library / "mission.schema.json"
+    if str(target) == "-":
+        from refsheets.schema import mission_schema
+
+        _print_json(mission_schema())
+        return
+    write_schema(target)
+    err.print(f"wrote {target}")
+
+
+def main() -> None:
+    """Entry point: run the app, turning user errors into messages and exit codes."""
+    try:
+        app()
+    except RefsheetsError as exc:
+        _print_diagnostics(exc.diagnostics)
+        err.print(f"error: {exc.message}", style="red", markup=False)
+        sys.exit(int(exc.exit_status))
+    except KeyboardInterrupt:
+        err.print("interrupted", style="red")
+        sys.exit(int(ExitStatus.INTERRUPTED))
+    except Exception as exc:  # a bug: say so, traceback only with --debug
+        if state.debug or os.environ.get("REFSHEETS_DEBUG"):
+            traceback.print_exc()
+        else:
+            err.print(
+                f"internal error: {type(exc).__name__}: {exc}\n"
+                "This is a bug in refsheets; run again with --debug and report the output.",
+                style="red",
+                markup=False,
+            )
+        sys.exit(int(ExitStatus.BUG))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,84 @@
+"""Diagnostics and user errors, shared by every stage.
+
+A user error (bad data, a missing file, a card that cannot fit) is a `RefsheetsError`
+carrying sentences; anything else is a bug. The CLI maps the first kind to an exit code
+and shows tracebacks only for the second, and only with `--debug`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+class ExitStatus(enum.IntEnum):
+    """Exit codes of the `refsheets` command (documented in the README)."""
+
+    OK = 0
+    INVALID_DATA = 1  # `check` found errors (or warnings with --strict)
+    USAGE = 2  # bad arguments (Typer's own code for usage errors)
+    NOT_FOUND = 3  # an id, a file or a layout that does not exist
+    RENDER_FAILED = 4  # a card could not be produced (does not fit, bad image…)
+    INTERRUPTED = 130
+    BUG = 70  # an unexpected error: please report it with --debug output
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found in one file, pointing at the place to fix."""
+
+    path: Path
+    message: str
+    line: int | None = None  # 1-based
+    column: int | None = None  # 1-based
+    field: str | None = None  # dotted location in the document, e.g. budget.amount
+    severity: Severity = "error"
+
+    def format(self, root: Path | None = None) -> str:
+        """`path:line:col: field: message`, with the path relative to `root` when inside it."""
+        path = self.path
+        if root is not None:
+            with contextlib.suppress(ValueError):
+                path = self.path.resolve().relative_to(root.resolve())
+        where = str(path)
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        label = f"{self.field}: " if self.field else ""
+        kind = "" if self.severity == "error" else "warning: "
+        return f"{where}: {kind}{label}{self.message}"
+
+
+class RefsheetsError(Exception):
+    """A user error: the message says what is wrong and what to do."""
+
+    exit_status = ExitStatus.INVALID_DATA
+
+    def __init__(self, message: str, diagnostics: list[Diagnostic] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.diagnostics = diagnostics or []
+
+
+class NotFoundError(RefsheetsError):
+    """An id, file or layout that does not exist."""
+
+    exit_status = ExitStatus.NOT_FOUND
+
+
+class RenderError(RefsheetsError):
+    """A card could not be produced."""
+
+    exit_status = ExitStatus.RENDER_FAILED
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """Cut a value for a message: YAML anchors can make a value enormous."""
+    text = text.replace("\n", "⏎")
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,261 @@
+"""The reference library: a folder of mission files, the taxonomy and our entities.
+
+`load_library(root)` reads and validates everything in one pass and never stops at the
+first problem: a broken file is reported and left out, the others load.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from refsheets.errors import Diagnostic, NotFoundError
+from refsheets.model import PRIVATE_FIELDS, Entities, Entity, Mission
+from refsheets.model import Taxonomy as TaxonomyFile
+from refsheets.taxonomy import Taxonomy
+from refsheets.yamlfile import Source, line_of, read_source, validate_source
+
+MISSIONS_DIR = "missions"
+TAGS_FILE = "tags.yaml"
+ENTITIES_FILE = "entities.yaml"
+SCHEMA_FILE = "mission.schema.json"
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+@dataclass
+class Library:
+    """Validated missions with what was found wrong on the way."""
+
+    root: Path
+    missions: dict[str, Mission]
+    paths: dict[str, Path]
+    taxonomy: Taxonomy
+    entities: dict[str, Entity]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        """Problems that kept a file out of the library."""
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        """Facts missing or doubtful in valid missions."""
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+    def get(self, mission_id: str) -> Mission:
+        """The mission with that id, or a NotFoundError naming the closest ids."""
+        try:
+            return self.missions[mission_id]
+        except KeyError:
+            pass
+        import difflib
+
+        close = difflib.get_close_matches(mission_id, list(self.missions), n=3, cutoff=0.4)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; `refsheets list` shows them"
+        if mission_id in self.paths:
+            raise NotFoundError(f"mission '{mission_id}' is invalid; `refsheets check` says why")
+        raise NotFoundError(f"no mission '{mission_id}' in {self.root}{hint}")
+
+    def __iter__(self) -> Iterator[tuple[str, Mission]]:
+        return iter(self.missions.items())
+
+    def resolve_path(self, relative: str) -> Path:
+        """A library-relative path (photo, attestation) as a path on disk."""
+        return self.root / relative
+
+
+def load_library(root: Path | str) -> Library:
+    """Read and validate every file of the library at `root`.
+
+    Never raises for bad data: each problem becomes a diagnostic and the broken file is
+    left out. Raises NotFoundError only when `root` has no missions folder at all.
+    """
+    root = Path(root)
+    missions_dir = root / MISSIONS_DIR
+    if not missions_dir.is_dir():
+        raise NotFoundError(
+            f"{root} is not a refsheets library: it has no '{MISSIONS_DIR}/' folder "
+            "(give the library with --library DIR or REFSHEETS_LIBRARY)"
+        )
+    diagnostics: list[Diagnostic] = []
+    taxonomy = _load_taxonomy(root, diagnostics)
+    entities = _load_entities(root, diagnostics)
+    missions: dict[str, Mission] = {}
+    paths: dict[str, Path] = {}
+    for path in sorted(missions_dir.glob("*.yaml")) + sorted(missions_dir.glob("*.yml")):
+        mission_id = path.stem
+        paths[mission_id] = path
+        mission = _load_mission(path, mission_id, root, taxonomy, entities, diagnostics)
+        if mission is not None:
+            missions[mission_id] = mission
+    return Library(root, missions, paths, taxonomy, entities, diagnostics)
+
+
+def _load_taxonomy(root: Path, diagnostics: list[Diagnostic]) -> Taxonomy:
+    path = root / TAGS_FILE
+    if not path.exists():
+        return Taxonomy([])
+    data = _load_model(path, TaxonomyFile, diagnostics)
+    return Taxonomy.from_file(data) if data else Taxonomy([])
+
+
+def _load_entities(root: Path, diagnostics: list[Diagnostic]) -> dict[str, Entity]:
+    path = root / ENTITIES_FILE
+    if not path.exists():
+        return {}
+    data = _load_model(path, Entities, diagnostics)
+    return dict(data.entities) if data else {}
+
+
+def _load_model(path: Path, model: Any, diagnostics: list[Diagnostic]) -> Any:
+    source, problems = read_source(path)
+    diagnostics.extend(problems)
+    if source is None:
+        return None
+    value, problems = validate_source(source, model)
+    diagnostics.extend(problems)
+    return value
+
+
+def _load_mission(
+    path: Path,
+    mission_id: str,
+    root: Path,
+    taxonomy: Taxonomy,
+    entities: dict[str, Entity],
+    diagnostics: list[Diagnostic],
+) -> Mission | None:
+    if not _ID.match(mission_id):
+        diagnostics.append(
+            Diagnostic(
+                path,
+                f"the file name '{path.name}' is not a mission id; use lower-case letters, "
+                "digits and hyphens only (it names the output files)",
+            )
+        )
+        return None
+    source, problems = read_source(path)
+    diagnostics.extend(problems)
+    if source is None:
+        return None
+    mission, problems = validate_source(source, Mission)
+    diagnostics.extend(problems)
+    if mission is None:
+        return None
+    errors = list(_check_references(source, mission, root, entities))
+    diagnostics.extend(errors)
+    if errors:
+        return None
+    diagnostics.extend(_check_facts(source, mission, taxonomy))
+    return mission
+
+
+def _check_references(
+    source: Source, mission: Mission, root: Path, entities: dict[str, Entity]
+) -> Iterator[Diagnostic]:
+    """Errors for what a mission points at and that does not exist."""
+    if mission.entity is not None and entities and mission.entity not in entities:
+        import difflib
+
+        close = difflib.get_close_matches(mission.entity, list(entities), n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "known: " + ", ".join(entities)
+        yield _diag(source, ("entity",), f"unknown entity '{mission.entity}'; {hint}")
+    files: list[tuple[tuple[str | int, ...], str, tuple[str, ...]]] = [
+        (("photos", i, "path"), photo.path, (".png", ".jpg", ".jpeg"))
+        for i, photo in enumerate(mission.photos)
+    ]
+    if mission.attestation:
+        files.append((("attestation",), mission.attestation, (".pdf",)))
+    for loc, relative, suffixes in files:
+        target = root / relative
+        if not target.resolve().is_relative_to(root.resolve()):
+            yield _diag(source, loc, "leaves the library folder through a link; copy the file in")
+        elif not target.is_file():
+            yield _diag(source, loc, f"no file at {relative} (relative to {root}); check the path")
+        elif target.suffix.lower() not in suffixes:
+            yield _diag(source, loc, f"should be a {' or '.join(suffixes)} file")
+
+
+def _check_facts(source: Source, mission: Mission, taxonomy: Taxonomy) -> Iterator[Diagnostic]:
+    """Warnings for facts the tender forms ask for and that the mission lacks."""
+    missing: list[tuple[tuple[str | int, ...], str]] = []
+    if mission.period is None:
+        missing.append(
+            (
+                (),
+                "no period: tenders ask for each reference's dates; add "
+                "'period: 2019 - 2020' once known",
+            )
+        )
+    elif mission.period.start is None or mission.period.end is None:
+        missing.append((("period",), "the period has only one bound; add the other once known"))
+    if mission.budget is None:
+        missing.append(
+            (
+                (),
+                "no budget: tenders ask for each reference's amount; add "
+                "'budget: 20 000 € HT' once known",
+            )
+        )
+    if mission.client.kind is None:
+        missing.append(
+            (
+                ("client",),
+                "no client kind: tenders ask whether the client was "
+                "public or private; add 'kind: public' or 'kind: private'",
+            )
+        )
+    if mission.entity is None:
+        missing.append(
+            (
+                (),
+                "no entity: say which of our structures carried the mission "
+                "(it chooses the card's brand)",
+            )
+        )
+    if not mission.deliverables:
+        missing.append(((), "no deliverables: the card's 'Réalisations' will be empty"))
+    for loc, message in missing:
+        yield _diag(source, loc, message, severity="warning")
+    if len(taxonomy.tags):
+        for i, tag in enumerate(mission.tags):
+            if taxonomy.resolve(tag) is None:
+                near = taxonomy.nearest(tag)
+                hint = f"nearest known: {', '.join(near)}" if near else "see `refsheets tags`"
+                yield _diag(
+                    source,
+                    ("tags", i),
+                    f"unknown tag '{tag}'; {hint} (or add it to tags.yaml)",
+                    severity="warning",
+                )
+
+
+def _diag(
+    source: Source, loc: Sequence[str | int], message: str, severity: Any = "error"
+) -> Diagnostic:
+    line, column = line_of(source, loc) if loc else (1, 1)
+    return Diagnostic(
+        source.path,
+        message,
+        line,
+        column,
+        field=".".join(str(p) for p in loc if isinstance(p, str)) or None,
+        severity=severity,
+    )
+
+
+def mission_to_json(mission_id: str, mission: Mission, *, private: bool = False) -> dict[str, Any]:
+    """A mission as a JSON-ready dict with its id; private fields only when asked."""
+    data = mission.model_dump(mode="json", exclude_none=True)
+    if not private:
+        for key in PRIVATE_FIELDS:
+            data.pop(key, None)
+        if mission.disclosure == "anonymous":
+            data["client"].pop("name", None)
+            data["client"].pop("location", None)
+    return {"id": mission_id, **data}

@@ -1,0 +1,327 @@
+"""The mission model: what one YAML file of the library may say.
+
+Strict pydantic models (unknown keys are errors). A few fields accept the short forms a
+bid manager types from a portfolio ("20 000 € HT", "2019 - 2020") and turn them into
+their structured form, so the rest of the code only ever sees one shape.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
+
+# Characters XML 1.0 forbids (python-docx raises on them, WeasyPrint drops them silently).
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _check_xml_text(value: str) -> str:
+    match = _XML_INVALID.search(value)
+    if match:
+        raise ValueError(
+            f"contains the control character U+{ord(match.group()):04X} "
+            f"at position {match.start() + 1}, which no card format can hold; remove it"
+        )
+    return value.strip()
+
+
+Text = Annotated[str, AfterValidator(_check_xml_text)]
+"""Printable text: stripped, free of XML-invalid control characters."""
+
+NonEmptyText = Annotated[Text, Field(min_length=1)]
+
+
+def _check_relative_path(value: str) -> str:
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", value) or value.startswith("//"):
+        raise ValueError(
+            "is a URL; refsheets never fetches anything: copy the file into the library "
+            "and give its path relative to the library folder"
+        )
+    path = PurePosixPath(value.replace("\\", "/"))
+    if path.is_absolute():
+        raise ValueError("is an absolute path; give a path relative to the library folder")
+    if ".." in path.parts:
+        raise ValueError(
+            "leaves the library folder ('..'); copy the file into the library "
+            "and give its path relative to it"
+        )
+    return str(path)
+
+
+LibraryPath = Annotated[str, AfterValidator(_check_relative_path)]
+"""A path relative to the library folder, that cannot leave it."""
+
+
+class Strict(BaseModel):
+    """Base of every model read from YAML: frozen, unknown keys rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+# --------------------------------------------------------------------------- period
+
+
+@dataclass(frozen=True, order=True)
+class YearMonth:
+    """A year, or a month of a year: the precision portfolios give dates with."""
+
+    year: int
+    month: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.year}" if self.month is None else f"{self.year}-{self.month:02d}"
+
+    @property
+    def sort_key(self) -> tuple[int, int]:
+        """A key that orders a bare year before its months."""
+        return (self.year, self.month or 0)
+
+
+_YEAR_MONTH = re.compile(r"^\s*(\d{4})(?:-(\d{1,2}))?\s*$")
+
+
+def parse_year_month(value: object) -> YearMonth:
+    """Read `2019`, `"2019"` or `"2019-05"`; raise ValueError otherwise."""
+    if isinstance(value, YearMonth):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("should be a year (2019) or a month (2019-05)")
+    if isinstance(value, int):
+        text = str(value)
+    elif isinstance(value, str):
+        text = value
+    else:
+        raise ValueError(
+            f"should be a year (2019) or a month (2019-05), not {type(value).__name__}"
+        )
+    match = _YEAR_MONTH.match(text)
+    if not match:
+        raise ValueError(f"'{text[:40]}' is not a year (2019) or a month (2019-05)")
+    year = int(match.group(1))
+    month = int(match.group(2)) if match.group(2) else None
+    if not 1900 <= year <= 2200:
+        raise ValueError(f"{year} is not a plausible year")
+    if month is not None and not 1 <= month <= 12:
+        raise ValueError(f"month {month} does not exist; write YYYY-MM with a month from 01 to 12")
+    return YearMonth(year, month)
+
+
+YearMonthField = Annotated[
+    YearMonth,
+    BeforeValidator(parse_year_month, json_schema_input_type=int | str),
+    PlainSerializer(str, return_type=str),
+]
+
+# "2019 - 2020", "2019-2020", "2021/2022", "2019 – 2020", "2019-05 - 2020-03", "2022"
+_PERIOD_TEXT = re.compile(
+    r"^\s*(?P<start>\d{4}(?:-\d{1,2})?)\s*(?:(?:\s-\s|[–—/]|-(?=\d{4}))\s*(?P<end>\d{4}(?:-\d{1,2})?))?\s*$"
+)
+
+
+class Period(Strict):
+    """When the mission ran. Either bound may be unknown."""
+
+    start: YearMonthField | None = None
+    end: YearMonthField | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int):
+            return {"start": value, "end": value}
+        if isinstance(value, str):
+            match = _PERIOD_TEXT.match(value)
+            if not match:
+                raise ValueError(
+                    f"'{value[:40]}' is not a period; write '2019 - 2020', '2021/2022', "
+                    "'2022', or start: and end: keys"
+                )
+            start = match.group("start")
+            return {"start": start, "end": match.group("end") or start}
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Period:
+        if self.start and self.end and self.end.sort_key < self.start.sort_key:
+            raise ValueError(
+                f"ends ({self.end}) before it starts ({self.start}); swap start and end"
+            )
+        return self
+
+    @property
+    def last_year(self) -> int | None:
+        """The year the mission ended (or started, when its end is unknown)."""
+        bound = self.end or self.start
+        return bound.year if bound else None
+
+
+# --------------------------------------------------------------------------- budget
+
+_AMOUNT_TEXT = re.compile(
+    r"^\s*(?P<number>\d{1,3}(?:[ \u00a0\u202f.]\d{3})+|\d+)(?:,(?P<cents>\d{2}))?\s*"
+    r"(?:€|EUR|euros?)?\s*(?P<basis>HT|TTC)?\s*$",
+    re.IGNORECASE,
+)
+
+
+class Budget(Strict):
+    """The mission's amount, as the forms ask for it: whole euros, HT or TTC."""
+
+    amount: int = Field(strict=True, ge=0, description="Whole euros, no separators: 20000")
+    currency: Literal["EUR"] = "EUR"
+    basis: Literal["HT", "TTC"] = "HT"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_short_form(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int):
+            return {"amount": value}
+        if isinstance(value, float):
+            raise ValueError(
+                f"{value} is not a whole number of euros; write the amount without "
+                "separators or cents, e.g. 20000"
+            )
+        if isinstance(value, str):
+            match = _AMOUNT_TEXT.match(value)
+            if not match:
+                raise ValueError(
+                    f"'{value[:40]}' is not an amount; write it as 20000, or '20 000 € HT'"
+                )
+            if match.group("cents") not in (None, "00"):
+                raise ValueError(f"'{value[:40]}' has cents; amounts are whole euros")
+            digits = re.sub(r"\D", "", match.group("number"))
+            return {"amount": int(digits), "basis": (match.group("basis") or "HT").upper()}
+        return value
+
+
+# --------------------------------------------------------------------------- parts
+
+
+class Client(Strict):
+    """Who bought the mission."""
+
+    name: NonEmptyText
+    kind: Literal["public", "private"] | None = Field(
+        default=None, description="Public or private buyer, as the forms (DC2, DUME) ask."
+    )
+    location: Text | None = None
+    anonymous_label: Text | None = Field(
+        default=None,
+        description="Shown instead of the name when disclosure is 'anonymous', "
+        "e.g. 'Commune rurale, Hauts-de-France'.",
+    )
+
+
+class Partner(Strict):
+    """A firm the mission was carried out with."""
+
+    name: NonEmptyText
+    role: Literal["lead", "co-contractor", "subcontractor"] | None = Field(
+        default=None,
+        description="lead: mandataire of the groupement; co-contractor: cotraitant; "
+        "subcontractor: sous-traitant.",
+    )
+    share: int | None = Field(
+        default=None, strict=True, ge=0, description="Our part of the amount, in euros."
+    )
+
+
+class Photo(Strict):
+    """A picture of the mission, printed on the card."""
+
+    path: LibraryPath
+    caption: Text | None = None
+
+
+class Contact(Strict):
+    """The client's referee (private: never printed)."""
+
+    name: Text | None = None
+    email: Text | None = None
+    phone: Text | None = None
+
+
+class Mission(Strict):
+    """One past mission: what a reference card and the DC2/DUME forms are made from."""
+
+    title: NonEmptyText
+    client: Client
+    period: Period | None = None
+    entity: Text | None = Field(
+        default=None, description="Which of our structures carried it: a key of entities.yaml."
+    )
+    partners: list[Partner] = []
+    context: Text | None = Field(default=None, description="The card's 'Contexte'.")
+    approach: Text | None = Field(default=None, description="The card's 'Partis pris'.")
+    deliverables: list[NonEmptyText] = Field(default=[], description="'Réalisations'.")
+    tags: list[NonEmptyText] = []
+    budget: Budget | None = Field(
+        default=None, json_schema_extra={"examples": [20000, "20 000 € HT"]}
+    )
+    photos: list[Photo] = []
+    # Private fields: never printed on a card, left out of public exports.
+    contact: Contact | None = None
+    notes: Text | None = None
+    attestation: LibraryPath | None = Field(
+        default=None, description="Certificate of good performance (PDF), private."
+    )
+    disclosure: Literal["named", "anonymous"] = "named"
+
+    @model_validator(mode="after")
+    def _anonymous_needs_label(self) -> Mission:
+        if self.disclosure == "anonymous" and not self.client.anonymous_label:
+            raise ValueError(
+                "disclosure is 'anonymous' but client.anonymous_label is missing; "
+                "add a generic description such as 'Commune rurale, Hauts-de-France'"
+            )
+        return self
+
+
+PRIVATE_FIELDS = frozenset({"contact", "notes", "attestation", "disclosure"})
+"""Fields that never reach a card nor a public export."""
+
+
+# --------------------------------------------------------------------------- library files
+
+
+class Entity(Strict):
+    """One of our structures (a brand), that carries missions."""
+
+    name: NonEmptyText
+    email: Text | None = None
+    website: Text | None = None
+    phone: Text | None = None
+
+
+class Entities(Strict):
+    """`entities.yaml`: our structures by key."""
+
+    entities: dict[str, Entity]
+
+
+class TagDef(Strict):
+    """A canonical tag of the taxonomy."""
+
+    label: NonEmptyText
+    aliases: list[NonEmptyText] = []
+
+
+class Taxonomy(Strict):
+    """`tags.yaml`: canonical tags by key, each with its label and aliases."""
+
+    tags: dict[str, TagDef]

@@ -1,0 +1,73 @@
+"""Facts formatted the French way: amounts, periods. Shared by the CLI, cards and tables."""
+
+from __future__ import annotations
+
+from refsheets.model import Budget, Period, YearMonth
+
+NNBSP = "\u202f"  # narrow no-break space: thousands, and before ; ! ? in French
+NBSP = "\u00a0"  # no-break space: before € and HT, before :
+
+_MONTHS = {
+    "fr": [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ],
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+}
+
+
+def group_thousands(number: int) -> str:
+    """213000 -> '213 000' with narrow no-break spaces, as French typography wants."""
+    return f"{number:,}".replace(",", NNBSP)
+
+
+def format_amount(budget: Budget) -> str:
+    """'213 000 € HT': grouped digits, no-break spaces before the unit and the basis."""
+    return f"{group_thousands(budget.amount)}{NBSP}€{NBSP}{budget.basis}"
+
+
+def format_year_month(value: YearMonth, lang: str = "fr") -> str:
+    """'2019', or 'mai 2019'."""
+    if value.month is None:
+        return str(value.year)
+    return f"{_MONTHS[lang][value.month - 1]}{NBSP}{value.year}"
+
+
+def format_period(period: Period | None, lang: str = "fr") -> str | None:
+    """'2019', '2019–2020', 'mai 2019 – mars 2020'; None when the dates are unknown."""
+    if period is None or (period.start is None and period.end is None):
+        return None
+    start, end = period.start, period.end
+    if start is None or end is None:
+        known = format_year_month(start or end, lang)  # type: ignore[arg-type]
+        if lang == "fr":
+            return f"depuis {known}" if start else f"jusqu’en {known}"
+        return f"from {known}" if start else f"until {known}"
+    if start == end:
+        return format_year_month(start, lang)
+    if start.month is None and end.month is None:
+        return f"{start.year}–{end.year}"
+    return f"{format_year_month(start, lang)} – {format_year_month(end, lang)}"

@@ -1,0 +1,344 @@
+"""Reading YAML files into validated models, with errors that point at a line.
+
+The fast path parses with libyaml (`CSafeLoader`) and validates with pydantic; line
+numbers are looked up only for files that have a problem, by composing that file's node
+tree once more. Duplicate keys, which PyYAML silently accepts, are caught while
+constructing, where the key's position is at hand.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from refsheets.errors import Diagnostic, shorten
+
+M = TypeVar("M", bound=BaseModel)
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_ERRORS_PER_FILE = 20
+
+# libyaml's parser: PyYAML's wheels ship it, and it parses about ten times faster.
+_BaseLoader = yaml.CSafeLoader
+
+
+class _DuplicateKey(yaml.MarkedYAMLError):
+    pass
+
+
+class _Loader(_BaseLoader):
+    """libyaml's parser with a constructor that refuses duplicate keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Hashable, yaml.Node] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, Hashable) and key in seen:
+                first = seen[key].start_mark
+                raise _DuplicateKey(
+                    problem=f"the key '{shorten(str(key), 40)}' is given twice "
+                    f"(first on line {first.line + 1}); keep only one",
+                    problem_mark=key_node.start_mark,
+                )
+            if isinstance(key, Hashable):
+                seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
+# YAML 1.1 reads these words as booleans: "no" in a list of tags becomes False.
+_YAML11_BOOLS = {"y", "n", "yes", "no", "on", "off"}
+
+
+@dataclass
+class Source:
+    """A file's text and, once parsed, its data."""
+
+    path: Path
+    text: str
+    data: Any = None
+
+
+def read_source(path: Path) -> tuple[Source | None, list[Diagnostic]]:
+    """Read and parse one YAML file; on failure return the diagnostics instead."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [Diagnostic(path, f"cannot be read: {exc.strerror}")]
+    if len(raw) > MAX_FILE_BYTES:
+        return None, [
+            Diagnostic(
+                path,
+                f"is {len(raw) // 1024} KiB; a mission file is at most "
+                f"{MAX_FILE_BYTES // 1024} KiB: move long texts out or split it",
+            )
+        ]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, [
+            Diagnostic(
+                path,
+                f"is not UTF-8 (byte 0x{raw[exc.start]:02x} here); save it as UTF-8 "
+                "(in most editors: 'Save with encoding' > UTF-8)",
+                line,
+                column,
+            )
+        ]
+    try:
+        data = yaml.load(text, Loader=_Loader)  # a safe loader (SafeLoader subclass)
+    except yaml.MarkedYAMLError as exc:
+        return None, [_syntax_diagnostic(path, exc)]
+    except yaml.YAMLError as exc:
+        return None, [Diagnostic(path, f"is not valid YAML: {shorten(str(exc), 200)}")]
+    if data is None:
+        return None, [
+            Diagnostic(
+                path,
+                "is empty; write the mission's keys (title:, client:, …) or delete the file",
+                1,
+                1,
+            )
+        ]
+    if not isinstance(data, dict):
+        return None, [
+            Diagnostic(
+                path,
+                f"holds a {_yaml_type(data)}, not a set of keys; each line should read "
+                "'key: value' (title: …, client: …)",
+                1,
+                1,
+            )
+        ]
+    return Source(path, text, data), []
+
+
+def _syntax_diagnostic(path: Path, exc: yaml.MarkedYAMLError) -> Diagnostic:
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or "is not valid YAML"
+    hint = ""
+    if "'\\t'" in problem or "\\t" in problem:
+        hint = "; YAML indents with spaces, never tabs: replace the tab with spaces"
+    elif "mapping values are not allowed" in problem:
+        hint = (
+            "; check this line's indentation against the line above, or put a value "
+            "that contains ': ' in quotes"
+        )
+    elif "expected <block end>" in problem or "could not find expected ':'" in problem:
+        hint = "; check the indentation of this line and of the one above"
+    elif "found unacceptable character" in problem:
+        hint = "; remove this control character"
+    message = problem if isinstance(exc, _DuplicateKey) else f"YAML syntax: {problem}{hint}"
+    if mark is None:
+        return Diagnostic(path, message)
+    return Diagnostic(path, message, mark.line + 1, mark.column + 1)
+
+
+def _yaml_type(value: object) -> str:
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, bool):
+        return "yes/no value"
+    if isinstance(value, int | float):
+        return "number"
+    return "single text"
+
+
+def validate_source(source: Source, model: type[M]) -> tuple[M | None, list[Diagnostic]]:
+    """Validate parsed data against `model`; errors point at the offending line."""
+    try:
+        return model.model_validate(source.data), []
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+    root = _compose(source.text)
+    diagnostics = [_error_diagnostic(source, model, root, err) for err in errors]
+    if len(diagnostics) > MAX_ERRORS_PER_FILE:
+        extra = len(diagnostics) - MAX_ERRORS_PER_FILE
+        diagnostics = diagnostics[:MAX_ERRORS_PER_FILE]
+        diagnostics.append(Diagnostic(source.path, f"… and {extra} more problems in this file"))
+    return None, diagnostics
+
+
+def _compose(text: str) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=_BaseLoader)
+    except yaml.YAMLError:  # pragma: no cover - the text parsed a moment ago
+        return None
+
+
+def find_node(root: yaml.Node | None, loc: Sequence[int | str]) -> tuple[yaml.Node | None, bool]:
+    """The node at `loc`, or the deepest one on the way; True when the key itself is meant."""
+    node = root
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if key_node.value == str(part):
+                    node = value_node
+                    break
+            else:
+                return node, False
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                return node, False
+            node = node.value[part]
+        else:
+            return node, False
+    return node, True
+
+
+def key_node(root: yaml.Node | None, loc: Sequence[int | str]) -> yaml.Node | None:
+    """The key node of the last mapping key in `loc` (to point at an unknown key)."""
+    parent, found = find_node(root, loc[:-1])
+    if not found or not isinstance(parent, yaml.MappingNode):
+        return None
+    for key, _ in parent.value:
+        if key.value == str(loc[-1]):
+            return key  # type: ignore[no-any-return]
+    return None
+
+
+def _error_diagnostic(
+    source: Source, model: type[BaseModel], root: yaml.Node | None, err: Any
+) -> Diagnostic:
+    loc: tuple[int | str, ...] = tuple(
+        part for part in err["loc"] if not (isinstance(part, str) and part.startswith("function-"))
+    )
+    field = _dotted(loc)
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        node = key_node(root, loc) or find_node(root, loc)[0]
+        allowed = allowed_keys(model, loc[:-1])
+        unknown = str(loc[-1])
+        close = difflib.get_close_matches(unknown, allowed, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else "allowed keys: " + ", ".join(allowed)
+        message = f"unknown key '{shorten(unknown, 40)}'; {hint}"
+        return _at(source.path, node, message, field)
+    node, found = find_node(root, loc)
+    if kind == "missing":
+        return _at(source.path, node, f"'{loc[-1]}' is required here; add it", _dotted(loc))
+    message = _plain_message(err)
+    if found and isinstance(node, yaml.ScalarNode) and node.style is None:
+        message += _yaml_surprise(node.value, err)
+    return _at(source.path, node, message, field)
+
+
+def _plain_message(err: Any) -> str:
+    kind = err["type"]
+    value = err.get("input")
+    if kind == "value_error":
+        return str(err["ctx"]["error"])
+    if kind in ("string_type", "int_type", "list_type", "dict_type", "model_type"):
+        wanted = {
+            "string_type": "text",
+            "int_type": "a whole number",
+            "list_type": "a list ('- item' lines)",
+            "dict_type": "a set of 'key: value' lines",
+            "model_type": "a set of 'key: value' lines",
+        }[kind]
+        return f"should be {wanted}, not {_describe(value)}"
+    if kind == "int_from_float" or kind == "int_parsing":
+        return f"should be a whole number, not {_describe(value)}"
+    if kind == "literal_error":
+        expected = err["ctx"]["expected"]
+        return f"'{shorten(str(value), 40)}' is not allowed; use one of {expected}"
+    if kind == "string_too_short":
+        return "is empty; write it or remove the key"
+    if kind == "greater_than_equal":
+        return f"should be at least {err['ctx']['ge']}, not {shorten(str(value), 20)}"
+    return shorten(str(err["msg"]), 200)
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, bool):
+        return f"the yes/no value {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {shorten(repr(value), 30)}"
+    if isinstance(value, str):
+        return f"the text '{shorten(value, 40)}'"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a set of keys"
+    if value is None:
+        return "nothing (an empty value)"
+    return f"a {type(value).__name__}"
+
+
+def _yaml_surprise(source_text: str, err: Any) -> str:
+    """Explain the YAML 1.1 readings that turn text into something else."""
+    value = err.get("input")
+    if isinstance(value, bool) and source_text.lower() in _YAML11_BOOLS | {"true", "false"}:
+        return (
+            f" (YAML reads the bare word {source_text} as a yes/no value; "
+            f'write "{source_text}" in quotes)'
+        )
+    if isinstance(value, float) and re.fullmatch(r"\d{1,3}(\.\d{3})+", source_text):
+        digits = source_text.replace(".", "")
+        return (
+            f" (YAML reads {source_text} as the decimal number {value}, the dot being a "
+            f"decimal point; write {digits})"
+        )
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (
+            f' (YAML read {source_text} as a number; write "{source_text}" in quotes if it is text)'
+        )
+    return ""
+
+
+def _at(path: Path, node: yaml.Node | None, message: str, field: str | None) -> Diagnostic:
+    if node is None:
+        return Diagnostic(path, message, field=field or None)
+    mark = node.start_mark
+    return Diagnostic(path, message, mark.line + 1, mark.column + 1, field or None)
+
+
+def _dotted(loc: Sequence[int | str]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+def allowed_keys(model: type[BaseModel], loc: Sequence[int | str]) -> list[str]:
+    """The keys a mapping at `loc` may have, found by walking the model's annotations."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = getattr(current, "model_fields", None)
+        if fields is None or part not in fields:
+            return []
+        current = _inner_model(fields[part].annotation)
+    fields = getattr(current, "model_fields", None)
+    return list(fields) if fields else []
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    if get_origin(annotation) is None:
+        return None
+    return None
+
+
+def line_of(source: Source, loc: Sequence[int | str]) -> tuple[int | None, int | None]:
+    """The 1-based line and column of the value at `loc`, for warnings."""
+    node, _ = find_node(_compose(source.text), loc)
+    if node is None:
+        return None, None
+    return node.start_mark.line + 1, node.start_mark.column + 1
