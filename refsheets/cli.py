@@ -171,9 +171,7 @@ def tags() -> None:
     for column in ("tag", "label", "aliases", "missions"):
         table.add_column(column, overflow="fold")
     for key, definition in sorted(library.taxonomy.tags.items()):
-        table.add_row(
-            key, definition.label, ", ".join(definition.aliases), str(counts.get(key, 0))
-        )
+        table.add_row(key, definition.label, ", ".join(definition.aliases), str(counts.get(key, 0)))
     for tag_text, count in sorted(unknown.items()):
         table.add_row(tag_text, "(not in tags.yaml)", "", str(count), style="yellow")
     out.print(table)

@@ -1,0 +1,49 @@
+"""French typography for text that goes on a card.
+
+Applied once, when the card object is built, so the PDF and the Word card print the same
+characters. The rules follow the Lexique des règles typographiques de l'Imprimerie
+nationale: a no-break space before the colon, a narrow one before ; ! ? and inside « »,
+typographic apostrophes, and no short word left alone at the end of a paragraph or item.
+"""
+
+from __future__ import annotations
+
+import re
+
+NNBSP = "\u202f"  # narrow no-break space (espace fine insécable)
+NBSP = "\u00a0"  # no-break space (espace insécable)
+
+_SPACES = "[ \u00a0\u202f\t]"
+_BEFORE_HIGH = re.compile(rf"(?<=\S){_SPACES}*([;!?])(?=\s|$|[»)\]])")
+_BEFORE_COLON = re.compile(rf"(?<=\S){_SPACES}+(:)(?=\s|$)")
+_GUILLEMET_OPEN = re.compile(rf"«{_SPACES}*")
+_GUILLEMET_CLOSE = re.compile(rf"{_SPACES}*»")
+_STRAIGHT_QUOTES = re.compile(r'"([^"\n]+)"')
+_APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
+_ELLIPSIS = re.compile(r"(?<!\.)\.\.\.(?!\.)")
+_NUMBER_NOUN = re.compile(r"(?<![\w.,])(\d{1,3}|n°|N°)[ ](?=\w)")
+_LAST_SPACE = re.compile(r"[ ](\S{1,12})$")
+
+
+def french(text: str) -> str:
+    """Apply French typography to one paragraph or item of text."""
+    text = _APOSTROPHE.sub("’", text)
+    text = _ELLIPSIS.sub("…", text)
+    text = _STRAIGHT_QUOTES.sub(lambda m: f"«{m.group(1).strip()}»", text)
+    text = _GUILLEMET_OPEN.sub(f"«{NNBSP}", text)
+    text = _GUILLEMET_CLOSE.sub(f"{NNBSP}»", text)
+    text = _BEFORE_HIGH.sub(lambda m: f"{NNBSP}{m.group(1)}", text)
+    text = _BEFORE_COLON.sub(f"{NBSP}:", text)
+    # "2 ateliers", "n° 2": a small number stays with the word it counts.
+    text = _NUMBER_NOUN.sub(lambda m: f"{m.group(1)}{NBSP}", text)
+    return text
+
+
+def keep_last_words(text: str) -> str:
+    """Bind the last word to the previous one, so no line holds a lone short word."""
+    return _LAST_SPACE.sub(lambda m: f"{NBSP}{m.group(1)}", text)
+
+
+def english(text: str) -> str:
+    """The light clean-up that suits any language: apostrophes and ellipses."""
+    return _ELLIPSIS.sub("…", _APOSTROPHE.sub("’", text))

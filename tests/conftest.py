@@ -1,0 +1,47 @@
+"""Shared test helpers: the project's folders and the real CLI run as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def run_cli(
+    args: Sequence[str],
+    *,
+    cwd: Path = ROOT,
+    input: str | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run `refsheets ARGS` in a new process, as a user would, and capture its output."""
+    full_env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", **(env or {})}
+    full_env.pop(
+        "REFSHEETS_LIBRARY", None
+    ) if env is None or "REFSHEETS_LIBRARY" not in env else None
+    return subprocess.run(
+        [sys.executable, "-m", "refsheets", *args],
+        cwd=cwd,
+        input=input,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=600,
+    )
+
+
+@pytest.fixture
+def library_copy(tmp_path: Path) -> Path:
+    """A writable copy of the project's library."""
+    target = tmp_path / "data"
+    shutil.copytree(DATA, target)
+    return target
