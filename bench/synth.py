@@ -1,6 +1,6 @@
 """Synthetic libraries for benchmarks: n valid missions shaped like the real ones.
 
-    python bench/synth.py DIR N     # writes DIR/missions/*.yaml, tags.yaml, entities.yaml
+python bench/synth.py DIR N     # writes DIR/missions/*.yaml, tags.yaml, entities.yaml
 """
 
 from __future__ import annotations
@@ -22,14 +22,29 @@ _WORDS = (
     "portage juridique friche réhabilitation équipement public culture jeunesse emploi"
 ).split()
 _CLIENTS = [
-    ("Ville de {}", "public"), ("Communauté de communes {}", "public"),
-    ("Département {}", "public"), ("Bailleur {}", "private"), ("Association {}", "private"),
+    ("Ville de {}", "public"),
+    ("Communauté de communes {}", "public"),
+    ("Département {}", "public"),
+    ("Bailleur {}", "private"),
+    ("Association {}", "private"),
 ]
 _PLACES = "Amiens Arras Lens Douai Cambrai Roubaix Tourcoing Calais Béthune Maubeuge".split()
 _TAGS = [
-    "tiers-lieu", "accompagnement", "ateliers", "co-conception", "co-construction",
-    "stratégie territoriale", "transition numérique", "médiation", "fablab", "usages",
-    "ruralité", "habitants", "solidarité", "innovation", "politiques publiques",
+    "tiers-lieu",
+    "accompagnement",
+    "ateliers",
+    "co-conception",
+    "co-construction",
+    "stratégie territoriale",
+    "transition numérique",
+    "médiation",
+    "fablab",
+    "usages",
+    "ruralité",
+    "habitants",
+    "solidarité",
+    "innovation",
+    "politiques publiques",
 ]
 
 

@@ -209,6 +209,23 @@ class Budget(Strict):
         return value
 
 
+def _as_given(value: Any) -> Any:
+    return value
+
+
+# The short forms are parsed by the models' own "before" validators; these annotations
+# only tell the JSON Schema (and so editors) that a string or a number is welcome too.
+BudgetField = Annotated[
+    Budget,
+    BeforeValidator(_as_given, json_schema_input_type=Budget | str | int),
+    Field(description="The amount: 20000, '20 000 € HT', or amount/currency/basis keys."),
+]
+PeriodField = Annotated[
+    Period,
+    BeforeValidator(_as_given, json_schema_input_type=Period | str | int),
+    Field(description="When: '2019 - 2020', '2021/2022', 2022, or start/end keys."),
+]
+
 # --------------------------------------------------------------------------- parts
 
 
@@ -261,7 +278,7 @@ class Mission(Strict):
 
     title: NonEmptyText
     client: Client
-    period: Period | None = None
+    period: PeriodField | None = None
     entity: Text | None = Field(
         default=None, description="Which of our structures carried it: a key of entities.yaml."
     )
@@ -270,9 +287,7 @@ class Mission(Strict):
     approach: Text | None = Field(default=None, description="The card's 'Partis pris'.")
     deliverables: list[NonEmptyText] = Field(default=[], description="'Réalisations'.")
     tags: list[NonEmptyText] = []
-    budget: Budget | None = Field(
-        default=None, json_schema_extra={"examples": [20000, "20 000 € HT"]}
-    )
+    budget: BudgetField | None = None
     photos: list[Photo] = []
     # Private fields: never printed on a card, left out of public exports.
     contact: Contact | None = None

@@ -96,7 +96,7 @@ def read_source(path: Path) -> tuple[Source | None, list[Diagnostic]]:
     try:
         data = yaml.load(text, Loader=_Loader)  # a safe loader (SafeLoader subclass)
     except yaml.MarkedYAMLError as exc:
-        return None, [_syntax_diagnostic(path, exc)]
+        return None, [_syntax_diagnostic(path, text, exc)]
     except yaml.YAMLError as exc:
         return None, [Diagnostic(path, f"is not valid YAML: {shorten(str(exc), 200)}")]
     if data is None:
@@ -121,11 +121,12 @@ def read_source(path: Path) -> tuple[Source | None, list[Diagnostic]]:
     return Source(path, text, data), []
 
 
-def _syntax_diagnostic(path: Path, exc: yaml.MarkedYAMLError) -> Diagnostic:
+def _syntax_diagnostic(path: Path, text: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
     mark = exc.problem_mark or exc.context_mark
     problem = exc.problem or "is not valid YAML"
     hint = ""
-    if "'\\t'" in problem or "\\t" in problem:
+    line_text = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+    if "\t" in problem or "\t" in line_text[: (mark.column + 1) if mark else 0]:
         hint = "; YAML indents with spaces, never tabs: replace the tab with spaces"
     elif "mapping values are not allowed" in problem:
         hint = (
@@ -160,6 +161,7 @@ def validate_source(source: Source, model: type[M]) -> tuple[M | None, list[Diag
         errors = exc.errors(include_url=False)
     root = _compose(source.text)
     diagnostics = [_error_diagnostic(source, model, root, err) for err in errors]
+    diagnostics.sort(key=lambda d: (d.line or 0, d.column or 0))
     if len(diagnostics) > MAX_ERRORS_PER_FILE:
         extra = len(diagnostics) - MAX_ERRORS_PER_FILE
         diagnostics = diagnostics[:MAX_ERRORS_PER_FILE]
@@ -223,9 +225,11 @@ def _error_diagnostic(
         return _at(source.path, node, message, field)
     node, found = find_node(root, loc)
     if kind == "missing":
-        return _at(source.path, node, f"'{loc[-1]}' is required here; add it", _dotted(loc))
+        parent_key = key_node(root, loc[:-1]) if len(loc) > 1 else None
+        message = f"'{loc[-1]}' is required here; add it"
+        return _at(source.path, parent_key or node, message, field)
     message = _plain_message(err)
-    if found and isinstance(node, yaml.ScalarNode) and node.style is None:
+    if found and isinstance(node, yaml.ScalarNode) and not node.style:
         message += _yaml_surprise(node.value, err)
     return _at(source.path, node, message, field)
 
@@ -286,7 +290,7 @@ def _yaml_surprise(source_text: str, err: Any) -> str:
             f" (YAML reads {source_text} as the decimal number {value}, the dot being a "
             f"decimal point; write {digits})"
         )
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if err["type"] == "string_type" and isinstance(value, int | float):
         return (
             f' (YAML read {source_text} as a number; write "{source_text}" in quotes if it is text)'
         )
