@@ -1,0 +1,93 @@
+"""Rendering cards to files: `render(library, ids, …)` writes `out_dir/<id>.<format>`.
+
+The PDF writer is `refsheets.render.pdf`, the Word writer `refsheets.render.docx`; both
+receive the same `Card`. Every file is written atomically: a card that fails leaves no
+partial file and keeps an older one intact. All cards are built and checked before the
+first file is written, so a bad id stops the run before anything changes on disk.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from refsheets.card import Card, Lang, build_card
+from refsheets.errors import RenderError
+from refsheets.layouts import BASE_LAYOUT, Layout, list_layouts, load_layout, resolve_layouts_root
+from refsheets.library import Library
+from refsheets.output import atomic_path, write_atomic
+
+Format = Literal["pdf", "docx"]
+FORMATS: tuple[Format, ...] = ("pdf", "docx")
+
+
+def default_layout_name(library: Library, mission_id: str, layouts_root: Path) -> str:
+    """A mission's default layout: the one named after its entity, else `base`."""
+    entity = library.get(mission_id).entity
+    if entity and entity in list_layouts(layouts_root):
+        return entity
+    return BASE_LAYOUT
+
+
+def _docx_writer() -> Any:
+    try:
+        module = importlib.import_module("refsheets.render.docx")
+    except ModuleNotFoundError as exc:
+        if exc.name == "refsheets.render.docx":
+            raise RenderError(
+                "Word output is not available in this version of refsheets; use --format pdf"
+            ) from None
+        raise
+    return module.write_card_docx
+
+
+def render(
+    library: Library,
+    ids: Iterable[str],
+    *,
+    formats: Sequence[str] = ("pdf",),
+    layout: str | None = None,
+    lang: Lang = "fr",
+    out_dir: Path,
+    layouts_root: Path | None = None,
+) -> list[Path]:
+    """Render the cards of `ids` into `out_dir`; return the files written, in order.
+
+    `layout` forces one layout for every card; by default each mission uses the layout
+    of its entity. Raises NotFoundError for an unknown id or layout, RenderError for a
+    card that cannot be produced (too long, bad photo, …).
+    """
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise RenderError(f"unknown format '{unknown[0]}'; use pdf or docx")
+    root = layouts_root or resolve_layouts_root(library.root)
+    ids = list(dict.fromkeys(ids))  # the same id twice is one card
+    if not ids:
+        raise RenderError("no mission ids given; name them, or pass - to read them from stdin")
+    layouts: dict[str, Layout] = {}
+    jobs: list[tuple[Card, Layout]] = []
+    for mission_id in ids:
+        library.get(mission_id)  # NotFoundError with close matches, before any work
+    for mission_id in ids:
+        name = layout or default_layout_name(library, mission_id, root)
+        if name not in layouts:
+            layouts[name] = load_layout(name, root)
+        jobs.append((build_card(library, mission_id, lang=lang), layouts[name]))
+    write_docx = _docx_writer() if "docx" in formats else None
+    written: list[Path] = []
+    for card, card_layout in jobs:
+        for fmt in formats:
+            target = Path(out_dir) / f"{card.id}.{fmt}"
+            if fmt == "pdf":
+                from refsheets.render.pdf import render_card_pdf
+
+                data = render_card_pdf(card, card_layout, library_root=library.root)
+                write_atomic(target, data)
+            else:
+                assert write_docx is not None
+                with atomic_path(target) as tmp:
+                    write_docx(card, card_layout, tmp)
+            written.append(target)
+    return written

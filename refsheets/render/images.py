@@ -1,0 +1,122 @@
+"""Photos: checked with Pillow, downscaled to the resolution they print at, cached.
+
+A photo from a phone is 12 Mpx and several megabytes; printed 70 mm wide it needs about
+830 px. Downscaling once here (rather than asking WeasyPrint to optimise every render)
+keeps cards small and renders fast. Only PNG and JPEG are accepted, and the pixel count
+is checked from the header before anything is decoded, against decompression bombs.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from refsheets.errors import RenderError
+
+MAX_PIXELS = 40_000_000  # a 40 Mpx photo is already more than any camera phone gives
+MAX_DPI = 300
+ALLOWED_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
+
+# Where a card prints its photo (the aside column); the template uses the same figures.
+PHOTO_WIDTH_MM = 62.0
+PHOTO_HEIGHT_MM = 52.0
+
+
+@dataclass(frozen=True)
+class PhotoInfo:
+    """What Pillow found in a photo file."""
+
+    format: str
+    width: int
+    height: int
+
+
+def inspect_photo(path: Path, *, max_pixels: int = MAX_PIXELS) -> PhotoInfo:
+    """Check that `path` is a PNG or JPEG within the pixel cap; RenderError otherwise."""
+    try:
+        # Opening reads the header only: the size is known before any pixel is decoded.
+        with Image.open(path) as image:
+            fmt = image.format or "?"
+            width, height = image.size
+    except FileNotFoundError:
+        raise RenderError(f"the photo {path} does not exist; check its path") from None
+    except (UnidentifiedImageError, OSError) as exc:
+        raise RenderError(
+            f"the photo {path.name} is not an image Pillow can read ({exc}); save it as PNG or JPEG"
+        ) from None
+    if fmt not in ALLOWED_FORMATS:
+        raise RenderError(f"the photo {path.name} is a {fmt} image; save it as PNG or JPEG")
+    if width * height > max_pixels:
+        raise RenderError(
+            f"the photo {path.name} is {width}×{height} px ({width * height // 1_000_000} Mpx), "
+            f"over the {max_pixels // 1_000_000} Mpx limit; resize it"
+        )
+    return PhotoInfo(fmt, width, height)
+
+
+def max_pixels_for(width_mm: float, height_mm: float, dpi: int = MAX_DPI) -> tuple[int, int]:
+    """The pixel box that prints `width_mm` × `height_mm` at `dpi`."""
+    return round(width_mm / 25.4 * dpi), round(height_mm / 25.4 * dpi)
+
+
+def downscale(
+    path: Path,
+    *,
+    width_mm: float = PHOTO_WIDTH_MM,
+    height_mm: float = PHOTO_HEIGHT_MM,
+    max_pixels: int = MAX_PIXELS,
+) -> bytes:
+    """The photo's bytes, downscaled to at most `MAX_DPI` at its printed size.
+
+    A photo already small enough is returned as it is, byte for byte.
+    """
+    info = inspect_photo(path, max_pixels=max_pixels)
+    box_w, box_h = max_pixels_for(width_mm, height_mm)
+    # The photo is printed to cover its box (object-fit: cover): its shorter side decides.
+    scale = max(box_w / info.width, box_h / info.height)
+    if scale >= 1:
+        return path.read_bytes()
+    size = (max(1, round(info.width * scale)), max(1, round(info.height * scale)))
+    Image.MAX_IMAGE_PIXELS = max_pixels  # Pillow's own bomb check, at our cap
+    with Image.open(path) as image:
+        image.load()
+        resized = image.resize(size, Image.Resampling.LANCZOS)
+        buffer = io.BytesIO()
+        if info.format == "JPEG":
+            if resized.mode not in ("RGB", "L", "CMYK"):
+                resized = resized.convert("RGB")
+            # No EXIF, no timestamps: the same photo gives the same bytes.
+            resized.save(buffer, "JPEG", quality=88, optimize=True)
+        else:
+            resized.save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
+
+
+class PhotoCache:
+    """Downscaled photos by file, size and modification time (shared by every render)."""
+
+    def __init__(self) -> None:
+        self._items: dict[tuple[str, int, int], bytes] = {}
+        self._lock = threading.Lock()
+        self.misses = 0
+
+    def get(self, path: Path) -> bytes:
+        """The downscaled bytes of `path`, computed once per version of the file."""
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        with self._lock:
+            cached = self._items.get(key)
+        if cached is not None:
+            return cached
+        data = downscale(path)
+        with self._lock:
+            self._items[key] = data
+            self.misses += 1
+        return data
+
+
+PHOTO_CACHE = PhotoCache()

@@ -1,0 +1,507 @@
+"""PDF cards: the card object through a layout's Jinja2 template, then WeasyPrint.
+
+Each card is fitted to exactly one A4 page. It is first laid out at the layout's
+comfortable setting; a card that spills onto a second page is laid out again with
+tighter spacing and type, in small steps down to a floor (body text 8.5 pt). When even
+the floor does not fit, the render fails with a RenderError naming the mission, the
+section that overflows and by about how much: never a second page, never a silent cut.
+
+Rendering is hermetic: fonts come from `fonts/` through `@font-face`, files are read
+only through `SafeFetcher`, any error WeasyPrint logs fails the render, and the PDF
+bytes depend on the inputs only (no dates; the file identifier is a hash of the
+content; `SOURCE_DATE_EPOCH` fixes fontTools' subset timestamps).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes.util
+import hashlib
+import logging
+import os
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import weasyprint
+from weasyprint.text.fonts import FontConfiguration
+
+from refsheets.card import Card
+from refsheets.errors import RenderError
+from refsheets.layouts import Layout
+from refsheets.render.fetcher import SafeFetcher
+from refsheets.render.images import PHOTO_CACHE, PHOTO_HEIGHT_MM, PHOTO_WIDTH_MM
+
+TEMPLATE = "card.html.j2"
+STYLESHEET = "card.css"
+PX_TO_MM = 25.4 / 96
+DEFAULT_EPOCH = "1577836800"  # 2020-01-01: any fixed instant will do
+
+
+@dataclass(frozen=True)
+class FitStep:
+    """One setting of type and spacing, from comfortable (0) to the readable floor."""
+
+    body_pt: float
+    leading: float
+    title_pt: float
+    space: float  # multiplies every vertical gap
+    photo_scale: float = 1.0
+
+    def css(self, index: int) -> str:
+        """The CSS variables of this step, scoped to `.fit-<index>`."""
+        s = self.space
+        return (
+            f".fit-{index} {{"
+            f" --fs-body: {self.body_pt}pt;"
+            f" --fs-small: {round(self.body_pt * 0.86, 2)}pt;"
+            f" --fs-label: {round(max(self.body_pt * 0.72, 7), 2)}pt;"
+            f" --fs-fact: {round(self.body_pt * 1.12, 2)}pt;"
+            f" --fs-title: {self.title_pt}pt;"
+            f" --fs-client: {round(self.title_pt * 0.55, 2)}pt;"
+            f" --lh-body: {self.leading};"
+            f" --gap-xs: {round(1.2 * s, 2)}mm;"
+            f" --gap-s: {round(2.5 * s, 2)}mm;"
+            f" --gap-m: {round(5 * s, 2)}mm;"
+            f" --gap-l: {round(8 * s, 2)}mm;"
+            f" --photo-h: {round(PHOTO_HEIGHT_MM * self.photo_scale, 1)}mm;"
+            " }"
+        )
+
+
+FIT_STEPS: tuple[FitStep, ...] = (
+    FitStep(10.5, 1.5, 22, 1.0),
+    FitStep(10.0, 1.45, 21, 0.85),
+    FitStep(9.5, 1.4, 20, 0.72, 0.9),
+    FitStep(9.0, 1.35, 19, 0.62, 0.8),
+    FitStep(8.75, 1.3, 18, 0.55, 0.7),
+    FitStep(8.5, 1.27, 17, 0.5, 0.6),
+)
+"""Tighter and tighter; the last is the floor (body text never under 8.5 pt)."""
+
+SECTION_NAMES = ("title", "facts", "context", "approach", "deliverables", "tags", "photo")
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """Whether a card fits one page, at which step, or what overflows and by how much."""
+
+    mission_id: str
+    fits: bool
+    step: int | None  # index in FIT_STEPS; None when it does not fit
+    body_pt: float | None
+    overflow_section: str | None = None  # the section's printed label ("Contexte")
+    overflow_mm: float = 0.0
+    pages: int = 1
+
+    @property
+    def message(self) -> str:
+        """A sentence for the user: what overflows, by about how much, what to do."""
+        if self.fits:
+            return f"mission '{self.mission_id}' fits on one page (body {self.body_pt} pt)"
+        floor = FIT_STEPS[-1]
+        lines = max(1, round(self.overflow_mm / (floor.body_pt * floor.leading * 25.4 / 72)))
+        where = f"the section « {self.overflow_section} »" if self.overflow_section else "it"
+        return (
+            f"the card of mission '{self.mission_id}' does not fit on one A4 page, even with "
+            f"the tightest spacing and {floor.body_pt} pt text: {where} overflows by about "
+            f"{self.overflow_mm:.0f} mm (roughly {lines} lines); shorten that text"
+        )
+
+
+_harfbuzz_warned = False
+
+
+def warn_if_no_harfbuzz_subset() -> bool:
+    """Warn once on stderr when libharfbuzz-subset is missing (cards are 3-10 x slower)."""
+    global _harfbuzz_warned
+    if ctypes.util.find_library("harfbuzz-subset"):
+        return True
+    if not _harfbuzz_warned:
+        _harfbuzz_warned = True
+        print(
+            "warning: libharfbuzz-subset is not installed; fonts are subset with fontTools, "
+            "which makes each card several times slower (Debian: apt install "
+            "libharfbuzz-subset0)",
+            file=sys.stderr,
+        )
+    return False
+
+
+class _LogCapture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+_log_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _weasyprint_log() -> Iterator[_LogCapture]:
+    """Collect what WeasyPrint logs meanwhile (it logs failures instead of raising)."""
+    capture = _LogCapture()
+    logger = logging.getLogger("weasyprint")
+    with _log_lock:
+        logger.addHandler(capture)
+    try:
+        yield capture
+    finally:
+        with _log_lock:
+            logger.removeHandler(capture)
+
+
+def _raise_on_errors(capture: _LogCapture, what: str) -> None:
+    errors = [r for r in capture.records if r.levelno >= logging.ERROR]
+    if errors:
+        details = "; ".join(r.getMessage()[:200] for r in errors[:3])
+        raise RenderError(f"{what} could not be rendered completely: {details}")
+
+
+def _file_url(path: Path) -> str:
+    return path.resolve().as_uri()
+
+
+class CardRenderer:
+    """Renders cards in one layout; holds what every render can share.
+
+    The font configuration, the parsed stylesheets and the template are built once per
+    layout and reused: parsing `@font-face` and the CSS costs more than laying out a
+    card. `fetcher` of the last render is kept, so callers can see what was read.
+    """
+
+    def __init__(self, layout: Layout, library_root: Path | None = None) -> None:
+        warn_if_no_harfbuzz_subset()
+        os.environ.setdefault("SOURCE_DATE_EPOCH", DEFAULT_EPOCH)
+        self.layout = layout
+        self.roots: list[Path] = [layout.root, layout.fonts_root]
+        if library_root is not None:
+            self.roots.append(Path(library_root))
+        self.font_config = FontConfiguration()
+        self._css_fetcher = SafeFetcher(self.roots)
+        self.stylesheets = self._stylesheets()
+        self.env = _environment(layout)
+        self.last_fetcher: SafeFetcher | None = None
+
+    def allow(self, root: Path) -> None:
+        """Also serve files under `root` (the library of the cards being rendered)."""
+        resolved = Path(root).resolve()
+        if resolved not in [r.resolve() for r in self.roots]:
+            self.roots.append(resolved)
+
+    def _stylesheets(self) -> list[weasyprint.CSS]:
+        layout = self.layout
+        generated = [_font_faces_css(layout), _brand_css(layout)]
+        generated += [step.css(i) for i, step in enumerate(FIT_STEPS)]
+        sheets = [
+            weasyprint.CSS(
+                string="\n".join(generated),
+                font_config=self.font_config,
+                url_fetcher=self._css_fetcher,
+            )
+        ]
+        with _weasyprint_log() as capture:
+            for path in layout.files(STYLESHEET):
+                sheets.append(
+                    weasyprint.CSS(
+                        string=path.read_text(encoding="utf-8"),
+                        base_url=_file_url(path.parent) + "/",
+                        font_config=self.font_config,
+                        url_fetcher=self._css_fetcher,
+                    )
+                )
+        _raise_on_errors(capture, f"the stylesheets of layout '{layout.name}'")
+        return sheets
+
+    def html(self, cards: Sequence[Card], steps: Sequence[int], *, title: str | None = None) -> str:
+        """The HTML of `cards`, each at its fit step, with the document's metadata."""
+        template = self.env.get_template(_template_name(self.layout))
+        first = cards[0]
+        brands = sorted({c.brand.name or self.layout.brand.name for c in cards})
+        keywords: list[str] = []
+        for card in cards:
+            keywords += [t for t in card.tags if t not in keywords]
+        return template.render(
+            cards=list(zip(cards, steps, strict=True)),
+            brand=self.layout.brand,
+            logo_url=_file_url(self.layout.logo_path),
+            photo_urls={p.path: _file_url(p.path) for c in cards for p in c.photos},
+            meta={
+                "lang": first.lang,
+                "title": title or first.title,
+                "author": ", ".join(brands),
+                "subject": (
+                    f"{first.labels.reference} : {first.client}"
+                    + (f", {first.period}" if first.period else "")
+                    if len(cards) == 1
+                    else f"{len(cards)} × {first.labels.reference.lower()}"
+                ),
+                "keywords": [k.replace(",", " ") for k in keywords],
+            },
+        )
+
+    def render(self, html: str, what: str) -> Any:
+        """Lay out `html` (a WeasyPrint Document); RenderError on any logged error."""
+        fetcher = SafeFetcher(self.roots, transform=_photo_transform)
+        self.last_fetcher = fetcher
+        with _weasyprint_log() as capture:
+            document = weasyprint.HTML(
+                string=html, base_url=_file_url(self.layout.path) + "/", url_fetcher=fetcher
+            ).render(font_config=self.font_config, stylesheets=self.stylesheets)
+        if fetcher.refused:
+            raise RenderError(
+                f"{what} asked for a file it may not read: {fetcher.refused[0].reason}"
+            )
+        _raise_on_errors(capture, what)
+        return document
+
+    def write(self, document: Any, what: str) -> bytes:
+        """The PDF bytes of a laid-out document, reproducibly."""
+        with _weasyprint_log() as capture:
+            data: bytes = document.write_pdf(pdf_identifier=_identifier(document), pdf_tags=False)
+        _raise_on_errors(capture, what)
+        return data
+
+    def fit(self, card: Card) -> tuple[FitResult, Any]:
+        """Find the most comfortable step at which `card` fits; return it with its layout."""
+        what = f"the card of mission '{card.id}'"
+        document = None
+        for index, step in enumerate(FIT_STEPS):
+            document = self.render(self.html([card], [index]), what)
+            if len(document.pages) == 1:
+                return FitResult(card.id, True, index, step.body_pt), document
+        assert document is not None
+        section, overflow = _measure_overflow(document)
+        label = _section_label(card, section)
+        return (
+            FitResult(
+                card.id,
+                False,
+                None,
+                None,
+                overflow_section=label,
+                overflow_mm=overflow,
+                pages=len(document.pages),
+            ),
+            document,
+        )
+
+    def card_pdf(self, card: Card) -> bytes:
+        """One card, fitted to one A4 page, as PDF bytes."""
+        result, document = self.fit(card)
+        if not result.fits:
+            raise RenderError(result.message)
+        return self.write(document, f"the card of mission '{card.id}'")
+
+    def cards_pdf(self, cards: Sequence[Card], *, title: str | None = None) -> bytes:
+        """Many fitted cards in one document, one page each, each anchored by its id."""
+        if not cards:
+            raise RenderError("no cards to render")
+        what = f"the {len(cards)} cards"
+        steps = [0] * len(cards)
+        document = self.render(self.html(cards, steps, title=title), what)
+        spilled = [i for i, pages in enumerate(_pages_per_card(document, cards)) if pages != 1]
+        if spilled:
+            for i in spilled:
+                result, _ = self.fit(cards[i])
+                if not result.fits:
+                    raise RenderError(result.message)
+                assert result.step is not None
+                steps[i] = result.step
+            document = self.render(self.html(cards, steps, title=title), what)
+            counts = _pages_per_card(document, cards)
+            if any(n != 1 for n in counts):  # pragma: no cover - same layout as alone
+                bad = cards[next(i for i, n in enumerate(counts) if n != 1)].id
+                raise RenderError(f"the card of mission '{bad}' did not fit in the batch")
+        return self.write(document, what)
+
+
+def _identifier(document: Any) -> bytes:
+    # A fixed ID derived from what is printed: same inputs, same bytes.
+    digest = hashlib.sha256()
+    for page in document.pages:
+        digest.update(repr(sorted(page.anchors)).encode())
+    digest.update(str(len(document.pages)).encode())
+    return digest.hexdigest()[:32].encode()
+
+
+def _photo_transform(path: Path) -> bytes | None:
+    if path.suffix.lower() in (".png", ".jpg", ".jpeg"):
+        return PHOTO_CACHE.get(path)
+    return None
+
+
+def _environment(layout: Layout) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(layout.root)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env
+
+
+def _template_name(layout: Layout) -> str:
+    for folder in layout.chain:
+        if (folder / TEMPLATE).is_file():
+            return f"{folder.name}/{TEMPLATE}"
+    raise RenderError(f"the layout '{layout.name}' has no {TEMPLATE}, nor has its base")
+
+
+def _font_faces_css(layout: Layout) -> str:
+    rules = []
+    for face in layout.font_faces:
+        rules.append(
+            "@font-face {"
+            f' font-family: "{face.family}";'
+            f' src: url("{_file_url(face.path)}");'
+            f" font-weight: {face.weight}; font-style: {face.style};"
+            " }"
+        )
+    return "\n".join(rules)
+
+
+def _brand_css(layout: Layout) -> str:
+    colors = layout.brand.colors
+    fonts = layout.brand.fonts
+    # Values were validated (#rrggbb, family names): no CSS can be smuggled in here.
+    family_body = fonts.body.replace('"', "")
+    family_heading = fonts.heading.replace('"', "")
+    return (
+        ":root {"
+        f" --primary: {colors.primary}; --accent: {colors.accent}; --ink: {colors.ink};"
+        f" --muted: {colors.muted}; --rule: {colors.rule}; --background: {colors.background};"
+        f" --tint: {colors.tint};"
+        f' --font-body: "{family_body}"; --font-heading: "{family_heading}";'
+        f" --photo-w: {PHOTO_WIDTH_MM}mm;"
+        " }\n"
+        f"@page {{ margin-left: {layout.brand.page_margin_mm}mm;"
+        f" margin-right: {layout.brand.page_margin_mm}mm; }}"
+    )
+
+
+def _pages_per_card(document: Any, cards: Sequence[Card]) -> list[int]:
+    """How many pages each card takes, found by its anchor (not by index)."""
+    starts: dict[str, int] = {}
+    for number, page in enumerate(document.pages):
+        for anchor in page.anchors:
+            starts.setdefault(anchor, number)
+    order = [starts.get(card.id, -1) for card in cards]
+    counts = []
+    for i, start in enumerate(order):
+        end = order[i + 1] if i + 1 < len(order) else len(document.pages)
+        counts.append(end - start if start >= 0 else 0)
+    return counts
+
+
+@dataclass
+class _Walk:
+    first_section: str | None = None
+    sections: list[str] = field(default_factory=list)
+    bottom: float = 0.0
+
+
+def _walk(box: Any, section: str | None, walk: _Walk) -> None:
+    element = getattr(box, "element", None)
+    if element is not None and getattr(box, "element_tag", None) is not None:
+        name = element.get("data-section")
+        if name:
+            section = name
+    if section is not None and section not in walk.sections:
+        walk.sections.append(section)
+        if walk.first_section is None:
+            walk.first_section = section
+    if hasattr(box, "position_y") and hasattr(box, "margin_height") and section is not None:
+        walk.bottom = max(walk.bottom, box.position_y + box.margin_height())
+    for child in getattr(box, "children", ()):
+        _walk(child, section, walk)
+
+
+def _measure_overflow(document: Any) -> tuple[str | None, float]:
+    """The first section found past page 1, and how far the content goes past it (mm)."""
+    first: str | None = None
+    total = 0.0
+    for page in document.pages[1:]:
+        page_box = page._page_box
+        walk = _Walk()
+        _walk(page_box, None, walk)
+        first = first or walk.first_section
+        top = page_box.content_box_y()
+        total += max(0.0, walk.bottom - top)
+    return first, total * PX_TO_MM
+
+
+def _section_label(card: Card, section: str | None) -> str | None:
+    labels = card.labels
+    return {
+        "title": card.title[:40],
+        "facts": labels.period,
+        "context": labels.context,
+        "approach": labels.approach,
+        "deliverables": labels.deliverables,
+        "tags": labels.tags,
+        "photo": "photo",
+    }.get(section or "", section)
+
+
+_renderers: dict[tuple[str, Path, tuple[Path, ...]], CardRenderer] = {}
+_renderers_lock = threading.Lock()
+
+
+def renderer_for(layout: Layout, library_root: Path | None = None) -> CardRenderer:
+    """A shared renderer for `layout` (built once per process and layout)."""
+    key = (layout.name, layout.root, layout.chain)
+    with _renderers_lock:
+        renderer = _renderers.get(key)
+        if renderer is None:
+            renderer = _renderers[key] = CardRenderer(layout)
+    if library_root is not None:
+        renderer.allow(library_root)
+    return renderer
+
+
+def _library_root_of(cards: Sequence[Card]) -> Path | None:
+    for card in cards:
+        for photo in card.photos:
+            # Photos are validated to lie in the library; its root is their common parent.
+            return photo.path.parent
+    return None
+
+
+def card_html(card: Card, layout: Layout) -> str:
+    """The HTML of one card at its most comfortable setting (for tests and debugging)."""
+    return renderer_for(layout).html([card], [0])
+
+
+def check_fit(card: Card, layout: Layout, *, library_root: Path | None = None) -> FitResult:
+    """Whether `card` fits one A4 page in `layout`, and at which step."""
+    renderer = renderer_for(layout, library_root or _library_root_of([card]))
+    result, _ = renderer.fit(card)
+    return result
+
+
+def render_card_pdf(card: Card, layout: Layout, *, library_root: Path | None = None) -> bytes:
+    """One card, fitted to one A4 page, as PDF bytes; RenderError when it cannot fit."""
+    renderer = renderer_for(layout, library_root or _library_root_of([card]))
+    return renderer.card_pdf(card)
+
+
+def render_cards_pdf(
+    cards: Sequence[Card],
+    layout: Layout,
+    *,
+    title: str | None = None,
+    library_root: Path | None = None,
+) -> bytes:
+    """Many fitted cards in one PDF, one page each; each page has an anchor and a
+    bookmark named after its card's id (map pages to cards by those, not by index)."""
+    renderer = renderer_for(layout, library_root or _library_root_of(cards))
+    return renderer.cards_pdf(cards, title=title)
