@@ -141,11 +141,19 @@ def check(
     strict: Annotated[
         bool, typer.Option("--strict", help="Treat warnings as errors (exit 1).")
     ] = False,
+    no_fit: Annotated[
+        bool,
+        typer.Option(
+            "--no-fit", help="Skip laying out each card to check that it fits on one page."
+        ),
+    ] = False,
 ) -> None:
     """Validate every file of the library and report every problem at once."""
     library = load_library(state.library)
     _print_diagnostics(library.diagnostics)
     n_errors, n_warnings = len(library.errors), len(library.warnings)
+    if not no_fit and library.missions:
+        n_warnings += _check_fits(library)
     summary = (
         f"{len(library.missions)} valid missions of {len(library.paths)}; "
         f"{n_errors} error(s), {n_warnings} warning(s)"
@@ -154,6 +162,77 @@ def check(
     err.print(summary, style="red" if failed else "green")
     if failed:
         raise typer.Exit(ExitStatus.INVALID_DATA)
+
+
+def _check_fits(library: Library) -> int:
+    """Warn about the cards that will not fit on one page; return how many."""
+    from refsheets.render import check_fits  # imports WeasyPrint: only when fitting
+
+    misfits = [result for result in check_fits(library) if not result.fits]
+    for result in misfits:
+        path = library.paths.get(result.mission_id, Path(result.mission_id))
+        diagnostic = Diagnostic(path, result.message, severity="warning")
+        _print_diagnostics([diagnostic])
+    return len(misfits)
+
+
+def _read_ids(ids: list[str]) -> list[str]:
+    """The ids given, with `-` replaced by the ids read from stdin (one per line)."""
+    result: list[str] = []
+    for item in ids:
+        if item == "-":
+            result += [line.strip() for line in sys.stdin if line.strip()]
+        else:
+            result.append(item)
+    return result
+
+
+@app.command()
+def render(
+    ids: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="ID…", help="Missions to render; - reads ids from stdin, one per line."
+        ),
+    ],
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="pdf, docx or all.", show_default=True)
+    ] = "pdf",
+    layout: Annotated[
+        str | None,
+        typer.Option(
+            "--layout", help="A layout (folder in layouts/); default: each mission's entity."
+        ),
+    ] = None,
+    lang: Annotated[
+        str, typer.Option("--lang", help="Language of the labels: fr or en.", show_default=True)
+    ] = "fr",
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder to write the cards to.", show_default=True)
+    ] = Path("out"),
+) -> None:
+    """Render reference cards: writes OUT/<id>.pdf (and .docx)."""
+    from refsheets.errors import RenderError
+
+    formats = {"pdf": ("pdf",), "docx": ("docx",), "all": ("pdf", "docx")}.get(fmt)
+    if formats is None:
+        raise RenderError(f"unknown format '{fmt}'; use pdf, docx or all")
+    if lang not in ("fr", "en"):
+        raise RenderError(f"unknown language '{lang}'; use fr or en")
+    library = _load()
+    from refsheets.render import render as render_cards
+
+    written = render_cards(
+        library,
+        _read_ids(ids),
+        formats=formats,
+        layout=layout,
+        lang="en" if lang == "en" else "fr",
+        out_dir=out_dir,
+    )
+    for path in written:
+        out.print(str(path), markup=False)
+    err.print(f"wrote {len(written)} file(s) in {out_dir}")
 
 
 @app.command()

@@ -11,13 +11,16 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from refsheets.card import Card, Lang, build_card
 from refsheets.errors import RenderError
 from refsheets.layouts import BASE_LAYOUT, Layout, list_layouts, load_layout, resolve_layouts_root
 from refsheets.library import Library
 from refsheets.output import atomic_path, write_atomic
+
+if TYPE_CHECKING:
+    from refsheets.render.pdf import FitResult
 
 Format = Literal["pdf", "docx"]
 FORMATS: tuple[Format, ...] = ("pdf", "docx")
@@ -91,3 +94,25 @@ def render(
                     write_docx(card, card_layout, tmp)
             written.append(target)
     return written
+
+
+def check_fits(
+    library: Library, *, lang: Lang = "fr", layouts_root: Path | None = None
+) -> list[FitResult]:
+    """Lay out every valid mission in its default layout; one FitResult per mission.
+
+    For `refsheets check`: the missions whose card will not fit on one page are those
+    with `fits` False, and their `message` says what overflows and by how much.
+    """
+    from refsheets.render.pdf import check_fit
+
+    root = layouts_root or resolve_layouts_root(library.root)
+    layouts: dict[str, Layout] = {}
+    results = []
+    for mission_id, _ in library:
+        name = default_layout_name(library, mission_id, root)
+        if name not in layouts:
+            layouts[name] = load_layout(name, root)
+        card = build_card(library, mission_id, lang=lang)
+        results.append(check_fit(card, layouts[name], library_root=library.root))
+    return results

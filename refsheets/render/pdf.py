@@ -68,13 +68,15 @@ class FitStep:
             f" --gap-s: {round(2.5 * s, 2)}mm;"
             f" --gap-m: {round(5 * s, 2)}mm;"
             f" --gap-l: {round(8 * s, 2)}mm;"
+            f" --gap-band: {round(3.4 * min(s, 1.0), 2)}mm;"
             f" --photo-h: {round(PHOTO_HEIGHT_MM * self.photo_scale, 1)}mm;"
             " }"
         )
 
 
 FIT_STEPS: tuple[FitStep, ...] = (
-    FitStep(10.5, 1.5, 22, 1.0),
+    FitStep(11.0, 1.55, 25, 1.25),
+    FitStep(10.5, 1.5, 23, 1.0),
     FitStep(10.0, 1.45, 21, 0.85),
     FitStep(9.5, 1.4, 20, 0.72, 0.9),
     FitStep(9.0, 1.35, 19, 0.62, 0.8),
@@ -270,28 +272,48 @@ class CardRenderer:
         return data
 
     def fit(self, card: Card) -> tuple[FitResult, Any]:
-        """Find the most comfortable step at which `card` fits; return it with its layout."""
+        """Find the most comfortable step at which `card` fits; return it with its layout.
+
+        Most cards fit at step 0 (one layout). Otherwise the steps are searched by
+        bisection (fitting only gets easier as steps tighten), after a shortcut: a card
+        that takes three pages or more at step 0 cannot shrink to one, so only the floor
+        is tried, to measure the overflow.
+        """
         what = f"the card of mission '{card.id}'"
-        document = None
-        for index, step in enumerate(FIT_STEPS):
-            document = self.render(self.html([card], [index]), what)
-            if len(document.pages) == 1:
-                return FitResult(card.id, True, index, step.body_pt), document
-        assert document is not None
+        documents: dict[int, Any] = {}
+
+        def pages_at(index: int) -> int:
+            documents[index] = self.render(self.html([card], [index]), what)
+            return len(documents[index].pages)
+
+        last = len(FIT_STEPS) - 1
+        first_pages = pages_at(0)
+        if first_pages == 1:
+            return FitResult(card.id, True, 0, FIT_STEPS[0].body_pt), documents[0]
+        low, high = 1, last  # the answer, if any, is in [low, high]
+        if first_pages >= 3:
+            low = last
+        best: int | None = None
+        while low <= high:
+            middle = (low + high) // 2
+            if pages_at(middle) == 1:
+                best, high = middle, middle - 1
+            else:
+                low = middle + 1
+        if best is not None:
+            return FitResult(card.id, True, best, FIT_STEPS[best].body_pt), documents[best]
+        document = documents.get(last) or documents[max(documents)]
         section, overflow = _measure_overflow(document)
-        label = _section_label(card, section)
-        return (
-            FitResult(
-                card.id,
-                False,
-                None,
-                None,
-                overflow_section=label,
-                overflow_mm=overflow,
-                pages=len(document.pages),
-            ),
-            document,
+        result = FitResult(
+            card.id,
+            False,
+            None,
+            None,
+            overflow_section=_section_label(card, section),
+            overflow_mm=overflow,
+            pages=len(document.pages),
         )
+        return result, document
 
     def card_pdf(self, card: Card) -> bytes:
         """One card, fitted to one A4 page, as PDF bytes."""
