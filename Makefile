@@ -14,7 +14,7 @@ setup-dev:
 ## The main job: check the library and export the example tender's annex into out/.
 annex: setup
 	$(BIN)/refsheets check
-	$(BIN)/refsheets list
+	$(BIN)/refsheets export $(TENDER)
 
 lint: setup-dev
 	$(BIN)/ruff check .

@@ -1,0 +1,354 @@
+"""Exporting a tender's references annex in one call: `export_tender(...)`.
+
+The flow: read the tender, pick its references, check its rules, build the cards, render
+what the cache does not hold (in batches, in parallel), assemble the annexes, the tables
+and the manifest in a staging folder, zip it, and publish it in one rename. Nothing of a
+failed export reaches `out/`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import date
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from refsheets import __version__
+from refsheets.card import Card, build_card
+from refsheets.errors import RefsheetsError
+from refsheets.export.cache import CardCache, card_key, hash_files
+from refsheets.export.publish import export_lock, publish, staging_folder, zip_folder
+from refsheets.export.tables import rows_for, to_csv, to_xlsx
+from refsheets.layouts import Layout, load_layout, resolve_layouts_root
+from refsheets.library import Library
+from refsheets.model import Mission
+from refsheets.select import PickResult, Selected, pick
+from refsheets.tender import Tender, load_tender
+
+ANNEX_PDF = "annexe-references.pdf"
+ANNEX_DOCX = "annexe-references.docx"
+BATCH_SIZE = 25  # cards per WeasyPrint document: large enough to amortise, small for progress
+
+FACT_LABELS = {
+    "amount": "montant",
+    "dates": "dates",
+    "client_kind": "client public ou privé",
+    "attestation": "attestation de bonne exécution",
+}
+
+
+class IncompleteReferencesError(RefsheetsError):
+    """Selected references lack facts the tender requires."""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One selected reference: its rank, mission, card and what it lacks."""
+
+    selected: Selected
+    mission: Mission
+    card: Card
+    missing: tuple[str, ...]
+
+    @property
+    def id(self) -> str:
+        """The mission id."""
+        return self.selected.id
+
+
+@dataclass
+class ExportPlan:
+    """What an export will do: the selection and the checks (what --dry-run prints)."""
+
+    tender: Tender
+    tender_path: Path
+    result: PickResult
+    references: list[Reference]
+    target: Path
+    layout: Layout
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ExportReport:
+    """What an export did."""
+
+    plan: ExportPlan
+    files: list[Path]
+    rendered: dict[str, int]  # format -> cards rendered (cache misses)
+    cached: dict[str, int]  # format -> cards taken from the cache
+
+
+Progress = Callable[[str, int, int], None]
+"""Called as progress(stage, done, total)."""
+
+
+def safe_name(text: str) -> str:
+    """An ASCII file name without spaces, safe on tender platforms."""
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_text).strip("-.").lower()
+    return slug or "export"
+
+
+def plan_export(
+    tender_path: Path,
+    library: Library,
+    *,
+    out_root: Path,
+    today: date,
+    allow_incomplete: bool = False,
+    layouts_root: Path | None = None,
+) -> ExportPlan:
+    """Read the tender, pick and check its references; raise when the rules fail."""
+    tender = load_tender(tender_path, library=library)
+    query = replace(tender.pick_query(), require=())
+    result = pick(library, query, today=today)
+    layouts_root = layouts_root or resolve_layouts_root(library.root)
+    layout = load_layout(tender.layout or tender.entity, layouts_root)
+    references = []
+    for selected in result.selected:
+        mission = library.missions[selected.id]
+        card = build_card(library, selected.id, lang=tender.language, mission=mission)
+        missing = tuple(
+            fact for fact in tender.rules.required_facts if _lacks(mission, fact, library.root)
+        )
+        references.append(Reference(selected, mission, card, missing))
+    plan = ExportPlan(
+        tender, tender_path, result, references, out_root / safe_name(tender_path.stem), layout
+    )
+    if not references:
+        plan.problems.append(
+            "no mission passes the tender's rules; `refsheets pick --tender "
+            f"{tender_path}` shows why each one is excluded"
+        )
+    incomplete = [r for r in references if r.missing]
+    if incomplete and not allow_incomplete:
+        lines = [
+            f"  {r.id}: {', '.join(FACT_LABELS.get(f, f) for f in r.missing)}" for r in incomplete
+        ]
+        plan.problems.append(
+            "these references lack facts the tender requires:\n"
+            + "\n".join(lines)
+            + "\ncomplete the mission files, or export with --allow-incomplete "
+            "(the manifest then records what is missing)"
+        )
+    return plan
+
+
+def _lacks(mission: Mission, fact: str, library_root: Path) -> bool:
+    if fact == "amount":
+        return mission.budget is None
+    if fact == "dates":
+        return mission.period is None or mission.period.start is None or mission.period.end is None
+    if fact == "client_kind":
+        return mission.client.kind is None
+    if fact == "attestation":
+        return mission.attestation is None or not (library_root / mission.attestation).is_file()
+    return False
+
+
+def export_tender(
+    tender_path: Path,
+    library: Library,
+    *,
+    out_root: Path,
+    today: date,
+    jobs: int | None = None,
+    allow_incomplete: bool = False,
+    layouts_root: Path | None = None,
+    cache_root: Path | None = None,
+    progress: Progress | None = None,
+) -> ExportReport:
+    """Export the tender's annex into `out_root/<tender>/`, all or nothing."""
+    plan = plan_export(
+        tender_path,
+        library,
+        out_root=out_root,
+        today=today,
+        allow_incomplete=allow_incomplete,
+        layouts_root=layouts_root,
+    )
+    if plan.problems:
+        raise IncompleteReferencesError("the export cannot go on:\n" + "\n".join(plan.problems))
+    cache = CardCache(cache_root or out_root / ".cache")
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    formats = list(dict.fromkeys(plan.tender.formats))
+    report_progress = progress or (lambda stage, done, total: None)
+    with export_lock(plan.target), staging_folder(plan.target) as staging:
+        cards_dir = staging / "cards"
+        cards_dir.mkdir()
+        environment = hash_files([*plan.layout.chain, plan.layout.fonts_root])
+        rendered: dict[str, int] = {}
+        cached: dict[str, int] = {}
+        card_files: dict[str, dict[str, bytes]] = {}
+        for fmt in formats:
+            data, misses = _cards_in_format(
+                fmt, plan, library, cache, environment, jobs, report_progress
+            )
+            rendered[fmt], cached[fmt] = misses, len(plan.references) - misses
+            card_files[fmt] = data
+            for ref in plan.references:
+                (cards_dir / f"{ref.id}.{fmt}").write_bytes(data[ref.id])
+        from refsheets.export.annex import annex_docx, annex_pdf
+
+        report_progress("annex", 0, 1)
+        if "pdf" in formats:
+            (staging / ANNEX_PDF).write_bytes(
+                annex_pdf(
+                    plan,
+                    [card_files["pdf"][r.id] for r in plan.references],
+                    library.root,
+                    today=today,
+                )
+            )
+        if "docx" in formats:
+            (staging / ANNEX_DOCX).write_bytes(annex_docx(plan, today=today))
+        report_progress("annex", 1, 1)
+        rows = rows_for([(r.id, r.mission) for r in plan.references])
+        (staging / "references.csv").write_bytes(to_csv(rows))
+        (staging / "references.xlsx").write_bytes(to_xlsx(rows, title=plan.tender.name))
+        manifest = build_manifest(plan, staging)
+        (staging / "manifest.json").write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        zip_name = f"{plan.target.name}.zip"
+        zip_folder(staging, staging / zip_name, prefix=plan.target.name)
+        publish(staging, plan.target)
+    files = sorted(p for p in plan.target.rglob("*") if p.is_file())
+    return ExportReport(plan, files, rendered, cached)
+
+
+def _cards_in_format(
+    fmt: str,
+    plan: ExportPlan,
+    library: Library,
+    cache: CardCache,
+    environment: str,
+    jobs: int,
+    progress: Progress,
+) -> tuple[dict[str, bytes], int]:
+    """Every card's bytes in `fmt`: from the cache, or rendered (then cached)."""
+    keys = {
+        ref.id: card_key(
+            ref.id,
+            ref.mission,
+            library_root=library.root,
+            environment=environment,
+            lang=plan.tender.language,
+            fmt=fmt,
+        )
+        for ref in plan.references
+    }
+    data: dict[str, bytes] = {}
+    todo: list[Card] = []
+    for ref in plan.references:
+        hit = cache.get(keys[ref.id], fmt)
+        if hit is None:
+            todo.append(ref.card)
+        else:
+            data[ref.id] = hit
+    total = len(todo)
+    progress(fmt, 0, total)
+    if todo:
+        batches = [todo[i : i + BATCH_SIZE] for i in range(0, total, BATCH_SIZE)]
+        # Spread the cards evenly: a batch per worker at least, so both cores work.
+        if len(batches) < jobs and total >= jobs:
+            size = -(-total // jobs)
+            batches = [todo[i : i + size] for i in range(0, total, size)]
+        args = [(fmt, plan.layout.name, plan.layout.root, library.root, b) for b in batches]
+        done = 0
+        if jobs == 1 or len(batches) == 1:
+            results = (_render_batch(a) for a in args)
+            for result in results:
+                done += _store(result, data, keys, cache, fmt)
+                progress(fmt, done, total)
+        else:
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
+                for result in pool.map(_render_batch, args):
+                    done += _store(result, data, keys, cache, fmt)
+                    progress(fmt, done, total)
+    return data, total
+
+
+def _store(
+    result: list[tuple[str, bytes]],
+    data: dict[str, bytes],
+    keys: dict[str, str],
+    cache: CardCache,
+    fmt: str,
+) -> int:
+    for card_id, payload in result:
+        data[card_id] = payload
+        cache.put(keys[card_id], fmt, payload)
+    return len(result)
+
+
+def _render_batch(args: tuple[str, str, Path, Path, Sequence[Card]]) -> list[tuple[str, bytes]]:
+    """Render a batch of cards in one format (runs in a worker process)."""
+    fmt, layout_name, layouts_root, library_root, cards = args
+    layout = load_layout(layout_name, layouts_root)
+    if fmt == "pdf":
+        from refsheets.export.annex import split_pages
+        from refsheets.render.pdf import render_cards_pdf
+
+        document = render_cards_pdf(cards, layout, library_root=library_root)
+        return list(zip([c.id for c in cards], split_pages(document, cards), strict=True))
+    from refsheets.render.docx import card_docx_bytes
+
+    return [(card.id, card_docx_bytes(card, layout)) for card in cards]
+
+
+def build_manifest(plan: ExportPlan, folder: Path) -> dict[str, Any]:
+    """What the export holds and why: tender, selection, exclusions, file hashes."""
+    tender = plan.tender
+    files = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        payload = path.read_bytes()
+        files.append(
+            {
+                "path": path.relative_to(folder).as_posix(),
+                "bytes": len(payload),
+                "sha256": hashlib.sha256(payload).hexdigest(),
+            }
+        )
+    selection_json = plan.result.to_json()
+    scored = {item["id"]: item for item in selection_json.get("selected", [])}
+    return {
+        "tool": {"name": "refsheets", "version": __version__},
+        "tender": {
+            "file": plan.tender_path.name,
+            "name": tender.name,
+            "buyer": tender.buyer,
+            "reference": tender.reference,
+            "deadline": tender.deadline.isoformat(),
+            "entity": tender.entity,
+            "layout": plan.layout.name,
+            "language": tender.language,
+            "formats": list(tender.formats),
+            "rules": tender.rules.model_dump(mode="json"),
+        },
+        "query": selection_json.get("query"),
+        "selection": [
+            {
+                "rank": ref.selected.rank,
+                "id": ref.id,
+                "title": ref.mission.title,
+                "score": scored.get(ref.id, {}).get("score"),
+                "score_parts": scored.get(ref.id, {}).get("parts"),
+                "why": scored.get(ref.id, {}).get("why"),
+                "missing_facts": list(ref.missing),
+            }
+            for ref in plan.references
+        ],
+        "excluded": selection_json.get("excluded", []),
+        "files": files,
+    }

@@ -1,0 +1,146 @@
+"""The references as the forms want them (DC2 / DUME): CSV for French Excel, and XLSX.
+
+One row per reference: description, amount, currency, start, end, client, public or
+private, our role. The CSV is UTF-8 with a BOM and `;` separators, which is what French
+Excel opens correctly by double-click.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from refsheets.model import Mission
+
+COLUMNS = (
+    ("reference", "Référence"),
+    ("description", "Description de la prestation"),
+    ("amount", "Montant"),
+    ("currency", "Devise"),
+    ("basis", "HT/TTC"),
+    ("start", "Début"),
+    ("end", "Fin"),
+    ("client", "Client (destinataire)"),
+    ("client_kind", "Public/Privé"),
+    ("role", "Rôle"),
+    ("partners", "Partenaires"),
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One reference, as the forms list it."""
+
+    reference: str
+    description: str
+    amount: int | None
+    currency: str
+    basis: str
+    start: str
+    end: str
+    client: str
+    client_kind: str
+    role: str
+    partners: str
+
+
+def our_role(mission: Mission) -> str:
+    """What we were in the contract, as far as the data says (never guessed)."""
+    roles = {p.role for p in mission.partners}
+    if not mission.partners or roles == {"subcontractor"}:
+        return "Titulaire"
+    if "lead" in roles:
+        return "Cotraitant"
+    if "co-contractor" in roles:
+        return "Membre du groupement"
+    return ""  # partners whose role the data does not give: left blank, not guessed
+
+
+def rows_for(selection: Sequence[tuple[str, Mission]]) -> list[Row]:
+    """The rows of the selected missions, in the annex's order."""
+    rows = []
+    for mission_id, mission in selection:
+        client = mission.client
+        name = client.anonymous_label if mission.disclosure == "anonymous" else client.name
+        period = mission.period
+        rows.append(
+            Row(
+                reference=mission_id,
+                description=mission.title,
+                amount=mission.budget.amount if mission.budget else None,
+                currency=mission.budget.currency if mission.budget else "",
+                basis=mission.budget.basis if mission.budget else "",
+                start=str(period.start) if period and period.start else "",
+                end=str(period.end) if period and period.end else "",
+                client=name or client.name,
+                client_kind={"public": "Public", "private": "Privé"}.get(client.kind or "", ""),
+                role=our_role(mission),
+                partners=", ".join(
+                    p.name + (f" ({p.role})" if p.role else "") for p in mission.partners
+                ),
+            )
+        )
+    return rows
+
+
+def to_csv(rows: Sequence[Row]) -> bytes:
+    """UTF-8 with BOM, `;`-separated, CRLF line ends: French Excel opens it as is."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow([label for _, label in COLUMNS])
+    for row in rows:
+        writer.writerow(
+            ["" if getattr(row, key) is None else getattr(row, key) for key, _ in COLUMNS]
+        )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(rows: Sequence[Row], *, title: str) -> bytes:
+    """A one-sheet workbook: amounts as numbers formatted in euros, a frozen header."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Références"
+    sheet.append([label for _, label in COLUMNS])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for row in rows:
+        sheet.append([getattr(row, key) for key, _ in COLUMNS])
+    amount_column = [key for key, _ in COLUMNS].index("amount") + 1
+    for (cell,) in sheet.iter_rows(min_row=2, min_col=amount_column, max_col=amount_column):
+        cell.number_format = '#,##0 "€"'
+    widths = {"reference": 28, "description": 60, "client": 30, "partners": 30}
+    for index, (key, _) in enumerate(COLUMNS, start=1):
+        letter = sheet.cell(row=1, column=index).column_letter
+        sheet.column_dimensions[letter].width = widths.get(key, 14)
+    sheet.freeze_panes = "A2"
+    workbook.properties.title = title
+    workbook.properties.creator = "refsheets"
+    # openpyxl stamps the current time: fixed dates keep the bytes reproducible.
+    from datetime import datetime
+
+    fixed = datetime(2000, 1, 1)
+    workbook.properties.created = fixed
+    workbook.properties.modified = fixed
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return normalize_zip(buffer.getvalue())
+
+
+def normalize_zip(data: bytes) -> bytes:
+    """Rewrite a zip with fixed entry dates, so equal content gives equal bytes."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o644 << 16
+            target.writestr(fixed, source.read(info.filename))
+    return out.getvalue()
