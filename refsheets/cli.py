@@ -448,6 +448,76 @@ def _print_pick(result: Any) -> None:
         out.print(f"{result.unmatched} mission(s) not about the asked tags or words.")
 
 
+@app.command()
+def export(
+    tender: Annotated[Path, typer.Argument(metavar="TENDER.yaml", help="The tender file.")],
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Parent folder of the export (out/<tender>/).")
+    ] = Path("out"),
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Parallel renderers (default: cores).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the selection and the checks; write nothing.")
+    ] = False,
+    allow_incomplete: Annotated[
+        bool,
+        typer.Option(
+            "--allow-incomplete",
+            help="Export references that lack a required fact (the manifest records it).",
+        ),
+    ] = False,
+    clear_cache: Annotated[
+        bool, typer.Option("--clear-cache", help="Forget every rendered card first.")
+    ] = False,
+) -> None:
+    """Export a tender's references annex: PDF and Word annexes, cards, tables, manifest, zip."""
+    from refsheets.export import export_tender, plan_export
+    from refsheets.export.cache import CardCache
+
+    library = _load()
+    today = datetime.date.today()
+    if dry_run:
+        plan = plan_export(tender, library, out_root=out_dir, today=today,
+                           allow_incomplete=allow_incomplete)
+        _print_pick(plan.result)
+        for ref in plan.references:
+            if ref.missing:
+                err.print(f"{ref.id}: lacks {', '.join(ref.missing)}", style="yellow")
+        for problem in plan.problems:
+            err.print(f"error: {problem}", style="red", markup=False)
+        err.print(f"dry run: nothing written (the export would go to {plan.target})")
+        if plan.problems:
+            raise typer.Exit(ExitStatus.INVALID_DATA)
+        return
+    if clear_cache:
+        removed = CardCache(out_dir / ".cache").clear()
+        err.print(f"cache cleared ({removed} files)")
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        console=err, transient=True, disable=not err.is_terminal,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"{stage} cards" if stage != "annex" else "annex",
+                                            total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        report = export_tender(tender, library, out_root=out_dir, today=today, jobs=jobs,
+                               allow_incomplete=allow_incomplete, progress=progress)
+    plan = report.plan
+    for fmt in report.rendered:
+        err.print(f"{fmt}: {report.rendered[fmt]} card(s) rendered, "
+                  f"{report.cached[fmt]} from the cache")
+    out.print(f"{len(plan.references)} references exported to {plan.target}/")
+    for path in report.files:
+        out.print(f"  {path.relative_to(plan.target)}", markup=False)
+
+
 def main() -> None:
     """Entry point: run the app, turning user errors into messages and exit codes."""
     try:
