@@ -1,0 +1,283 @@
+"""Importing an existing portfolio (.txt, .md, .pdf, .docx) into the library.
+
+`import_portfolio(path, out_dir)` reads the portfolio, cuts it into missions, checks
+every draft, then writes one YAML file per mission and returns an `ImportReport`: for
+each mission the file, what became of it, the facts found and the facts missing.
+
+Nothing is written when the input cannot be read as a portfolio. Existing files are
+kept unless `force=True`; a file already holding the same text is left untouched, so
+importing the same portfolio twice changes nothing. A mission already in the folder
+under another name (same title and client) is not written twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from refsheets.errors import Diagnostic, NotFoundError, RefsheetsError
+from refsheets.importer.extract import Line, extract_lines
+from refsheets.importer.parse import Draft, parse_portfolio
+from refsheets.importer.write import file_stems, render_mission
+from refsheets.model import Entity, Mission
+from refsheets.taxonomy import Taxonomy, fold
+
+__all__ = [
+    "Draft",
+    "ImportReport",
+    "ImportStatus",
+    "ImportedMission",
+    "Line",
+    "import_into_library",
+    "import_portfolio",
+]
+
+
+class ImportStatus(enum.Enum):
+    """What the import did with one mission's file."""
+
+    WRITTEN = "written"  # a new file
+    OVERWRITTEN = "overwritten"  # an existing file replaced, with force
+    UNCHANGED = "unchanged"  # the file already holds exactly this text
+    KEPT = "kept"  # an existing, different file left alone (no force)
+    DUPLICATE = "duplicate"  # the mission is already in the folder under another name
+
+
+@dataclass(frozen=True)
+class ImportedMission:
+    """One mission of the portfolio and the file it went to."""
+
+    draft: Draft
+    path: Path
+    status: ImportStatus
+    text: str
+    duplicate_of: Path | None = None
+
+    @property
+    def found(self) -> list[str]:
+        """Short labels of the facts the portfolio gives."""
+        return self.draft.found()
+
+    @property
+    def missing(self) -> dict[str, str]:
+        """The facts the portfolio does not give, each with the reason."""
+        return dict(self.draft.missing)
+
+    @property
+    def loads(self) -> bool:
+        """False when the file lacks a title or a client name and will not load yet."""
+        return self.draft.title is not None and self.draft.client is not None
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import read and wrote."""
+
+    source: Path
+    out_dir: Path
+    missions: tuple[ImportedMission, ...]
+    dry_run: bool = False
+
+    def count(self, status: ImportStatus) -> int:
+        """How many missions ended with `status`."""
+        return sum(1 for mission in self.missions if mission.status is status)
+
+    @property
+    def changed(self) -> list[Path]:
+        """The files written or overwritten (or that would be, in a dry run)."""
+        return [
+            m.path
+            for m in self.missions
+            if m.status in (ImportStatus.WRITTEN, ImportStatus.OVERWRITTEN)
+        ]
+
+    @property
+    def to_complete(self) -> list[ImportedMission]:
+        """Missions whose file needs a title or client name before it loads."""
+        return [
+            m
+            for m in self.missions
+            if not m.loads and m.status is not ImportStatus.DUPLICATE
+        ]
+
+
+def import_portfolio(
+    path: Path | str,
+    out_dir: Path | str,
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+    taxonomy: Taxonomy | None = None,
+    entities: Mapping[str, Entity] | None = None,
+) -> ImportReport:
+    """Import the portfolio at `path` as mission files in `out_dir`.
+
+    `entities` maps the brands of the page footers to entity keys (without it, a brand
+    "POP Café" becomes the key `pop-cafe`); `taxonomy` lets the report flag tags it does
+    not know (tags are written as the portfolio writes them, and resolved when loaded).
+    Raises RefsheetsError, before writing anything, when the input is not a portfolio.
+    """
+    source = Path(path)
+    target = Path(out_dir)
+    if target.exists() and not target.is_dir():
+        raise RefsheetsError(f"{target} is a file; give a folder with --out")
+    lines = extract_lines(source)
+    drafts = parse_portfolio(lines, source=source, entities=entities)
+    _validate(drafts, source)
+    if taxonomy is not None and len(taxonomy.tags):
+        for draft in drafts:
+            unknown = [tag for tag in draft.tags if taxonomy.resolve(tag) is None]
+            if unknown:
+                draft.remarks.append("tags not in tags.yaml: " + ", ".join(unknown))
+    existing = _existing_missions(target)
+    planned: list[ImportedMission] = []
+    for draft, stem in zip(drafts, file_stems(drafts), strict=True):
+        text = render_mission(draft)
+        file = target / f"{stem}.yaml"
+        planned.append(_plan(draft, file, text, existing, force=force))
+    if not dry_run:
+        _write_all(
+            [
+                (m.path, m.text)
+                for m in planned
+                if m.status in (ImportStatus.WRITTEN, ImportStatus.OVERWRITTEN)
+            ]
+        )
+    return ImportReport(source, target, tuple(planned), dry_run)
+
+
+def import_into_library(
+    path: Path | str,
+    library_root: Path | str,
+    *,
+    out_dir: Path | str | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Import into a library: its brands and tags are used, its missions folder by default."""
+    from refsheets.library import MISSIONS_DIR, load_library
+
+    root = Path(library_root)
+    taxonomy: Taxonomy | None = None
+    entities: Mapping[str, Entity] | None = None
+    with contextlib.suppress(NotFoundError):  # a new library: no missions folder yet
+        library = load_library(root)
+        taxonomy, entities = library.taxonomy, library.entities or None
+    return import_portfolio(
+        path,
+        Path(out_dir) if out_dir is not None else root / MISSIONS_DIR,
+        force=force,
+        dry_run=dry_run,
+        taxonomy=taxonomy,
+        entities=entities,
+    )
+
+
+def _validate(drafts: list[Draft], source: Path) -> None:
+    """Check every draft against the mission model before anything is written."""
+    problems: list[Diagnostic] = []
+    for draft in drafts:
+        data = draft.to_data()
+        # The gaps the report lists are filled for the check only: the file keeps them.
+        data["title"] = data["title"] or "-"
+        data["client"]["name"] = data["client"]["name"] or "-"
+        try:
+            Mission.model_validate(data)
+        except ValidationError as exc:
+            for error in exc.errors(include_url=False):
+                where = ".".join(str(part) for part in error["loc"])
+                problems.append(
+                    Diagnostic(
+                        source,
+                        f"{draft.label}: {where}: {error['msg']}",
+                        draft.start.line,
+                    )
+                )
+    if problems:
+        raise RefsheetsError(
+            f"{len(problems)} problem(s) in {source}; nothing was imported", problems
+        )
+
+
+def _existing_missions(folder: Path) -> dict[Path, dict[str, Any]]:
+    """The mission files already in `folder`, parsed loosely (broken ones are skipped)."""
+    found: dict[Path, dict[str, Any]] = {}
+    if not folder.is_dir():
+        return found
+    for file in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
+        try:
+            data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        if isinstance(data, dict):
+            found[file] = data
+    return found
+
+
+def _same_mission(draft: Draft, data: dict[str, Any]) -> bool:
+    """True when a file already holds the mission the draft describes."""
+
+    def norm(value: Any) -> str:
+        return " ".join(fold(value).split()) if isinstance(value, str) else ""
+
+    client = data.get("client")
+    client_name = client.get("name") if isinstance(client, dict) else None
+    if draft.title:
+        if norm(draft.title) != norm(data.get("title")):
+            return False
+        return draft.client is None or norm(draft.client) == norm(client_name)
+    return draft.context is not None and norm(draft.context) == norm(data.get("context"))
+
+
+def _plan(
+    draft: Draft,
+    file: Path,
+    text: str,
+    existing: dict[Path, dict[str, Any]],
+    *,
+    force: bool,
+) -> ImportedMission:
+    if file.exists():
+        try:
+            same = file.read_text(encoding="utf-8") == text
+        except (OSError, UnicodeDecodeError):
+            same = False
+        if same:
+            return ImportedMission(draft, file, ImportStatus.UNCHANGED, text)
+        status = ImportStatus.OVERWRITTEN if force else ImportStatus.KEPT
+        return ImportedMission(draft, file, status, text)
+    for other, data in existing.items():
+        if other != file and _same_mission(draft, data):
+            return ImportedMission(draft, file, ImportStatus.DUPLICATE, text, duplicate_of=other)
+    return ImportedMission(draft, file, ImportStatus.WRITTEN, text)
+
+
+def _write_all(files: list[tuple[Path, str]]) -> None:
+    """Write every file, or none: all are staged beside their target, then renamed."""
+    if not files:
+        return
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for target, text in files:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(
+                prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+            )
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+            os.chmod(name, 0o644)
+            staged.append((Path(name), target))
+        for tmp, target in staged:
+            os.replace(tmp, target)
+    finally:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)

@@ -1,0 +1,801 @@
+"""Cutting a portfolio's lines into mission drafts, with the facts found and those missing.
+
+A mission page of a portfolio reads: a header (client, years, title, in any order and
+any of them possibly absent), the sections "Contexte", "Partis pris", "Réalisations",
+"Expertises et thématiques", an amount followed by "de budget", then a footer (page
+furniture, the brand's name and e-mail, "avec …" partner lines, photo captions).
+
+The section headings are the anchors: a mission is a run of headings in that order, and
+a heading that does not come later than the previous one opens the next mission. What
+lies between two missions is split in two: the footer of the first (everything up to
+its last recognisable footer line, or up to the last page break) and the header of the
+second. Nothing is guessed: a fact the page does not state is reported missing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from refsheets.errors import Diagnostic, RefsheetsError
+from refsheets.importer.extract import PAGE_BREAK, Line
+from refsheets.model import Budget, Entity, Period
+from refsheets.taxonomy import fold, tag_key
+
+SECTION_ORDER = ("context", "approach", "deliverables", "tags")
+
+# Heading labels, folded, hyphens as spaces, "&" as "et".
+_HEADINGS: dict[str, str] = {
+    "contexte": "context",
+    "le contexte": "context",
+    "partis pris": "approach",
+    "parti pris": "approach",
+    "nos partis pris": "approach",
+    "notre parti pris": "approach",
+    "approche": "approach",
+    "notre approche": "approach",
+    "realisations": "deliverables",
+    "nos realisations": "deliverables",
+    "livrables": "deliverables",
+    "expertises et thematiques": "tags",
+    "expertises": "tags",
+    "thematiques": "tags",
+    "mots cles": "tags",
+}
+_SECTION_LABELS = {
+    "context": "Contexte",
+    "approach": "Partis pris",
+    "deliverables": "Réalisations",
+    "tags": "Expertises et thématiques",
+}
+
+# Page furniture of the portfolio, as letters only.
+_FURNITURE = {"explorez", "nosprojets", "exploreznosprojets"}
+
+_BULLET = re.compile(r"^(?:[•·▪●○◦►➢✓→]\s*|[-–—*+]\s+|\d{1,2}[.)]\s+)(?P<text>\S.*)$")
+_EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$")
+_YEARS = re.compile(
+    r"^(?:de\s+)?(?P<start>(?:19|20)\d{2})"
+    r"(?:\s*(?:-|–|—|/|à)\s*(?P<end>(?:19|20)\d{2}))?$",
+    re.IGNORECASE,
+)
+_AMOUNT = re.compile(
+    r"^(?:budget\s*:?\s*)?"
+    r"(?P<value>(?P<number>\d{1,3}(?:[ .]\d{3})+|\d+)(?:,(?P<cents>\d{1,2}))?\s*"
+    r"(?P<thousands>k\s*)?(?:€|eur\b|euros?\b)\s*(?P<basis>HT|H\.T\.?|TTC|T\.T\.C\.?)?)"
+    r"\s*(?:de\s+budget)?\.?$",
+    re.IGNORECASE,
+)
+_BUDGET_LABEL = {"de budget", "budget"}
+_PARTNER = re.compile(r"^avec\s+(?:(?:le|la|les)\s+|l['’]\s*)?(?P<name>.+)$", re.IGNORECASE)
+_PUBLIC_PREFIXES = (
+    "ville de ",
+    "ville d'",
+    "commune de ",
+    "commune d'",
+    "mairie de ",
+    "mairie d'",
+    "region ",
+    "departement ",
+    "conseil departemental",
+    "conseil regional",
+    "communaute de communes",
+    "communaute d'agglomeration",
+    "communaute urbaine",
+    "metropole ",
+    "syndicat mixte",
+    "etablissement public",
+    "prefecture",
+    "ministere",
+)
+_PLACE = re.compile(r"^(?:ville|commune|mairie)\s+(?:de\s+|d['’]\s*)(?P<place>.+)$", re.IGNORECASE)
+_ARTICLE = re.compile(r"^(?:(?:le|la|les)\s+|l['’]\s*)", re.IGNORECASE)
+
+# Markdown, which text exports of portfolios carry: kept as plain text.
+_MD_HEADING = re.compile(r"^#{1,6}\s+")
+_MD_QUOTE = re.compile(r"^>\s?")
+_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_MD_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_MD_ITALIC = re.compile(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])")
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!])")
+_MD_RULE = re.compile(r"^(?:-{3,}|\*{3,}|_{3,})$")
+
+
+@dataclass
+class Draft:
+    """One mission as read from the portfolio: what it says, and what it does not."""
+
+    index: int  # 1-based position in the portfolio
+    start: Line  # its first section heading, for messages
+    title: str | None = None
+    client: str | None = None
+    client_kind: str | None = None
+    client_location: str | None = None
+    period: str | int | None = None
+    entity: str | None = None
+    partners: list[tuple[str, str | None]] = field(default_factory=list)
+    context: str | None = None
+    approach: str | None = None
+    deliverables: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    budget: str | None = None
+    captions: list[str] = field(default_factory=list)
+    notes: str | None = None
+    missing: dict[str, str] = field(default_factory=dict)
+    remarks: list[str] = field(default_factory=list)
+    # Gathered on the way, resolved at the end.
+    _brands: list[str] = field(default_factory=list, repr=False)
+    _emails: list[str] = field(default_factory=list, repr=False)
+
+    @property
+    def label(self) -> str:
+        """'mission 3 (line 52)', for messages."""
+        return f"mission {self.index} ({self.start.where()})"
+
+    def to_data(self) -> dict[str, Any]:
+        """The mission file's content, keys in the library's order; None marks a gap.
+
+        `title` and `client.name` are always present (None when the page does not give
+        them), since a mission file must have them; the other keys only when found.
+        """
+        client: dict[str, Any] = {"name": self.client}
+        if self.client_kind:
+            client["kind"] = self.client_kind
+        if self.client_location:
+            client["location"] = self.client_location
+        data: dict[str, Any] = {"title": self.title, "client": client}
+        if self.period is not None:
+            data["period"] = self.period
+        if self.entity:
+            data["entity"] = self.entity
+        if self.partners:
+            data["partners"] = [
+                {"name": name, **({"role": role} if role else {})} for name, role in self.partners
+            ]
+        if self.context:
+            data["context"] = self.context
+        if self.approach:
+            data["approach"] = self.approach
+        if self.deliverables:
+            data["deliverables"] = list(self.deliverables)
+        if self.tags:
+            data["tags"] = list(self.tags)
+        if self.budget:
+            data["budget"] = self.budget
+        if self.notes:
+            data["notes"] = self.notes
+        return data
+
+    def found(self) -> list[str]:
+        """The facts the page gives, as short labels for a report."""
+        facts: list[tuple[str, object]] = [
+            ("title", self.title),
+            ("client", self.client),
+            ("client kind", self.client_kind),
+            ("location", self.client_location),
+            ("period", self.period),
+            ("budget", self.budget),
+            ("entity", self.entity),
+            ("context", self.context),
+            ("approach", self.approach),
+        ]
+        labels = [name for name, value in facts if value is not None]
+        for name, values in (
+            ("partners", self.partners),
+            ("deliverables", self.deliverables),
+            ("tags", self.tags),
+            ("photo captions", self.captions),
+        ):
+            if values:
+                labels.append(f"{name} ({len(values)})")
+        return labels
+
+
+def parse_portfolio(
+    lines: Sequence[Line],
+    *,
+    source: Path,
+    entities: Mapping[str, Entity] | None = None,
+) -> list[Draft]:
+    """The missions of a portfolio, in the order they appear.
+
+    Raises RefsheetsError when the text holds no mission (no section heading), or when a
+    mission has headings but no text at all; nothing is guessed to fill a gap.
+    """
+    cleaned = [_strip_markup(line) for line in lines]
+    headings = [(i, *found) for i, line in enumerate(cleaned) if (found := _heading(line.text))]
+    if not headings:
+        raise RefsheetsError(
+            f"found no mission in {source}: a mission page has the headings "
+            + ", ".join(f"'{label}'" for label in _SECTION_LABELS.values())
+            + " on lines of their own; is it a portfolio?"
+        )
+    groups: list[list[tuple[int, str, str]]] = []
+    for heading in headings:
+        if groups and SECTION_ORDER.index(heading[1]) > SECTION_ORDER.index(groups[-1][-1][1]):
+            groups[-1].append(heading)
+        else:
+            groups.append([heading])
+
+    parser = _Parser(cleaned, entities or {}, entities is not None, source)
+    drafts: list[Draft] = []
+    body_end = 0
+    for number, group in enumerate(groups, start=1):
+        draft = Draft(number, cleaned[group[0][0]])
+        zone = cleaned[body_end : group[0][0]]
+        if drafts:
+            trailing, leading, page_split = _split_zone(zone, parser)
+            parser.read_footer(drafts[-1], trailing)
+        else:
+            trailing, leading, page_split = _split_zone(zone, parser, first=True)
+            ignored = [line.text for line in trailing if _is_text(line)]
+            if ignored:
+                draft.remarks.append(
+                    "ignored before the first mission: " + " / ".join(_short(t) for t in ignored)
+                )
+        parser.read_header(draft, leading, page_split)
+        next_start = groups[number][0][0] if number < len(groups) else len(cleaned)
+        body_end = parser.read_body(draft, group, next_start)
+        drafts.append(draft)
+    parser.read_footer(drafts[-1], cleaned[body_end:])
+
+    problems: list[Diagnostic] = []
+    for draft in drafts:
+        parser.finish(draft)
+        if not (draft.title or draft.client or draft.context or draft.approach) and not (
+            draft.deliverables
+        ):
+            problems.append(
+                Diagnostic(
+                    source,
+                    f"{draft.label} has the heading '{_SECTION_LABELS[_first_section(draft)]}' "
+                    "but no title, client or text; is the layout a portfolio's?",
+                    draft.start.line,
+                )
+            )
+    if problems:
+        raise RefsheetsError(
+            f"{source} does not read as a portfolio; nothing was imported", problems
+        )
+    return drafts
+
+
+def _first_section(draft: Draft) -> str:
+    """The section of a draft's first heading."""
+    found = _heading(draft.start.text)
+    return found[0] if found else "context"
+
+
+# --------------------------------------------------------------------------- lines
+
+
+def _strip_markup(line: Line) -> Line:
+    text = line.text
+    if not text or line.is_page_break:
+        return line
+    if _MD_RULE.match(text):
+        return Line(PAGE_BREAK, line.line, line.page)
+    text = _MD_HEADING.sub("", text)
+    text = _MD_QUOTE.sub("", text)
+    text = _MD_LINK.sub(r"\1", text)
+    text = _MD_BOLD.sub(r"\2", text)
+    text = _MD_ITALIC.sub(r"\1", text)
+    text = _MD_ESCAPE.sub(r"\1", text).strip()
+    return Line(text, line.line, line.page)
+
+
+def _label_key(text: str) -> str:
+    key = fold(text).replace("&", " et ").replace("-", " ").replace("_", " ")
+    return " ".join(key.strip(" :.").split())
+
+
+def _heading(text: str) -> tuple[str, str] | None:
+    """(section, text on the same line) when `text` is a section heading."""
+    if not text or len(text) > 200:
+        return None
+    section = _HEADINGS.get(_label_key(text))
+    if section:
+        return section, ""
+    head, sep, rest = text.partition(":")
+    if sep and rest.strip():
+        section = _HEADINGS.get(_label_key(head))
+        if section:
+            return section, rest.strip()
+    return None
+
+
+def _is_text(line: Line) -> bool:
+    return bool(line.text) and not line.is_page_break and not _is_furniture(line.text)
+
+
+def _is_furniture(text: str) -> bool:
+    return re.sub(r"[^a-z0-9]", "", fold(text)) in _FURNITURE
+
+
+def _is_partner_line(text: str) -> bool:
+    match = _PARTNER.match(text)
+    # "avec la Compagnie …" names a firm; "Avec les habitants, …" is a sentence.
+    return bool(match) and match.group("name")[:1].isupper()
+
+
+def _join(left: str, right: str) -> str:
+    """Two pieces of a line that the layout wrapped."""
+    if left.endswith("-") and not left.endswith(" -"):
+        return left + right
+    return f"{left} {right}"
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _blocks(lines: Sequence[Line]) -> list[list[str]]:
+    """Runs of non-blank lines; page breaks separate like blank lines."""
+    blocks: list[list[str]] = []
+    current: list[str] = []
+    for line in lines:
+        if line.is_blank or line.is_page_break:
+            if current:
+                blocks.append(current)
+            current = []
+        else:
+            current.append(line.text)
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def _paragraphs(lines: Sequence[Line]) -> str | None:
+    """A section's text: paragraphs kept apart, wrapped lines joined, list items kept."""
+    paragraphs: list[str] = []
+    for block in _blocks(lines):
+        rows: list[str] = []
+        for text in block:
+            if rows and not _BULLET.match(text):
+                rows[-1] = _join(rows[-1], text)
+            else:
+                rows.append(text)
+        paragraphs.append("\n".join(rows))
+    return "\n\n".join(paragraphs) or None
+
+
+def _items(lines: Sequence[Line]) -> tuple[list[str], list[str]]:
+    """The items of a list section, and the lines that are not items."""
+    blocks = _blocks(lines)
+    marked = any(_BULLET.match(text) for block in blocks for text in block)
+    items: list[str] = []
+    strays: list[str] = []
+    for block in blocks:
+        in_item = False
+        for text in block:
+            match = _BULLET.match(text)
+            if match:
+                items.append(match.group("text").strip())
+                in_item = True
+            elif not marked:
+                items.append(text)
+            elif in_item:
+                items[-1] = _join(items[-1], text)  # an item wrapped by the layout
+            else:
+                strays.append(text)
+    return items, strays
+
+
+def _tags(lines: Sequence[Line]) -> list[str]:
+    text = " ".join(line.text for line in lines if line.text and not line.is_page_break)
+    parts = text.split("#")[1:] if "#" in text else re.split(r"[,;·|]", text)
+    tags: list[str] = []
+    keys: set[str] = set()
+    for part in parts:
+        tag = part.strip(" ,;·|.")
+        key = tag_key(tag)
+        if tag and key not in keys:
+            keys.add(key)
+            tags.append(tag)
+    return tags
+
+
+def _years(text: str) -> re.Match[str] | None:
+    return _YEARS.match(text)
+
+
+# --------------------------------------------------------------------------- zones
+
+_FOOTER_KINDS = {"amount", "budget-label", "furniture", "email", "brand", "partner"}
+
+
+class _Parser:
+    """What the passes over one portfolio share: its lines and the known brands."""
+
+    def __init__(
+        self, lines: list[Line], entities: Mapping[str, Entity], with_entities: bool, source: Path
+    ) -> None:
+        self.lines = lines
+        self.entities = entities
+        self.with_entities = with_entities
+        self.brand_names = {fold(entity.name): key for key, entity in entities.items()}
+        self.brand_emails = {
+            fold(entity.email): key for key, entity in entities.items() if entity.email
+        }
+        self.text_source = source.suffix.lower() in (".txt", ".md", ".markdown")
+
+    def is_brand(self, text: str) -> bool:
+        return fold(text) in self.brand_names
+
+    def classify(self, lines: Sequence[Line]) -> list[str]:
+        """The kind of each line of a zone between two missions' bodies."""
+        kinds: list[str] = []
+        for line in lines:
+            text = line.text
+            if line.is_page_break:
+                kinds.append("break")
+            elif not text:
+                kinds.append("blank")
+            elif _is_furniture(text):
+                kinds.append("furniture")
+            elif _AMOUNT.match(text):
+                kinds.append("amount")
+            elif fold(text) in _BUDGET_LABEL:
+                kinds.append("budget-label")
+            elif _EMAIL.match(text):
+                kinds.append("email")
+            elif self.is_brand(text):
+                kinds.append("brand")
+            elif _is_partner_line(text):
+                kinds.append("partner")
+            elif _years(text):
+                kinds.append("years")
+            else:
+                kinds.append("other")
+        for i, kind in enumerate(kinds):
+            if kind == "partner":
+                # A partner's name wrapped onto the next lines of the same block.
+                j = i + 1
+                while j < len(kinds) and kinds[j] == "other":
+                    kinds[j] = "partner+"
+                    j += 1
+            elif kind == "email":
+                # The line naming the brand sits just above its e-mail.
+                j = i - 1
+                while j >= 0 and kinds[j] == "blank":
+                    j -= 1
+                if j >= 0 and kinds[j] == "other" and len(lines[j].text.split()) <= 5:
+                    kinds[j] = "brand"
+        return kinds
+
+    # ------------------------------------------------------------------ footer, header
+
+    def read_footer(self, draft: Draft, lines: Sequence[Line]) -> None:
+        """Budget, brands, partners and captions below a mission's sections."""
+        kinds = self.classify(lines)
+        self._read_common(draft, lines, kinds)
+        for line, kind in zip(lines, kinds, strict=True):
+            if kind in ("other", "years"):
+                draft.captions.append(line.text)
+
+    def read_header(self, draft: Draft, lines: Sequence[Line], page_split: bool) -> None:
+        """Client, years and title above a mission's sections."""
+        kinds = self.classify(lines)
+        self._read_common(draft, lines, kinds)
+        elements: list[str] = []
+        current: list[str] = []
+        years: list[str] = []
+        for line, kind in zip(lines, kinds, strict=True):
+            if kind == "other":
+                current.append(line.text)
+                continue
+            if current and kind in ("blank", "break", "years"):
+                elements.append(" ".join(current))
+                current = []
+            if kind == "years":
+                years.append(line.text)
+        if current:
+            elements.append(" ".join(current))
+        if years:
+            self._set_period(draft, years[0])
+            for extra in years[1:]:
+                draft.remarks.append(f"second years line ignored: {extra}")
+        if len(elements) == 1:
+            draft.title = elements[0]
+        elif len(elements) >= 2:
+            draft.client, draft.title = elements[-2], elements[-1]
+            for extra in elements[:-2]:
+                draft.remarks.append(f"line above the title ignored: {_short(extra)}")
+
+    def _read_common(self, draft: Draft, lines: Sequence[Line], kinds: list[str]) -> None:
+        partner: list[str] | None = None
+        for line, kind in zip(lines, kinds, strict=True):
+            if kind == "partner+" and partner is not None:
+                partner.append(line.text)
+                continue
+            if partner is not None:
+                self._add_partner(draft, " ".join(partner))
+                partner = None
+            if kind == "amount":
+                self._set_budget(draft, line.text)
+            elif kind == "brand":
+                draft._brands.append(line.text)
+            elif kind == "email":
+                draft._emails.append(line.text)
+            elif kind == "partner":
+                match = _PARTNER.match(line.text)
+                partner = [match.group("name")] if match else []
+        if partner is not None:
+            self._add_partner(draft, " ".join(partner))
+
+    def _add_partner(self, draft: Draft, name: str) -> None:
+        name = name.strip(" ,;.")
+        if name and all(fold(name) != fold(known) for known, _ in draft.partners):
+            draft.partners.append((name, None))
+
+    def _set_period(self, draft: Draft, text: str) -> None:
+        match = _years(text)
+        if not match:  # pragma: no cover - classified as years before
+            return
+        start, end = int(match.group("start")), int(match.group("end") or match.group("start"))
+        if end < start:
+            draft.missing["period"] = f"the years read '{text}': the end comes before the start"
+            return
+        if start == end and match.group("end") is None:
+            draft.period = start
+            return
+        try:
+            Period.model_validate(text)
+        except ValueError:
+            draft.period = f"{start} - {end}"  # "2019 à 2020", "de 2019 à 2020"
+        else:
+            draft.period = text
+
+    def _set_budget(self, draft: Draft, text: str) -> None:
+        match = _AMOUNT.match(text)
+        if not match:  # pragma: no cover - classified as an amount before
+            return
+        if draft.budget is not None:
+            draft.remarks.append(f"second amount ignored: {text}")
+            return
+        if match.group("cents") not in (None, "0", "00"):
+            draft.missing["budget"] = (
+                f"the amount '{match.group('value')}' has cents; amounts are whole euros: "
+                "write it by hand"
+            )
+            return
+        amount = int(re.sub(r"\D", "", match.group("number")))
+        raw_basis = match.group("basis")
+        basis = re.sub(r"[^A-Z]", "", raw_basis.upper()) if raw_basis else None
+        value = match.group("value").strip()
+        if match.group("thousands"):
+            amount *= 1000
+            value = ""
+        if not basis:
+            draft.missing["budget basis"] = (
+                "the amount says neither HT nor TTC; refsheets reads it as HT: check it"
+            )
+        try:
+            if not value:
+                raise ValueError("an amount in thousands is written out in full")
+            Budget.model_validate(value)
+        except ValueError:
+            value = f"{amount:,} €".replace(",", " ") + (f" {basis}" if basis else "")
+        draft.budget = value
+
+    # ------------------------------------------------------------------ body
+
+    def read_body(self, draft: Draft, group: list[tuple[int, str, str]], limit: int) -> int:
+        """Read the sections of one mission; return where its body ends."""
+        end = limit
+        for position, (index, section, inline) in enumerate(group):
+            if position + 1 < len(group):
+                stop = group[position + 1][0]
+            else:
+                stop = self._last_section_end(section, index + 1, limit)
+            end = stop
+            content = self._section_lines(draft, self.lines[index + 1 : stop])
+            if inline:
+                content.insert(0, Line(inline, self.lines[index].line, self.lines[index].page))
+            self._read_section(draft, section, content)
+        return end
+
+    def _section_lines(self, draft: Draft, lines: Sequence[Line]) -> list[Line]:
+        """A section's lines without the page furniture a page break brought into it."""
+        kept: list[Line] = []
+        for line in lines:
+            if line.is_page_break:
+                kept.append(Line("", line.line, line.page))
+            elif _is_furniture(line.text):
+                continue
+            elif _EMAIL.match(line.text):
+                draft._emails.append(line.text)
+            elif self.is_brand(line.text):
+                draft._brands.append(line.text)
+            else:
+                kept.append(line)
+        return kept
+
+    def _read_section(self, draft: Draft, section: str, content: list[Line]) -> None:
+        if section == "context":
+            draft.context = _merge(draft.context, _paragraphs(content))
+        elif section == "approach":
+            draft.approach = _merge(draft.approach, _paragraphs(content))
+        elif section == "deliverables":
+            items, strays = _items(content)
+            draft.deliverables.extend(items)
+            draft.captions.extend(strays)
+        else:
+            draft.tags.extend(t for t in _tags(content) if t not in draft.tags)
+
+    def _last_section_end(self, section: str, start: int, limit: int) -> int:
+        """Where the last section of a mission stops: at its footer, or its list's end."""
+        seen = False
+        after_blank = False
+        hashed: bool | None = None
+        for i in range(start, limit):
+            line = self.lines[i]
+            text = line.text
+            if line.is_page_break:
+                return i
+            if not text:
+                after_blank = seen
+                continue
+            if (
+                _is_furniture(text)
+                or _AMOUNT.match(text)
+                or fold(text) in _BUDGET_LABEL
+                or _EMAIL.match(text)
+                or self.is_brand(text)
+                or _years(text)
+            ):
+                return i
+            if section == "deliverables" and after_blank and not _BULLET.match(text):
+                return i
+            if section == "tags":
+                if hashed is None:
+                    hashed = text.startswith("#")
+                elif (hashed and not text.startswith("#")) or (not hashed and after_blank):
+                    return i
+            seen = True
+            after_blank = False
+        return limit
+
+    # ------------------------------------------------------------------ resolution
+
+    def finish(self, draft: Draft) -> None:
+        """Settle the facts read from several places, and list what is missing."""
+        self._resolve_entity(draft)
+        self._resolve_client(draft)
+        self._resolve_partners(draft)
+        if draft.captions:
+            draft.notes = _caption_note(draft.captions, self.text_source)
+        for fact, value, reason in (
+            ("title", draft.title, "the page gives no title"),
+            ("client", draft.client, "the page names no client (no header above the title)"),
+            ("period", draft.period, "the page gives no years"),
+            ("budget", draft.budget, "no amount followed by 'de budget'"),
+            ("context", draft.context, "no 'Contexte' section"),
+            ("approach", draft.approach, "no 'Partis pris' section"),
+            ("deliverables", draft.deliverables or None, "no 'Réalisations' list"),
+            ("tags", draft.tags or None, "no 'Expertises et thématiques' tags"),
+        ):
+            if value is None:
+                draft.missing.setdefault(fact, reason)
+        if draft.client and not draft.client_kind:
+            draft.missing["client kind"] = (
+                "the client's name does not say whether it is public or private"
+            )
+
+    def _resolve_entity(self, draft: Draft) -> None:
+        keys: list[str] = []
+        names: dict[str, str] = {}
+        unknown: list[str] = []
+        for brand in draft._brands:
+            key = self.brand_names.get(fold(brand))
+            if key is None and not self.with_entities:
+                key = _slug(brand)
+            if key is None:
+                unknown.append(brand)
+                continue
+            names.setdefault(key, brand)
+            if key not in keys:
+                keys.append(key)
+        for email in draft._emails:
+            key = self.brand_emails.get(fold(email))
+            if key and key not in keys:
+                keys.append(key)
+                names.setdefault(key, self.entities[key].name)
+        for key in self.entities:
+            names.setdefault(key, self.entities[key].name)
+        texts = [draft.approach or "", draft.context or ""]
+        if unknown and not keys:
+            draft.missing["entity"] = (
+                f"the brand '{unknown[0]}' is not in entities.yaml; add it, then set entity:"
+            )
+            return
+        if len(keys) == 1:
+            draft.entity = keys[0]
+            return
+        # Several brands on the page, or none: the one the text says did the work.
+        candidates = keys or list(self.entities)
+        for text in texts:
+            named = [key for key in candidates if _mentions(text, names[key])]
+            if len(named) == 1:
+                draft.entity = named[0]
+                if not keys:
+                    draft.remarks.append(f"entity '{named[0]}' taken from the text")
+                return
+        if keys:
+            draft.missing["entity"] = (
+                f"the page shows several brands ({', '.join(names[k] for k in keys)}) "
+                "and the text does not say which one carried the mission"
+            )
+        else:
+            draft.missing["entity"] = "no brand in the page's footer nor in its text"
+
+    def _resolve_client(self, draft: Draft) -> None:
+        if not draft.client:
+            return
+        name = draft.client.replace("’", "'")
+        if fold(name).startswith(_PUBLIC_PREFIXES):
+            draft.client_kind = "public"
+        place = _PLACE.match(draft.client)
+        if place:
+            draft.client_location = place.group("place").strip()
+
+    def _resolve_partners(self, draft: Draft) -> None:
+        text = fold(f"{draft.context or ''} {draft.approach or ''}").replace("’", "'")
+        resolved: list[tuple[str, str | None]] = []
+        for name, role in draft.partners:
+            words = _ARTICLE.sub("", fold(name)).split()
+            if words and re.search(
+                r"en groupement avec\s+(?:(?:le|la|les)\s+|l'\s*)?" + re.escape(words[0]), text
+            ):
+                role = "co-contractor"
+            resolved.append((name, role))
+        draft.partners = resolved
+
+
+def _merge(old: str | None, new: str | None) -> str | None:
+    if old and new:
+        return f"{old}\n\n{new}"
+    return old or new
+
+
+def _mentions(text: str, name: str) -> bool:
+    pattern = r"(?<![a-z0-9])" + re.escape(fold(name)) + r"(?![a-z0-9])"
+    return re.search(pattern, fold(text)) is not None
+
+
+def _caption_note(captions: list[str], text_source: bool) -> str:
+    quoted = " and ".join(f"« {caption} »" for caption in captions)
+    where = "in the text source" if text_source else "imported"
+    if len(captions) == 1:
+        return (
+            f"The portfolio shows a photo captioned {quoted}. The image itself is not "
+            f"{where}: add it under photos: once the file is in the library."
+        )
+    return (
+        f"The portfolio shows photos captioned {quoted}. The images themselves are not "
+        f"{where}: add them under photos: once the files are in the library."
+    )
+
+
+def _slug(text: str) -> str:
+    return "-".join(re.findall(r"[a-z0-9]+", fold(text)))
+
+
+def _split_zone(
+    zone: Sequence[Line], parser: _Parser, *, first: bool = False
+) -> tuple[list[Line], list[Line], bool]:
+    """Split the lines between two missions into the first's footer and the next's header."""
+    breaks = [i for i, line in enumerate(zone) if line.is_page_break]
+    if breaks:
+        return list(zone[: breaks[-1]]), list(zone[breaks[-1] + 1 :]), True
+    if first:
+        return [], list(zone), False
+    kinds = parser.classify(zone)
+    last = max(
+        (i for i, kind in enumerate(kinds) if kind in _FOOTER_KINDS or kind == "partner+"),
+        default=-1,
+    )
+    return list(zone[: last + 1]), list(zone[last + 1 :]), False
