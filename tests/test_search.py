@@ -1,0 +1,149 @@
+"""Free-text retrieval: French analysis (folding, stop words, stemming) and BM25F scoring."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from refsheets.search import (
+    PAIR_WEIGHT,
+    Document,
+    QueryTerms,
+    SearchIndex,
+    analyze,
+    document_of,
+    index_terms,
+    pair,
+    words,
+)
+
+
+def test_words_fold_accents_and_drop_stop_words_and_elisions() -> None:
+    assert words("L'accueil d'un Établissement de santé, et des usagers") == [
+        "accueil",
+        "etablissement",
+        "sante",
+        "usagers",
+    ]
+
+
+def test_words_drop_tender_boilerplate_and_numbers() -> None:
+    assert words("Marché relatif à 3 ateliers : objet de la consultation") == ["ateliers"]
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Médiation", "mediation"),
+        ("tiers-lieux", "tiers lieu"),
+        ("ateliers", "atelier"),
+        ("programmation", "programmations"),
+        ("économique", "ECONOMIQUES"),
+        ("intercommunal", "intercommunale"),
+        ("cœur", "coeur"),
+    ],
+)
+def test_analysis_meets_variants_of_a_word(one: str, other: str) -> None:
+    assert analyze(one) == analyze(other)
+    assert analyze(one)
+
+
+def test_distinct_words_stay_distinct() -> None:
+    assert analyze("habitat") != analyze("habitants")
+    assert analyze("usages") != analyze("usagers")
+
+
+def test_pairs_follow_terms_and_never_straddle_a_line() -> None:
+    terms = index_terms("modèle économique\npérenne")
+    assert terms == [*analyze("modèle économique pérenne"), pair("model", "econom")]
+
+
+def test_query_keeps_words_as_typed_counts_repeats_once_and_weighs_pairs() -> None:
+    query = QueryTerms.parse("Médiation numérique, médiation numérique !")
+    single = [t for t in query.terms if " " not in t]
+    pairs = [t for t in query.terms if " " in t]
+    assert single == analyze("médiation numérique")
+    assert query.surface[single[0]] == "médiation"
+    assert [query.surface[p] for p in pairs] == ["médiation numérique", "numérique médiation"]
+    assert {query.weights[p] for p in pairs} == {PAIR_WEIGHT}
+    assert {query.weights[t] for t in single} == {1.0}
+
+
+def _doc(title: str = "", context: str = "") -> Document:
+    return document_of(title=title, context=context)
+
+
+def test_a_mission_without_any_query_word_is_no_hit() -> None:
+    index = SearchIndex.build(
+        {"a": _doc("Médiation numérique en quartier"), "b": _doc("Village rural")}
+    )
+    hits = index.search("médiations numériques")
+    assert set(hits) == {"a"}
+    assert hits["a"].score > 0
+    assert set(hits["a"].terms) >= set(analyze("médiation numérique"))
+
+
+def test_a_query_of_stop_words_finds_nothing() -> None:
+    index = SearchIndex.build({"a": _doc("Le tiers-lieu de la ville")})
+    assert index.search("de la le les des") == {}
+    assert SearchIndex.build({}).search("tiers-lieu") == {}
+
+
+def test_a_rare_word_weighs_more_than_a_common_one() -> None:
+    index = SearchIndex.build(
+        {
+            "a": _doc(context="atelier fablab"),
+            "b": _doc(context="atelier village"),
+            "c": _doc(context="atelier habitat"),
+        }
+    )
+    assert index.idf(analyze("fablab")[0]) > index.idf(analyze("atelier")[0])
+    hits = index.search("atelier fablab")
+    assert max(hits, key=lambda d: hits[d].score) == "a"
+
+
+def test_the_title_outweighs_the_context() -> None:
+    index = SearchIndex.build(
+        {
+            "in-title": _doc(title="Fablab", context="ateliers communs"),
+            "in-context": _doc(title="Ateliers", context="fablab communs"),
+        }
+    )
+    hits = index.search("fablab")
+    assert hits["in-title"].score > hits["in-context"].score
+
+
+def test_saying_the_words_together_beats_saying_them_apart() -> None:
+    index = SearchIndex.build(
+        {
+            "together": _doc(context="stratégie numérique intercommunale et ateliers"),
+            "apart": _doc(context="stratégie intercommunale et ateliers numérique"),
+        }
+    )
+    hits = index.search("numérique intercommunal")
+    assert hits["together"].score > hits["apart"].score
+
+
+_WORDS = st.sampled_from(
+    "tiers lieu numérique atelier habitants médiation fablab village gouvernance "
+    "programmation modèle économique concertation usages de la le".split()
+)
+_TEXT = st.lists(_WORDS, min_size=0, max_size=12).map(" ".join)
+
+
+@given(
+    st.dictionaries(st.from_regex(r"[a-z]{1,6}", fullmatch=True), _TEXT, max_size=8),
+    _TEXT,
+)
+def test_scores_do_not_depend_on_the_order_documents_are_given(
+    texts: dict[str, str], query: str
+) -> None:
+    forward = SearchIndex.build({k: _doc(context=v) for k, v in texts.items()})
+    backward = SearchIndex.build({k: _doc(context=texts[k]) for k in reversed(list(texts))})
+    one, two = forward.search(query), backward.search(query)
+    assert {k: h.score for k, h in one.items()} == {k: h.score for k, h in two.items()}
+    for doc_id, hit in one.items():
+        assert hit.score > 0
+        assert set(hit.terms) <= set(QueryTerms.parse(query).terms)
+        assert set(hit.terms) & set(index_terms(texts[doc_id]))
