@@ -103,11 +103,7 @@ class ImportReport:
     @property
     def to_complete(self) -> list[ImportedMission]:
         """Missions whose file needs a title or client name before it loads."""
-        return [
-            m
-            for m in self.missions
-            if not m.loads and m.status is not ImportStatus.DUPLICATE
-        ]
+        return [m for m in self.missions if not m.loads and m.status is not ImportStatus.DUPLICATE]
 
 
 def import_portfolio(
@@ -269,9 +265,7 @@ def _write_all(files: list[tuple[Path, str]]) -> None:
     try:
         for target, text in files:
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(
-                prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-            )
+            fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(text)
             os.chmod(name, 0o644)

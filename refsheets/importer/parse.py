@@ -318,7 +318,7 @@ def _is_furniture(text: str) -> bool:
 def _is_partner_line(text: str) -> bool:
     match = _PARTNER.match(text)
     # "avec la Compagnie …" names a firm; "Avec les habitants, …" is a sentence.
-    return bool(match) and match.group("name")[:1].isupper()
+    return match is not None and match.group("name")[:1].isupper()
 
 
 def _join(left: str, right: str) -> str:
