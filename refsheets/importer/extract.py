@@ -167,6 +167,7 @@ def _docx_lines(path: Path) -> Iterator[Line]:
         ) from None
     number = 0  # position of the list item in a numbered list
     previous_was_item = False
+    page = 1  # counted from the explicit page breaks, for messages
     for paragraph in document.paragraphs:
         marker = _list_marker(paragraph)
         if marker == "1.":
@@ -176,20 +177,21 @@ def _docx_lines(path: Path) -> Iterator[Line]:
             number = 0
         # A paragraph is a block of its own; consecutive list items stay together.
         if not (marker and previous_was_item):
-            yield Line("")
+            yield Line("", page=page)
         previous_was_item = marker is not None
         pieces = list(_paragraph_pieces(paragraph._p))
         first_text = True
         for piece in pieces:
             if piece == PAGE_BREAK:
-                yield Line(PAGE_BREAK)
+                page += 1
+                yield Line(PAGE_BREAK, page=page)
                 continue
             for raw_line in piece.split("\n"):
                 text = clean_text(raw_line)
                 if marker and first_text and text:
                     text = f"{marker} {text}"
                     first_text = False
-                yield Line(text)
+                yield Line(text, page=page)
 
 
 def _list_marker(paragraph: Any) -> str | None:

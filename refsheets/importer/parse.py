@@ -56,7 +56,7 @@ _SECTION_LABELS = {
 _FURNITURE = {"explorez", "nosprojets", "exploreznosprojets"}
 
 _BULLET = re.compile(r"^(?:[•·▪●○◦►➢✓→]\s*|[-–—*+]\s+|\d{1,2}[.)]\s+)(?P<text>\S.*)$")
-_EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$")
+_EMAIL = re.compile(r"^(?:(?P<brand>.+?)\s*[—–|·,:-]\s*)?(?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)$")
 _YEARS = re.compile(
     r"^(?:de\s+)?(?P<start>(?:19|20)\d{2})"
     r"(?:\s*(?:-|–|—|/|à)\s*(?P<end>(?:19|20)\d{2}))?$",
@@ -70,7 +70,8 @@ _AMOUNT = re.compile(
     re.IGNORECASE,
 )
 _BUDGET_LABEL = {"de budget", "budget"}
-_PARTNER = re.compile(r"^avec\s+(?:(?:le|la|les)\s+|l['’]\s*)?(?P<name>.+)$", re.IGNORECASE)
+# The article is dropped only in lower case: "avec la Compagnie …" but "avec La Fabrique …".
+_PARTNER = re.compile(r"^[Aa]vec\s+(?:(?:le|la|les)\s+|l['’]\s*)?(?P<name>.+)$")
 _PUBLIC_PREFIXES = (
     "ville de ",
     "ville d'",
@@ -321,6 +322,11 @@ def _is_partner_line(text: str) -> bool:
     return match is not None and match.group("name")[:1].isupper()
 
 
+def _continues(previous: str, text: str) -> bool:
+    """True when `text` carries on the header line above (a title the layout wrapped)."""
+    return text[:1].islower() or previous.endswith(("–", "—", "-", ":", ","))
+
+
 def _join(left: str, right: str) -> str:
     """Two pieces of a line that the layout wrapped."""
     if left.endswith("-") and not left.endswith(" -"):
@@ -485,6 +491,9 @@ class _Parser:
         years: list[str] = []
         for line, kind in zip(lines, kinds, strict=True):
             if kind == "other":
+                if current and not _continues(current[-1], line.text):
+                    elements.append(" ".join(current))
+                    current = []
                 current.append(line.text)
                 continue
             if current and kind in ("blank", "break", "years"):
@@ -519,12 +528,19 @@ class _Parser:
             elif kind == "brand":
                 draft._brands.append(line.text)
             elif kind == "email":
-                draft._emails.append(line.text)
+                self._add_email(draft, line.text)
             elif kind == "partner":
                 match = _PARTNER.match(line.text)
                 partner = [match.group("name")] if match else []
         if partner is not None:
             self._add_partner(draft, " ".join(partner))
+
+    def _add_email(self, draft: Draft, text: str) -> None:
+        match = _EMAIL.match(text)
+        if match:
+            draft._emails.append(match.group("email"))
+            if match.group("brand"):  # "POP Up — popupequipe@pop.eu.com"
+                draft._brands.append(match.group("brand"))
 
     def _add_partner(self, draft: Draft, name: str) -> None:
         name = name.strip(" ,;.")
@@ -607,7 +623,7 @@ class _Parser:
             elif _is_furniture(line.text):
                 continue
             elif _EMAIL.match(line.text):
-                draft._emails.append(line.text)
+                self._add_email(draft, line.text)
             elif self.is_brand(line.text):
                 draft._brands.append(line.text)
             else:
