@@ -1,0 +1,474 @@
+"""Word cards: the card object written into a copy of the layout's `reference.docx`.
+
+Every paragraph and run gets a named style of the template and nothing else: no direct
+font, size, colour or weight, so a bid manager restyles a whole annex by changing a
+style. The card is measured before anything is written (`docx_fit`); a long card gets
+the template's styles at a tighter fit step (the PDF's steps), and a card that does not
+fit even at the floor fails with a RenderError naming the mission and the section. The
+bytes are reproducible: fixed core properties, fixed zip dates, stable entry order.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import re
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import docx
+from docx.enum.section import WD_SECTION
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml import parse_xml
+from docx.oxml.ns import qn
+from docx.shared import Pt
+
+from refsheets.card import Card
+from refsheets.errors import RenderError
+from refsheets.layouts import Layout
+from refsheets.output import atomic_path
+from refsheets.render import docx_template
+from refsheets.render.docx_fit import DocxFit, fact_cells, fit_card, photo_height
+from refsheets.render.docx_styles import (
+    FIT_STEPS,
+    MM,
+    FitStep,
+    PageGeometry,
+    card_styles,
+    page_geometry,
+)
+from refsheets.render.docx_template import (
+    ABSTRACT_ORDERED,
+    FOOTER_SEPARATOR,
+    contact_parts,
+    facts_cell_margins,
+    spacing_xml,
+    template_path,
+)
+
+FIXED_DATE = datetime(2020, 1, 1, tzinfo=UTC)
+LANGUAGES = {"fr": "fr-FR", "en": "en-GB"}
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+_template_cache: dict[tuple[str, int, int], bytes] = {}
+_template_lock = threading.Lock()
+
+
+def _template_bytes(layout: Layout) -> bytes:
+    path = template_path(layout)
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    with _template_lock:
+        data = _template_cache.get(key)
+        if data is None:
+            data = _template_cache[key] = path.read_bytes()
+    return data
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _check_text(card: Card) -> None:
+    """Refuse XML-invalid characters with a sentence (validation refuses them already)."""
+    fields: list[tuple[str, str | None]] = [
+        ("title", card.title),
+        ("client", card.client),
+        ("client.location", card.location),
+        ("period", card.period),
+        ("budget", card.amount),
+        ("partners", card.partners),
+        ("brand", card.brand.name),
+        ("brand email", card.brand.email),
+    ]
+    for name, blocks in (("context", card.context), ("approach", card.approach)):
+        fields += [(name, item) for block in blocks for item in block.items]
+    fields += [("deliverables", item) for item in card.deliverables]
+    fields += [("tags", tag) for tag in card.tags]
+    fields += [("photos.caption", photo.caption) for photo in card.photos]
+    for name, text in fields:
+        match = _XML_INVALID.search(text or "")
+        if match:
+            raise RenderError(
+                f"the card of mission '{card.id}' cannot be written to Word: its {name} "
+                f"contains the control character U+{ord(match.group()):04X}; remove it "
+                "(`refsheets check` shows where)"
+            )
+
+
+def check_card_docx(card: Card, layout: Layout) -> DocxFit:
+    """Measure `card` for a Word page; RenderError naming the section when it cannot fit."""
+    _check_text(card)
+    fit = fit_card(card, layout)
+    if not fit.fits:
+        raise RenderError(fit.message)
+    return fit
+
+
+# --------------------------------------------------------------------------- styles
+
+
+def _apply_step(document: Any, layout: Layout, step: FitStep) -> None:
+    """Set the card styles' sizes and spacing to `step`; keep everything else as designed."""
+    styles = document.styles.element
+    for spec in card_styles(step):
+        element = styles.find(f"{_W}style[@{_W}styleId='{spec.style_id}']")
+        if element is None:
+            continue  # a designer removed it: the text falls back on Normal
+        rpr = element.find(f"{_W}rPr")
+        if rpr is not None:
+            for tag in ("sz", "szCs"):
+                size = rpr.find(f"{_W}{tag}")
+                if size is not None:
+                    size.set(qn("w:val"), str(round(spec.size * 2)))
+        ppr = element.find(f"{_W}pPr")
+        if ppr is not None and not spec.character:
+            old = ppr.find(f"{_W}spacing")
+            new = parse_xml(
+                spacing_xml(spec).replace(
+                    "<w:spacing ", f'<w:spacing xmlns:w="{_W[1:-1]}" ', 1
+                )
+            )
+            if old is not None:
+                old.addprevious(new)
+                ppr.remove(old)
+            else:
+                ppr.append(new)
+    facts = styles.find(f"{_W}style[@{_W}styleId='CardFacts']")
+    margins = facts.find(f"{_W}tblPr/{_W}tblCellMar") if facts is not None else None
+    if margins is not None:
+        page = page_geometry(layout)
+        wrapped = facts_cell_margins(page, step).replace(
+            "<w:tblCellMar>", f'<w:tblCellMar xmlns:w="{_W[1:-1]}">', 1
+        )
+        margins.addprevious(parse_xml(wrapped))
+        margins.getparent().remove(margins)
+
+
+def _set_language(document: Any, lang: str) -> None:
+    """The document's language (spelling, hyphenation) is the cards' own."""
+    defaults = document.styles.element.find(f"{_W}docDefaults/{_W}rPrDefault/{_W}rPr/{_W}lang")
+    if defaults is not None:
+        defaults.set(qn("w:val"), LANGUAGES.get(lang, "fr-FR"))
+
+
+# --------------------------------------------------------------------------- content
+
+
+def _paragraph(container: Any, style: str, text: str = "") -> Any:
+    paragraph = container.add_paragraph(style=style)
+    if text:
+        paragraph.add_run(text)
+    return paragraph
+
+
+def _first_paragraph(cell: Any, style: str, text: str) -> None:
+    paragraph = cell.paragraphs[0]
+    paragraph.style = style
+    paragraph.add_run(text)
+
+
+class _CardWriter:
+    """Adds one card's body to a document opened from the template."""
+
+    def __init__(self, document: Any, layout: Layout, step: FitStep) -> None:
+        self.document = document
+        self.layout = layout
+        self.step = step
+        self.page: PageGeometry = page_geometry(layout)
+
+    def add(self, card: Card) -> None:
+        document = self.document
+        _paragraph(document, "Card Client", card.client)
+        _paragraph(document, "Card Title", card.title)
+        self._facts(card)
+        _paragraph(document, "Card Spacer")
+        table = document.add_table(rows=1, cols=2)
+        self._table_layout(table, "Card Columns", [self.page.main_width + self.page.gutter,
+                                                   self.page.side_width])
+        main, side = table.rows[0].cells
+        margin = parse_xml(
+            f'<w:tcMar xmlns:w="{_W[1:-1]}"><w:right w:w="{round(self.page.gutter * 20)}" '
+            'w:type="dxa"/></w:tcMar>'
+        )
+        main._tc.get_or_add_tcPr().append(margin)
+        self._main(main, card)
+        self._side(side, card)
+
+    def _table_layout(self, table: Any, style: str, widths: list[float]) -> None:
+        table.style = style
+        table.autofit = False
+        for column, width in zip(table.columns, widths, strict=True):
+            column.width = Pt(width)
+            for cell in column.cells:
+                cell.width = Pt(width)
+
+    def _facts(self, card: Card) -> None:
+        cells = fact_cells(card, self.layout)
+        table = self.document.add_table(rows=1, cols=len(cells))
+        self._table_layout(table, "Card Facts", list(self.page.fact_widths))
+        for cell, (label, value, style_id, note) in zip(table.rows[0].cells, cells, strict=True):
+            _first_paragraph(cell, "Card Fact Label", label)
+            _paragraph(cell, "Card Budget" if style_id == "CardBudget" else "Card Fact", value)
+            if note:
+                _paragraph(cell, "Card Fact Note", note)
+
+    def _main(self, cell: Any, card: Card) -> None:
+        labels = card.labels
+        first = True
+        for label, blocks in ((labels.context, card.context), (labels.approach, card.approach)):
+            if not blocks:
+                continue
+            if first:
+                _first_paragraph(cell, "Card Heading", label)
+                first = False
+            else:
+                _paragraph(cell, "Card Heading", label)
+            for block in blocks:
+                if block.kind == "paragraph":
+                    _paragraph(cell, "Card Body", block.items[0])
+                elif block.kind == "bullets":
+                    for item in block.items:
+                        _paragraph(cell, "Card Bullet", item)
+                else:
+                    num_id = self._restarted_list()
+                    for item in block.items:
+                        paragraph = _paragraph(cell, "Card Numbered", item)
+                        # Numbered lists restart at 1: a list instance per list (a
+                        # paragraph property, not run formatting).
+                        paragraph._p.get_or_add_pPr().get_or_add_numPr().get_or_add_numId().val = (
+                            num_id
+                        )
+
+    def _restarted_list(self) -> int:
+        numbering = self.document.part.numbering_part.element
+        num = numbering.add_num(ABSTRACT_ORDERED)
+        override = num.add_lvlOverride(ilvl=0)
+        override.add_startOverride(1)
+        return int(num.numId)
+
+    def _side(self, cell: Any, card: Card) -> None:
+        labels = card.labels
+        first = True
+
+        def heading(label: str) -> None:
+            nonlocal first
+            if first:
+                _first_paragraph(cell, "Card Heading", label)
+                first = False
+            else:
+                _paragraph(cell, "Card Heading", label)
+
+        if card.deliverables:
+            heading(labels.deliverables)
+            for item in card.deliverables:
+                _paragraph(cell, "Card Deliverable", item)
+        if card.tags:
+            heading(labels.tags)
+            tags = _paragraph(cell, "Card Tags")
+            for index, tag in enumerate(card.tags):
+                if index:
+                    tags.add_run(" ")
+                # No-break spaces keep a tag in one box, with a little air inside it.
+                tags.add_run(f"\u00a0{tag.replace(' ', chr(0xA0))}\u00a0", style="Card Tag")
+        for photo in card.photos:
+            self._photo(cell, photo.path, photo.caption)
+
+    def _photo(self, cell: Any, path: Path, caption: str | None) -> None:
+        data = cover_photo(path, self.page.photo_width, photo_height(self.page, self.step))
+        paragraph = cell.paragraphs[0] if _is_empty(cell) else _paragraph(cell, "Card Photo")
+        paragraph.style = "Card Photo"
+        run = paragraph.add_run()
+        shape = run.add_picture(
+            io.BytesIO(data),
+            width=Pt(self.page.photo_width),
+            height=Pt(photo_height(self.page, self.step)),
+        )
+        shape._inline.docPr.set("descr", caption or "")
+        if caption:
+            _paragraph(cell, "Card Caption", caption)
+
+
+def _is_empty(cell: Any) -> bool:
+    return len(cell.paragraphs) == 1 and not cell.paragraphs[0].runs
+
+
+def cover_photo(path: Path, width_pt: float, height_pt: float) -> bytes:
+    """The photo cropped to fill `width_pt` × `height_pt` (as the PDF's cover), ≤ 300 dpi.
+
+    Only PNG and JPEG are accepted (checked by `refsheets.render.images`); the bytes are
+    reproducible: no metadata, fixed encoder settings.
+    """
+    from PIL import Image
+
+    from refsheets.render.images import MAX_DPI, inspect_photo
+
+    info = inspect_photo(path)
+    ratio = width_pt / height_pt
+    with Image.open(path) as image:
+        image.load()
+        width, height = image.size
+        if width / height > ratio:  # too wide: crop the sides
+            new_width = round(height * ratio)
+            box = ((width - new_width) // 2, 0, (width - new_width) // 2 + new_width, height)
+        else:
+            new_height = round(width / ratio)
+            box = (0, (height - new_height) // 2, width, (height - new_height) // 2 + new_height)
+        cropped = image.crop(box)
+        target_w = round(width_pt / 72 * MAX_DPI)
+        if cropped.width > target_w:
+            target_h = round(target_w / ratio)
+            cropped = cropped.resize((target_w, target_h), Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        if info.format == "JPEG":
+            if cropped.mode not in ("RGB", "L"):
+                cropped = cropped.convert("RGB")
+            cropped.save(out, "JPEG", quality=88, optimize=True)
+        else:
+            cropped.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------- header, footer
+
+
+def _kicker(card: Card) -> str:
+    labels = card.labels
+    return f"{labels.reference}  ·  {card.client_kind}" if card.client_kind else labels.reference
+
+
+def _fill_header(header: Any, card: Card, logo: Any | None) -> None:
+    """The header: the template's logo paragraph, then a tab and the card's kicker."""
+    element = header._element
+    for child in list(element):
+        element.remove(child)
+    if logo is not None:
+        element.append(copy.deepcopy(logo))
+        paragraph = header.paragraphs[0]
+    else:
+        paragraph = header.add_paragraph(style="Card Header")
+    # Keep the logo's run, replace what followed it with this card's kicker.
+    runs = paragraph._p.findall(qn("w:r"))
+    for run in runs:
+        if run.find(f".//{qn('w:drawing')}") is None:
+            paragraph._p.remove(run)
+    paragraph.add_run("\t")
+    paragraph.add_run(_kicker(card), style="Card Kicker")
+
+
+def _fill_footer(footer: Any, card: Card, layout: Layout) -> None:
+    """The footer: the card's brand and contact (the layout's where the mission has none)."""
+    brand = layout.brand
+    parts = contact_parts(
+        card.brand.name or brand.name,
+        card.brand.email or brand.email,
+        card.brand.phone,
+        card.brand.website or brand.website,
+    )
+    element = footer._element
+    for child in list(element):
+        element.remove(child)
+    paragraph = footer.add_paragraph(style="Card Footer")
+    if parts:
+        paragraph.add_run(parts[0], style="Card Footer Brand")
+        for part in parts[1:]:
+            paragraph.add_run(FOOTER_SEPARATOR + part)
+
+
+def _relink_images(element: Any, source_part: Any, target_part: Any) -> None:
+    """Point the pictures of a copied header at the same image parts from `target_part`."""
+    embed = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}embed"
+    for blip in element.iter("{http://schemas.openxmlformats.org/drawingml/2006/main}blip"):
+        old = blip.get(embed)
+        if old is None:
+            continue
+        image_part = source_part.related_parts[old]
+        blip.set(embed, target_part.relate_to(image_part, RT.IMAGE))
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def _new_document(layout: Layout, cards: Sequence[Card]) -> tuple[Any, FitStep]:
+    if not cards:
+        raise RenderError("no cards to write")
+    fits = [check_card_docx(card, layout) for card in cards]
+    # Styles are shared by the whole document: the longest card sets the step.
+    step = FIT_STEPS[max(fit.step or 0 for fit in fits)]
+    document = docx.Document(io.BytesIO(_template_bytes(layout)))
+    body = document.element.body
+    for child in list(body):
+        if child.tag != qn("w:sectPr"):
+            body.remove(child)  # the template's specimen card
+    _apply_step(document, layout, step)
+    _set_language(document, cards[0].lang)
+    return document, step
+
+
+def _card_document(cards: Sequence[Card], layout: Layout) -> bytes:
+    document, step = _new_document(layout, cards)
+    writer = _CardWriter(document, layout, step)
+    first_header = document.sections[0].header
+    logo_paragraph = first_header._element.find(qn("w:p"))
+    logo = copy.deepcopy(logo_paragraph) if logo_paragraph is not None else None
+    logo_part = first_header.part
+    for index, card in enumerate(cards):
+        if index:
+            section = document.add_section(WD_SECTION.NEW_PAGE)
+            # The new section shares the previous one's header and footer: give it its
+            # own, for this card's kicker and brand.
+            for part in (section.header, section.footer):
+                part.is_linked_to_previous = True
+                part.is_linked_to_previous = False
+            if logo is not None:
+                logo_copy = copy.deepcopy(logo)
+                _relink_images(logo_copy, logo_part, section.header.part)
+                _fill_header(section.header, card, logo_copy)
+            else:
+                _fill_header(section.header, card, None)
+        else:
+            section = document.sections[0]
+            _fill_header(section.header, card, logo)
+        _fill_footer(section.footer, card, layout)
+        writer.add(card)
+    _set_properties(document, cards, layout)
+    out = io.BytesIO()
+    document.save(out)
+    from refsheets.render.docx_package import normalize_zip
+
+    return normalize_zip(out.getvalue())
+
+
+def _set_properties(document: Any, cards: Sequence[Card], layout: Layout) -> None:
+    props = document.core_properties
+    first = cards[0]
+    props.title = first.title if len(cards) == 1 else f"{first.labels.reference}s"
+    props.subject = first.client if len(cards) == 1 else ""
+    props.author = first.brand.name or layout.brand.name
+    props.keywords = ", ".join(dict.fromkeys(tag for card in cards for tag in card.keywords))
+    props.language = LANGUAGES.get(first.lang, "fr-FR")
+    props.last_modified_by = "refsheets"
+    props.comments = ""
+    props.revision = 1
+    props.created = FIXED_DATE
+    props.modified = FIXED_DATE
+
+
+def build_card_docx(card: Card, layout: Layout) -> bytes:
+    """One card as .docx bytes; RenderError when it cannot fit one page."""
+    return _card_document([card], layout)
+
+
+def build_cards_docx(cards: Sequence[Card], layout: Layout) -> bytes:
+    """Several cards in one .docx, one page each (a section per card, for its header)."""
+    return _card_document(list(cards), layout)
+
+
+def write_card_docx(card: Card, layout: Layout, target: Path) -> None:
+    """Write one card to `target` atomically; nothing is written when it cannot fit."""
+    data = build_card_docx(card, layout)
+    with atomic_path(Path(target)) as tmp:
+        tmp.write_bytes(data)
