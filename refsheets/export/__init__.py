@@ -302,9 +302,9 @@ def _render_batch(args: tuple[str, str, Path, Path, Sequence[Card]]) -> list[tup
 
         document = render_cards_pdf(cards, layout, library_root=library_root)
         return list(zip([c.id for c in cards], split_pages(document, cards), strict=True))
-    from refsheets.render.docx import card_docx_bytes
+    from refsheets.render.docx import build_card_docx
 
-    return [(card.id, card_docx_bytes(card, layout)) for card in cards]
+    return [(card.id, build_card_docx(card, layout)) for card in cards]
 
 
 def build_manifest(plan: ExportPlan, folder: Path) -> dict[str, Any]:

@@ -246,20 +246,18 @@ def annex_docx(plan: ExportPlan, *, today: date | None = None) -> bytes:
 
     new: list[Any] = []
     tender = plan.tender
-    new.append(document.add_paragraph(tender.name, style=style("Card Title", "Title")))
+    new.append(document.add_paragraph(french(tender.name), style=style("Card Title", "Title")))
     for line in (
-        f"Acheteur : {tender.buyer}",
+        f"Acheteur : {french(tender.buyer)}",
         f"Référence : {tender.reference}" if tender.reference else "",
         f"Candidat : {plan.layout.brand.name}",
         f"Date limite de remise des offres : {french_date(tender.deadline)}",
         f"Document établi le {french_date(today)}",
     ):
         if line:
-            new.append(document.add_paragraph(line, style=style("Card Client", "Subtitle")))
+            new.append(document.add_paragraph(line, style=style("Card Body", "Normal")))
     new.append(
-        document.add_paragraph(
-            "Synthèse des références", style=style("Card Section Heading", "Heading 1")
-        )
+        document.add_paragraph("Synthèse des références", style=style("Card Heading", "Heading 1"))
     )
     headers = ["N°", "Client", "Public/Privé", "Intitulé", "Période", "Montant", "Rôle"]
     rows = _summary_rows(plan)
