@@ -246,14 +246,12 @@ def parse_portfolio(
     problems: list[Diagnostic] = []
     for draft in drafts:
         parser.finish(draft)
-        if not (draft.title or draft.client or draft.context or draft.approach) and not (
-            draft.deliverables
-        ):
+        if not (draft.context or draft.approach or draft.deliverables):
             problems.append(
                 Diagnostic(
                     source,
                     f"{draft.label} has the heading '{_SECTION_LABELS[_first_section(draft)]}' "
-                    "but no title, client or text; is the layout a portfolio's?",
+                    "but no text under its headings; is the layout a portfolio's?",
                     draft.start.line,
                 )
             )
