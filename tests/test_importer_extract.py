@@ -44,7 +44,7 @@ def make_docx(path: Path) -> Path:
     document = docx.Document()
     for number, page in enumerate(SAMPLE_PAGES):
         if number:
-            document.add_page_break()
+            document.add_page_break()  # type: ignore[no-untyped-call]
         for text in page["header"]:
             document.add_paragraph(text)
         document.add_paragraph("Contexte", style="Heading 2")

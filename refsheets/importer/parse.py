@@ -245,6 +245,11 @@ def parse_portfolio(
 
     problems: list[Diagnostic] = []
     for draft in drafts:
+        for brand in draft._brands:
+            key = parser.brand_key(brand)
+            if key:
+                parser.portfolio_brands.setdefault(key, brand)
+    for draft in drafts:
         parser.finish(draft)
         if not (draft.context or draft.approach or draft.deliverables):
             problems.append(
@@ -425,6 +430,17 @@ class _Parser:
             fold(entity.email): key for key, entity in entities.items() if entity.email
         }
         self.text_source = source.suffix.lower() in (".txt", ".md", ".markdown")
+        # Every brand the portfolio's footers show, for pages whose footer shows none.
+        self.portfolio_brands: dict[str, str] = {
+            key: entity.name for key, entity in entities.items()
+        }
+
+    def brand_key(self, brand: str) -> str | None:
+        """The entity key of a brand's name; without entities.yaml, its slug."""
+        key = self.brand_names.get(fold(brand))
+        if key is None and not self.with_entities:
+            key = _slug(brand)
+        return key
 
     def is_brand(self, text: str) -> bool:
         return fold(text) in self.brand_names
@@ -704,9 +720,7 @@ class _Parser:
         names: dict[str, str] = {}
         unknown: list[str] = []
         for brand in draft._brands:
-            key = self.brand_names.get(fold(brand))
-            if key is None and not self.with_entities:
-                key = _slug(brand)
+            key = self.brand_key(brand)
             if key is None:
                 unknown.append(brand)
                 continue
@@ -718,8 +732,8 @@ class _Parser:
             if key and key not in keys:
                 keys.append(key)
                 names.setdefault(key, self.entities[key].name)
-        for key in self.entities:
-            names.setdefault(key, self.entities[key].name)
+        for key, name in self.portfolio_brands.items():
+            names.setdefault(key, name)
         texts = [draft.approach or "", draft.context or ""]
         if unknown and not keys:
             draft.missing["entity"] = (
@@ -730,7 +744,7 @@ class _Parser:
             draft.entity = keys[0]
             return
         # Several brands on the page, or none: the one the text says did the work.
-        candidates = keys or list(self.entities)
+        candidates = keys or list(self.portfolio_brands)
         for text in texts:
             named = [key for key in candidates if _mentions(text, names[key])]
             if len(named) == 1:
