@@ -70,7 +70,8 @@ def main() -> None:
             )
         plain = time.perf_counter() - start
         print(
-            f"plain WeasyPrint, one by one: {plain:7.1f} s ({plain / len(cards) * 1000:.0f} ms/card)"
+            f"plain WeasyPrint, one by one: {plain:7.1f} s "
+            f"({plain / len(cards) * 1000:.0f} ms/card)"
         )
 
         start = time.perf_counter()
