@@ -278,3 +278,17 @@ def test_cli_missing_file(library: Path, tmp_path: Path) -> None:
     result = run_cli(["-L", str(library), "import", str(tmp_path / "nope.pdf")])
     assert result.returncode == 3
     assert "no file at" in result.stderr
+
+
+def test_importing_text_does_not_load_the_renderer(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from refsheets.importer import import_portfolio\n"
+        f"import_portfolio({str(PORTFOLIO)!r}, {str(tmp_path)!r})\n"
+        "assert 'weasyprint' not in sys.modules and 'typer' not in sys.modules\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -283,3 +283,46 @@ def test_a_heading_with_nothing_around_it_is_refused() -> None:
     with pytest.raises(RefsheetsError, match="does not read as a portfolio") as caught:
         parse("Notes de la réunion\n\nContexte\n")
     assert "mission 1 (line 3) has the heading 'Contexte'" in caught.value.diagnostics[0].message
+
+
+_PIECES = [
+    "",
+    "",
+    "Contexte",
+    "Partis pris",
+    "Réalisations",
+    "Expertises et thématiques",
+    "- un atelier",
+    "• une étude",
+    "2. un plan",
+    "#tiers-lieu #Co-Design",
+    "20 000 € HT",
+    "de budget",
+    "2019 - 2020",
+    "2022",
+    "POP Up",
+    "popupequipe@pop.eu.com",
+    "EXPLOREZ !",
+    "avec la Compagnie des Tiers-lieux",
+    "Hauts de France",
+    "Ville de Lens",
+    "Un texte qui raconte la mission : avec des deux-points.",
+    "---",
+    "\f",
+]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=60))
+def test_any_arrangement_of_portfolio_lines_parses_or_is_refused(rows: list[str]) -> None:
+    from refsheets.importer import _validate
+    from refsheets.importer.write import render_mission
+
+    lines = [Line(row if row == "\f" else clean_text(row), n) for n, row in enumerate(rows, 1)]
+    try:
+        drafts = parse_portfolio(lines, source=Path("fuzz.txt"), entities=ENTITIES)
+    except RefsheetsError:
+        return
+    _validate(drafts, Path("fuzz.txt"))
+    for draft in drafts:
+        assert draft.context or draft.approach or draft.deliverables
+        render_mission(draft)  # checks that the file reads back as the draft
