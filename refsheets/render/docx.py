@@ -32,6 +32,7 @@ from refsheets.layouts import Layout
 from refsheets.output import atomic_path
 from refsheets.render import docx_template
 from refsheets.render.docx_fit import DocxFit, fact_cells, fit_card, photo_height
+from refsheets.render.docx_package import document_bytes
 from refsheets.render.docx_styles import (
     FIT_STEPS,
     MM,
@@ -435,20 +436,23 @@ def _card_document(cards: Sequence[Card], layout: Layout) -> bytes:
         _fill_footer(section.footer, card, layout)
         writer.add(card)
     _set_properties(document, cards, layout)
-    out = io.BytesIO()
-    document.save(out)
-    from refsheets.render.docx_package import normalize_zip
+    return document_bytes(document)
 
-    return normalize_zip(out.getvalue())
+
+def _property(text: str) -> str:
+    # python-docx refuses core properties over 255 characters (Word's own limit).
+    return text if len(text) <= 255 else text[:254] + "…"
 
 
 def _set_properties(document: Any, cards: Sequence[Card], layout: Layout) -> None:
     props = document.core_properties
     first = cards[0]
-    props.title = first.title if len(cards) == 1 else f"{first.labels.reference}s"
-    props.subject = first.client if len(cards) == 1 else ""
-    props.author = first.brand.name or layout.brand.name
-    props.keywords = ", ".join(dict.fromkeys(tag for card in cards for tag in card.keywords))
+    props.title = _property(first.title if len(cards) == 1 else f"{first.labels.reference}s")
+    props.subject = _property(first.client if len(cards) == 1 else "")
+    props.author = _property(first.brand.name or layout.brand.name)
+    props.keywords = _property(
+        ", ".join(dict.fromkeys(tag for card in cards for tag in card.keywords))
+    )
     props.language = LANGUAGES.get(first.lang, "fr-FR")
     props.last_modified_by = "refsheets"
     props.comments = ""

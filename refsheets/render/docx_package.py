@@ -11,8 +11,11 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import struct
+import threading
 import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -133,15 +136,87 @@ def embedded_font(path: Path) -> EmbeddedFont:
 def normalize_zip(data: bytes) -> bytes:
     """Rewrite a zip with fixed dates, attributes and entry order: same content, same bytes."""
     source = zipfile.ZipFile(io.BytesIO(data))
-    names = source.namelist()
-    ordered = [n for n in _FIRST_ENTRIES if n in names]
-    ordered += sorted(n for n in names if n not in _FIRST_ENTRIES)
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for name in ordered:
-            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 0
-            info.external_attr = 0
-            target.writestr(info, source.read(name), compresslevel=6)
-    return out.getvalue()
+    return write_zip({name: source.read(name) for name in source.namelist()})
+
+
+_DOS_DATE = ((ZIP_DATE[0] - 1980) << 9) | (ZIP_DATE[1] << 5) | ZIP_DATE[2]
+_DOS_TIME = 0
+_CACHE_MIN = 16 * 1024  # entries this big (fonts, logo) are compressed once per process
+_deflated: dict[bytes, bytes] = {}
+_deflated_lock = threading.Lock()
+
+
+def _deflate(data: bytes) -> bytes:
+    if len(data) < _CACHE_MIN:
+        return _raw_deflate(data)
+    key = hashlib.sha1(data).digest()
+    with _deflated_lock:
+        cached = _deflated.get(key)
+    if cached is None:
+        cached = _raw_deflate(data)
+        with _deflated_lock:
+            _deflated[key] = cached
+    return cached
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return compressor.compress(data) + compressor.flush()
+
+
+def write_zip(entries: dict[str, bytes]) -> bytes:
+    """A zip of `entries` with fixed dates and a stable order, the same bytes every time.
+
+    Written by hand rather than with `zipfile` so that the big entries every card shares
+    (the embedded fonts, the logo) are deflated once per process, not once per card.
+    """
+    names = [n for n in _FIRST_ENTRIES if n in entries]
+    names += sorted(n for n in entries if n not in _FIRST_ENTRIES)
+    out = bytearray()
+    directory = bytearray()
+    for name in names:
+        data = entries[name]
+        packed = _deflate(data)
+        encoded = name.encode("utf-8")
+        crc = zlib.crc32(data)
+        flags = 0x800 if not encoded.isascii() else 0  # bit 11: the name is UTF-8
+        offset = len(out)
+        out += struct.pack(
+            "<IHHHHHIIIHH", 0x04034B50, 20, flags, 8, _DOS_TIME, _DOS_DATE, crc,
+            len(packed), len(data), len(encoded), 0,
+        )  # fmt: skip
+        out += encoded + packed
+        directory += struct.pack(
+            "<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, flags, 8, _DOS_TIME, _DOS_DATE, crc,
+            len(packed), len(data), len(encoded), 0, 0, 0, 0, 0, offset,
+        )  # fmt: skip
+        directory += encoded
+    end = struct.pack(
+        "<IHHHHIIH", 0x06054B50, 0, 0, len(names), len(names), len(directory), len(out), 0
+    )
+    return bytes(out + directory + end)
+
+
+class _Collector:
+    """Stands in for python-docx's zip writer: keeps each entry's bytes by name."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, bytes] = {}
+
+    def write(self, pack_uri: Any, blob: bytes) -> None:
+        self.entries[pack_uri.membername] = blob
+
+
+def document_bytes(document: Any) -> bytes:
+    """The bytes of a python-docx document, reproducible (fixed dates, stable order)."""
+    from docx.opc.pkgwriter import PackageWriter
+
+    package = document.part.package
+    for part in package.parts:
+        part.before_marshal()
+    collector = _Collector()
+    # python-docx's own steps of `OpcPackage.save`, into our writer instead of zipfile.
+    PackageWriter._write_content_types_stream(collector, package.parts)
+    PackageWriter._write_pkg_rels(collector, package.rels)
+    PackageWriter._write_parts(collector, package.parts)
+    return write_zip(collector.entries)
