@@ -170,6 +170,10 @@ def test_the_portfolio_pages_header_orders_footers_and_captions() -> None:
         ("2021/2022", "2021/2022"),
         ("2022", 2022),
         ("de 2019 à 2020", "2019 - 2020"),
+        ("mars 2019 – juin 2020", "2019-03 - 2020-06"),
+        ("De janv. 2021 à déc. 2021", "2021-01 - 2021-12"),
+        ("03/2019 - 06/2020", "2019-03 - 2020-06"),
+        ("Septembre 2023", "2023-09"),
     ],
 )
 def test_years_forms(years: str, period: str | int) -> None:
@@ -194,6 +198,7 @@ def test_reversed_years_are_reported_not_written() -> None:
         ("20 k€ HT", "20 000 € HT"),
         ("20 000 € H.T.", "20 000 € HT"),
         ("Budget : 20 000 € HT", "20 000 € HT"),
+        ("Montant : 20 000 € HT", "20 000 € HT"),
     ],
 )
 def test_amount_forms(amount: str, budget: str) -> None:
@@ -326,3 +331,19 @@ def test_any_arrangement_of_portfolio_lines_parses_or_is_refused(rows: list[str]
     for draft in drafts:
         assert draft.context or draft.approach or draft.deliverables
         render_mission(draft)  # checks that the file reads back as the draft
+
+
+def test_a_place_and_a_year_is_not_a_date() -> None:
+    text = PAGE.format(years="2021", amount="1 € HT").replace("Un titre", "Lille 2004")
+    (draft,) = parse(text)
+    assert (draft.title, draft.period) == ("Lille 2004", 2021)
+
+
+def test_tags_without_hashes_are_split_on_commas() -> None:
+    text = PAGE.format(years="2021", amount="1 € HT").replace(
+        "- Un atelier\n",
+        "- Un atelier\n\nExpertises et thématiques\n\nTiers-lieu, Ruralité ; QPV\n",
+    )
+    (draft,) = parse(text)
+    assert draft.tags == ["Tiers-lieu", "Ruralité", "QPV"]
+    assert draft.budget == "1 € HT"

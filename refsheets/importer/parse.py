@@ -57,13 +57,31 @@ _FURNITURE = {"explorez", "nosprojets", "exploreznosprojets"}
 
 _BULLET = re.compile(r"^(?:[•·▪●○◦►➢✓→]\s*|[-–—*+]\s+|\d{1,2}[.)]\s+)(?P<text>\S.*)$")
 _EMAIL = re.compile(r"^(?:(?P<brand>.+?)\s*[—–|·,:-]\s*)?(?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)$")
+# A bound of a period, read on folded text: "2019", "mars 2019", "03/2019".
+_BOUND = r"(?:(?P<{0}month>[a-z]+)\.?\s+|(?P<{0}num>\d{{1,2}})/)?(?P<{0}year>(?:19|20)\d{{2}})"
 _YEARS = re.compile(
-    r"^(?:de\s+)?(?P<start>(?:19|20)\d{2})"
-    r"(?:\s*(?:-|–|—|/|à)\s*(?P<end>(?:19|20)\d{2}))?$",
-    re.IGNORECASE,
+    r"^(?:de\s+|depuis\s+)?"
+    + _BOUND.format("start")
+    + r"(?:\s*(?:-|–|—|/|a|au)\s*"
+    + _BOUND.format("end")
+    + r")?$"
 )
+_MONTHS = {
+    **dict.fromkeys(("janvier", "janv"), 1),
+    **dict.fromkeys(("fevrier", "fevr", "fev"), 2),
+    "mars": 3,
+    **dict.fromkeys(("avril", "avr"), 4),
+    "mai": 5,
+    "juin": 6,
+    **dict.fromkeys(("juillet", "juil"), 7),
+    "aout": 8,
+    **dict.fromkeys(("septembre", "sept"), 9),
+    **dict.fromkeys(("octobre", "oct"), 10),
+    **dict.fromkeys(("novembre", "nov"), 11),
+    **dict.fromkeys(("decembre", "dec"), 12),
+}
 _AMOUNT = re.compile(
-    r"^(?:budget\s*:?\s*)?"
+    r"^(?:(?:budget|montant)\s*:?\s*)?"
     r"(?P<value>(?P<number>\d{1,3}(?:[ .]\d{3})+|\d+)(?:,(?P<cents>\d{1,2}))?\s*"
     r"(?P<thousands>k\s*)?(?:€|eur\b|euros?\b)\s*(?P<basis>HT|H\.T\.?|TTC|T\.T\.C\.?)?)"
     r"\s*(?:de\s+budget)?\.?$",
@@ -407,8 +425,25 @@ def _tags(lines: Sequence[Line]) -> list[str]:
     return tags
 
 
-def _years(text: str) -> re.Match[str] | None:
-    return _YEARS.match(text)
+YearMonthPair = tuple[int, int | None]
+
+
+def _years(text: str) -> tuple[YearMonthPair, YearMonthPair | None] | None:
+    """The bounds of a period line ("2019 - 2020", "mars 2019 à juin 2020"), or None."""
+    match = _YEARS.match(fold(text).strip())
+    if not match:
+        return None
+    bounds: list[YearMonthPair] = []
+    for side in ("start", "end"):
+        year = match.group(f"{side}year")
+        if year is None:
+            continue
+        name, number = match.group(f"{side}month"), match.group(f"{side}num")
+        month = _MONTHS.get(name) if name else int(number) if number else None
+        if (name and month is None) or (month is not None and not 1 <= month <= 12):
+            return None  # "Lille 2019" is a title, not a date
+        bounds.append((int(year), month))
+    return bounds[0], (bounds[1] if len(bounds) > 1 else None)
 
 
 # --------------------------------------------------------------------------- zones
@@ -562,22 +597,29 @@ class _Parser:
             draft.partners.append((name, None))
 
     def _set_period(self, draft: Draft, text: str) -> None:
-        match = _years(text)
-        if not match:  # pragma: no cover - classified as years before
+        found = _years(text)
+        if not found:  # pragma: no cover - classified as years before
             return
-        start, end = int(match.group("start")), int(match.group("end") or match.group("start"))
-        if end < start:
-            draft.missing["period"] = f"the years read '{text}': the end comes before the start"
+        start, end = found
+        if end is not None and (end[0], end[1] or 0) < (start[0], start[1] or 0):
+            draft.missing["period"] = f"the dates read '{text}': the end comes before the start"
             return
-        if start == end and match.group("end") is None:
-            draft.period = start
+        if end is None and start[1] is None:
+            draft.period = start[0]
             return
-        try:
-            Period.model_validate(text)
-        except ValueError:
-            draft.period = f"{start} - {end}"  # "2019 à 2020", "de 2019 à 2020"
-        else:
-            draft.period = text
+        months = start[1] is not None or (end is not None and end[1] is not None)
+        if not months:
+            try:
+                Period.model_validate(text)
+            except ValueError:
+                pass
+            else:
+                draft.period = text  # as the portfolio writes it: "2019 – 2020", "2021/2022"
+                return
+        bounds = [start] if end is None else [start, end]
+        draft.period = " - ".join(
+            f"{year}" if month is None else f"{year}-{month:02d}" for year, month in bounds
+        )
 
     def _set_budget(self, draft: Draft, text: str) -> None:
         match = _AMOUNT.match(text)

@@ -30,12 +30,10 @@ from refsheets.card import Card
 from refsheets.errors import RenderError
 from refsheets.layouts import Layout
 from refsheets.output import atomic_path
-from refsheets.render import docx_template
 from refsheets.render.docx_fit import DocxFit, fact_cells, fit_card, photo_height
 from refsheets.render.docx_package import document_bytes
 from refsheets.render.docx_styles import (
     FIT_STEPS,
-    MM,
     FitStep,
     PageGeometry,
     card_styles,
@@ -129,9 +127,7 @@ def _apply_step(document: Any, layout: Layout, step: FitStep) -> None:
         if ppr is not None and not spec.character:
             old = ppr.find(f"{_W}spacing")
             new = parse_xml(
-                spacing_xml(spec).replace(
-                    "<w:spacing ", f'<w:spacing xmlns:w="{_W[1:-1]}" ', 1
-                )
+                spacing_xml(spec).replace("<w:spacing ", f'<w:spacing xmlns:w="{_W[1:-1]}" ', 1)
             )
             if old is not None:
                 old.addprevious(new)
@@ -188,8 +184,9 @@ class _CardWriter:
         self._facts(card)
         _paragraph(document, "Card Spacer")
         table = document.add_table(rows=1, cols=2)
-        self._table_layout(table, "Card Columns", [self.page.main_width + self.page.gutter,
-                                                   self.page.side_width])
+        self._table_layout(
+            table, "Card Columns", [self.page.main_width + self.page.gutter, self.page.side_width]
+        )
         main, side = table.rows[0].cells
         margin = parse_xml(
             f'<w:tcMar xmlns:w="{_W[1:-1]}"><w:right w:w="{round(self.page.gutter * 20)}" '

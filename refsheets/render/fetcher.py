@@ -33,6 +33,11 @@ _TYPES = {
 }
 
 
+def _short(url: str, limit: int = 120) -> str:
+    # Keep the end: the file name is what tells the user which file it was.
+    return url if len(url) <= limit else "…" + url[-(limit - 1) :]
+
+
 class FetchRefused(ValueError):
     """A URL outside the allowed folders, or of a scheme other than `file:`."""
 
@@ -65,20 +70,20 @@ class SafeFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type
         """The file `url` names, if it may be read; FetchRefused otherwise."""
         parts = urlsplit(url)
         if parts.scheme.lower() != "file":
-            raise FetchRefused(f"refused {url[:80]}: only local files are read while rendering")
+            raise FetchRefused(f"refused {_short(url)}: only local files are read while rendering")
         if parts.netloc not in ("", "localhost"):
-            raise FetchRefused(f"refused {url[:80]}: not a local file")
+            raise FetchRefused(f"refused {_short(url)}: not a local file")
         raw = unquote(parts.path)
         if ".." in Path(raw).parts:
-            raise FetchRefused(f"refused {url[:80]}: '..' in the path")
+            raise FetchRefused(f"refused {_short(url)}: '..' in the path")
         path = Path(raw)
         resolved = path.resolve()  # follows links: a link out of a root is refused too
         if not any(resolved.is_relative_to(root) for root in self.roots):
             raise FetchRefused(
-                f"refused {url[:80]}: outside the library, layouts and fonts folders"
+                f"refused {_short(url)}: outside the library, layouts and fonts folders"
             )
         if not resolved.is_file():
-            raise FetchRefused(f"refused {url[:80]}: no such file")
+            raise FetchRefused(f"refused {_short(url)}: no such file")
         return resolved
 
     def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:

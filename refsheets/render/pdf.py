@@ -239,12 +239,7 @@ class CardRenderer:
                 "lang": first.lang,
                 "title": title or first.title,
                 "author": ", ".join(brands),
-                "subject": (
-                    f"{first.labels.reference} : {first.client}"
-                    + (f", {first.period}" if first.period else "")
-                    if len(cards) == 1
-                    else f"{len(cards)} × {first.labels.reference.lower()}"
-                ),
+                "subject": _subject(cards),
                 "keywords": [k.replace(",", " ") for k in keywords],
             },
         )
@@ -262,12 +257,18 @@ class CardRenderer:
                 f"{what} asked for a file it may not read: {fetcher.refused[0].reason}"
             )
         _raise_on_errors(capture, what)
+        # The file identifier is a hash of what went in: same inputs, same bytes.
+        document.refsheets_digest = hashlib.sha256(
+            f"{self.layout.name}\n{html}".encode()
+        ).hexdigest()[:32]
         return document
 
     def write(self, document: Any, what: str) -> bytes:
         """The PDF bytes of a laid-out document, reproducibly."""
         with _weasyprint_log() as capture:
-            data: bytes = document.write_pdf(pdf_identifier=_identifier(document), pdf_tags=False)
+            data: bytes = document.write_pdf(
+                pdf_identifier=document.refsheets_digest.encode(), pdf_tags=False
+            )
         _raise_on_errors(capture, what)
         return data
 
@@ -280,6 +281,7 @@ class CardRenderer:
         is tried, to measure the overflow.
         """
         what = f"the card of mission '{card.id}'"
+        check_photos([card])
         documents: dict[int, Any] = {}
 
         def pages_at(index: int) -> int:
@@ -327,6 +329,7 @@ class CardRenderer:
         if not cards:
             raise RenderError("no cards to render")
         what = f"the {len(cards)} cards"
+        check_photos(cards)
         steps = [0] * len(cards)
         document = self.render(self.html(cards, steps, title=title), what)
         spilled = [i for i, pages in enumerate(_pages_per_card(document, cards)) if pages != 1]
@@ -345,13 +348,28 @@ class CardRenderer:
         return self.write(document, what)
 
 
-def _identifier(document: Any) -> bytes:
-    # A fixed ID derived from what is printed: same inputs, same bytes.
-    digest = hashlib.sha256()
-    for page in document.pages:
-        digest.update(repr(sorted(page.anchors)).encode())
-    digest.update(str(len(document.pages)).encode())
-    return digest.hexdigest()[:32].encode()
+def _subject(cards: Sequence[Card]) -> str:
+    first = cards[0]
+    colon = "\u00a0: " if first.lang == "fr" else ": "
+    if len(cards) > 1:
+        return f"{len(cards)} × {first.labels.reference.lower()}"
+    period = f", {first.period}" if first.period else ""
+    return f"{first.labels.reference}{colon}{first.client}{period}"
+
+
+def check_photos(cards: Sequence[Card]) -> None:
+    """Check (and downscale, once) every photo before laying out: a bad photo gets a
+    clear RenderError here instead of a logged error deep inside WeasyPrint."""
+    for card in cards:
+        for photo in card.photos:
+            try:
+                PHOTO_CACHE.get(photo.path)
+            except RenderError as exc:
+                raise RenderError(f"mission '{card.id}': {exc.message}") from None
+            except FileNotFoundError:
+                raise RenderError(
+                    f"mission '{card.id}': the photo {photo.path} does not exist; check its path"
+                ) from None
 
 
 def _photo_transform(path: Path) -> bytes | None:
