@@ -50,13 +50,19 @@ def main() -> None:
         one_s = time.perf_counter() - start
 
     count = len(fitting)
-    print(f"{count} of {n} synthetic cards fit one page (fit steps used: "
-          f"{sorted({f.step for f in fits if f.step is not None})})")
+    print(
+        f"{count} of {n} synthetic cards fit one page (fit steps used: "
+        f"{sorted({f.step for f in fits if f.step is not None})})"
+    )
     print(f"fit check alone:        {fit_s / n * 1000:6.1f} ms per card")
-    print(f"separate .docx files:   {separate_s / count * 1000:6.1f} ms per card "
-          f"({separate_s:.1f} s in all; {size / 1024:.0f} KB per file, fonts embedded)")
-    print(f"one {count}-card .docx:  {one_s / count * 1000:6.1f} ms per card "
-          f"({one_s:.1f} s in all; {len(data) / 1024:.0f} KB)")
+    print(
+        f"separate .docx files:   {separate_s / count * 1000:6.1f} ms per card "
+        f"({separate_s:.1f} s in all; {size / 1024:.0f} KB per file, fonts embedded)"
+    )
+    print(
+        f"one {count}-card .docx:  {one_s / count * 1000:6.1f} ms per card "
+        f"({one_s:.1f} s in all; {len(data) / 1024:.0f} KB)"
+    )
 
 
 if __name__ == "__main__":

@@ -9,10 +9,12 @@ import subprocess
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import docx
 import pytest
 from docx.oxml.ns import qn
+from docx.text.paragraph import Paragraph
 from fontTools.ttLib import TTFont
 from PIL import Image
 from pypdf import PdfReader
@@ -69,8 +71,8 @@ def mission_ids() -> list[str]:
 def paragraphs(document: docx.document.Document) -> Iterator[tuple[str, str]]:
     """(style name, text) of every body paragraph, tables included, in reading order."""
     for block in document.element.body.iter(qn("w:p")):
-        paragraph = docx.text.paragraph.Paragraph(block, document)
-        yield paragraph.style.name, paragraph.text
+        paragraph = Paragraph(block, document)
+        yield (paragraph.style.name if paragraph.style else ""), paragraph.text
 
 
 def all_runs(document: docx.document.Document) -> Iterator[object]:
@@ -131,7 +133,7 @@ def test_card_content_is_in_the_templates_named_styles(
     tags = [
         run.text.strip("\u00a0").replace("\u00a0", " ")
         for paragraph in document.element.body.iter(qn("w:p"))
-        for run in docx.text.paragraph.Paragraph(paragraph, document).runs
+        for run in Paragraph(paragraph, document).runs
         if run.style is not None and run.style.name == "Card Tag"
     ]
     assert tags == [tag.replace("\u00a0", " ") for tag in card.tags]
@@ -169,7 +171,9 @@ def test_numbered_lists_restart_at_one(library: Library, layouts: dict[str, Layo
         (s for s, _ in paragraphs(document)), document.element.body.iter(qn("w:p")), strict=True
     ):
         if style == "Card Numbered":
-            num_ids.append(int(p.find(f"{qn('w:pPr')}/{qn('w:numPr')}/{qn('w:numId')}").get(qn("w:val"))))
+            num_ids.append(
+                int(p.find(f"{qn('w:pPr')}/{qn('w:numPr')}/{qn('w:numId')}").get(qn("w:val")))
+            )
     assert len(num_ids) == 6 and len(set(num_ids)) == 2
     for num_id in set(num_ids):
         num = numbering.num_having_numId(num_id)
@@ -250,7 +254,9 @@ def test_template_styles_are_named_and_branded(layouts: dict[str, Layout]) -> No
     assert str(client.font.color.rgb).lower() == layout.brand.colors.primary.lstrip("#")
     header_xml = document.sections[0].header._element.xml
     assert "<w:drawing>" in header_xml  # the logo
-    assert layout.brand.email and layout.brand.email in document.sections[0].footer.paragraphs[0].text
+    assert (
+        layout.brand.email and layout.brand.email in document.sections[0].footer.paragraphs[0].text
+    )
 
 
 # --------------------------------------------------------------------------- errors
@@ -272,9 +278,7 @@ def test_overlong_context_fails_naming_the_section_and_writes_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_control_character_is_a_clear_error(
-    library: Library, layouts: dict[str, Layout]
-) -> None:
+def test_control_character_is_a_clear_error(library: Library, layouts: dict[str, Layout]) -> None:
     card = build_card(library, "2019-epsm-lille-metropole-co-design-usagers")
     bad = dataclasses.replace(card, deliverables=("Atelier\x0b",))
     with pytest.raises(RenderError, match=r"deliverables contains the control character U\+000B"):
@@ -300,7 +304,9 @@ def _card_with_photo(library: Library, photo: Path, caption: str | None) -> Card
     return dataclasses.replace(card, photos=(CardPhoto(photo, caption),))
 
 
-def test_photo_goes_in_at_the_set_width(library: Library, layouts: dict[str, Layout], tmp_path: Path) -> None:
+def test_photo_goes_in_at_the_set_width(
+    library: Library, layouts: dict[str, Layout], tmp_path: Path
+) -> None:
     photo = tmp_path / "photo.png"
     Image.new("RGB", (1600, 900), (200, 120, 40)).save(photo)
     card = _card_with_photo(library, photo, "Atelier avec les habitants")
@@ -413,9 +419,10 @@ def test_libreoffice_uses_the_embedded_fonts(
     write_card_docx(build_card(library, "anzin-mediation-numerique-qpv"), layouts["pop-up"], target)
     _convert([target], tmp_path, tmp_path / "profile")
     page = PdfReader(tmp_path / "card.pdf").pages[0]
+    resources: Any = page["/Resources"]
     fonts = {
         str(font.get_object()["/BaseFont"]).split("+")[-1]
-        for font in page["/Resources"]["/Font"].values()
+        for font in resources["/Font"].get_object().values()
     }
     assert {"Lato-Regular", "Lato-Heavy", "Lato-Bold"} <= fonts, fonts
 

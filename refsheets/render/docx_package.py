@@ -211,12 +211,13 @@ def document_bytes(document: Any) -> bytes:
     """The bytes of a python-docx document, reproducible (fixed dates, stable order)."""
     from docx.opc.pkgwriter import PackageWriter
 
+    writer: Any = PackageWriter  # its steps are untyped and expect a zip writer
     package = document.part.package
     for part in package.parts:
         part.before_marshal()
     collector = _Collector()
     # python-docx's own steps of `OpcPackage.save`, into our writer instead of zipfile.
-    PackageWriter._write_content_types_stream(collector, package.parts)
-    PackageWriter._write_pkg_rels(collector, package.rels)
-    PackageWriter._write_parts(collector, package.parts)
+    writer._write_content_types_stream(collector, package.parts)
+    writer._write_pkg_rels(collector, package.rels)
+    writer._write_parts(collector, package.parts)
     return write_zip(collector.entries)

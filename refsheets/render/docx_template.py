@@ -107,8 +107,8 @@ def _run_props(layout: Layout, spec: ParagraphStyle) -> str:
     font = style_font(layout, spec)
     name = quoteattr(font.word_name)
     parts = [f"<w:rFonts w:ascii={name} w:hAnsi={name} w:eastAsia={name} w:cs={name}/>"]
-    parts.append("<w:b/><w:bCs/>" if font.bold else "<w:b w:val=\"0\"/><w:bCs w:val=\"0\"/>")
-    parts.append("<w:i/><w:iCs/>" if font.italic else "<w:i w:val=\"0\"/><w:iCs w:val=\"0\"/>")
+    parts.append("<w:b/><w:bCs/>" if font.bold else '<w:b w:val="0"/><w:bCs w:val="0"/>')
+    parts.append("<w:i/><w:iCs/>" if font.italic else '<w:i w:val="0"/><w:iCs w:val="0"/>')
     if spec.caps:
         parts.append("<w:caps/>")
     parts.append(f'<w:color w:val="{_color(layout, spec.color)}"/>')
@@ -117,7 +117,9 @@ def _run_props(layout: Layout, spec: ParagraphStyle) -> str:
     size = round(spec.size * 2)
     parts.append(f'<w:sz w:val="{size}"/><w:szCs w:val="{size}"/>')
     if spec.box:
-        parts.append(f'<w:bdr w:val="single" w:sz="5" w:space="1" w:color="{_color(layout, spec.box)}"/>')
+        parts.append(
+            f'<w:bdr w:val="single" w:sz="5" w:space="1" w:color="{_color(layout, spec.box)}"/>'
+        )
     if spec.shade:
         parts.append(f'<w:shd w:val="clear" w:color="auto" w:fill="{_color(layout, spec.shade)}"/>')
     return "<w:rPr>" + "".join(parts) + "</w:rPr>"
@@ -180,7 +182,7 @@ def _style_xml(layout: Layout, spec: ParagraphStyle, page: PageGeometry) -> str:
     )
     if spec.next_style:
         head += f'<w:next w:val="{spec.next_style}"/>'
-    head += "<w:uiPriority w:val=\"10\"/><w:qFormat/>"
+    head += '<w:uiPriority w:val="10"/><w:qFormat/>'
     body = "" if spec.character else _paragraph_props(layout, spec, page)
     return head + body + _run_props(layout, spec) + "</w:style>"
 
@@ -227,7 +229,8 @@ def _facts_table_style(layout: Layout, page: PageGeometry, step: FitStep) -> str
         + '<w:top w:val="nil"/><w:left w:val="nil"/><w:bottom w:val="nil"/>'
         + '<w:right w:val="nil"/><w:insideH w:val="nil"/>'
         # white gaps between the cells, as in the PDF's band
-        + f'<w:insideV w:val="single" w:sz="18" w:space="0" w:color="{_color(layout, "background")}"/>'
+        + '<w:insideV w:val="single" w:sz="18" w:space="0" '
+        + f'w:color="{_color(layout, "background")}"/>'
         + "</w:tblBorders>"
         + facts_cell_margins(page, step)
         + "</w:tblPr>"
@@ -438,7 +441,9 @@ def header_xml(layout: Layout, page: PageGeometry, logo_size: tuple[int, int]) -
     height = width * height_px / width_px
     picture = inline_picture("rIdLogo", width, height, 1, layout.brand.name)
     runs = f"<w:r>{picture}</w:r><w:r><w:tab/></w:r>" + _text_run("Référence", "CardKicker")
-    return f"{_XML_HEAD}<w:hdr {_W_ROOT} {_DRAWING_NS}>" + _paragraph("CardHeader", runs) + "</w:hdr>"
+    return (
+        f"{_XML_HEAD}<w:hdr {_W_ROOT} {_DRAWING_NS}>" + _paragraph("CardHeader", runs) + "</w:hdr>"
+    )
 
 
 def contact_parts(name: str | None, *details: str | None) -> list[str]:
@@ -484,8 +489,8 @@ def _table(style_id: str, widths: list[float], cells: list[str], gutter: float =
     grid = "".join(f'<w:gridCol w:w="{_twips(w)}"/>' for w in widths)
     margin = f'<w:tcMar><w:right w:w="{_twips(gutter)}" w:type="dxa"/></w:tcMar>'
     row = "".join(
-        f'<w:tc><w:tcPr><w:tcW w:w="{_twips(w)}" w:type="dxa"/>{margin if i == 0 and gutter else ""}'
-        f"</w:tcPr>{content}</w:tc>"
+        f'<w:tc><w:tcPr><w:tcW w:w="{_twips(w)}" w:type="dxa"/>'
+        f"{margin if i == 0 and gutter else ''}</w:tcPr>{content}</w:tc>"
         for i, (w, content) in enumerate(zip(widths, cells, strict=True))
     )
     return (
@@ -531,7 +536,10 @@ def _specimen(page: PageGeometry) -> str:
         + _table("CardFacts", list(page.fact_widths), facts)
         + _paragraph("CardSpacer", "")
         + _table(
-            "CardColumns", [page.main_width + page.gutter, page.side_width], [main, side], page.gutter
+            "CardColumns",
+            [page.main_width + page.gutter, page.side_width],
+            [main, side],
+            page.gutter,
         )
     )
 
@@ -614,7 +622,8 @@ def _content_types() -> str:
     )
     return (
         f'{_XML_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
         '<Default Extension="xml" ContentType="application/xml"/>'
         '<Default Extension="png" ContentType="image/png"/>'
         '<Default Extension="jpeg" ContentType="image/jpeg"/>'
