@@ -347,3 +347,14 @@ def test_tags_without_hashes_are_split_on_commas() -> None:
     (draft,) = parse(text)
     assert draft.tags == ["Tiers-lieu", "Ruralité", "QPV"]
     assert draft.budget == "1 € HT"
+
+
+def test_a_page_without_amount_or_footer_does_not_swallow_the_next_header() -> None:
+    text = (
+        "Ville de Lens\n\n2020\n\nPremier titre\n\nContexte\n\nUn contexte.\n\n"
+        "Partis pris\n\nUne approche.\n\n"
+        "Ville de Douai\n\n2021\n\nSecond titre\n\nContexte\n\nAutre contexte.\n"
+    )
+    first, second = parse(text)
+    assert first.approach == "Une approche."
+    assert (second.client, second.period, second.title) == ("Ville de Douai", 2021, "Second titre")

@@ -711,13 +711,14 @@ class _Parser:
             if not text:
                 after_blank = seen
                 continue
+            if _years(text):
+                return self._header_start(start, i)
             if (
                 _is_furniture(text)
                 or _AMOUNT.match(text)
                 or fold(text) in _BUDGET_LABEL
                 or _EMAIL.match(text)
                 or self.is_brand(text)
-                or _years(text)
             ):
                 return i
             if section == "deliverables" and after_blank and not _BULLET.match(text):
@@ -730,6 +731,27 @@ class _Parser:
             seen = True
             after_blank = False
         return limit
+
+    def _header_start(self, start: int, years: int) -> int:
+        """Where the next page's header begins, given its years line.
+
+        A page without amount or footer runs straight into the next page's header: the
+        short line just above the years (a client's name) belongs to that header.
+        """
+        i = years - 1
+        while i >= start and not self.lines[i].text:
+            i -= 1
+        above = self.lines[i] if i >= start else None
+        if (
+            above is not None
+            and (i == start or not self.lines[i - 1].text)
+            and len(above.text.split()) <= 8
+            and not above.text.endswith((".", "!", "?", ":", ";", ","))
+            and not _BULLET.match(above.text)
+            and not above.text.startswith("#")
+        ):
+            return i
+        return years
 
     # ------------------------------------------------------------------ resolution
 
