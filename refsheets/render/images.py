@@ -44,6 +44,12 @@ def inspect_photo(path: Path, *, max_pixels: int = MAX_PIXELS) -> PhotoInfo:
             width, height = image.size
     except FileNotFoundError:
         raise RenderError(f"the photo {path} does not exist; check its path") from None
+    except Image.DecompressionBombError:
+        # Pillow's own guard, for sizes far past ours: the same answer as ours.
+        raise RenderError(
+            f"the photo {path.name} has too many pixels (over the "
+            f"{max_pixels // 1_000_000} Mpx limit); resize it"
+        ) from None
     except (UnidentifiedImageError, OSError) as exc:
         raise RenderError(
             f"the photo {path.name} is not an image Pillow can read ({exc}); save it as PNG or JPEG"
@@ -81,7 +87,6 @@ def downscale(
     if scale >= 1:
         return path.read_bytes()
     size = (max(1, round(info.width * scale)), max(1, round(info.height * scale)))
-    Image.MAX_IMAGE_PIXELS = max_pixels  # Pillow's own bomb check, at our cap
     with Image.open(path) as image:
         image.load()
         resized = image.resize(size, Image.Resampling.LANCZOS)
