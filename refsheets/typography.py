@@ -14,7 +14,8 @@ NNBSP = "\u202f"  # narrow no-break space (espace fine insécable)
 NBSP = "\u00a0"  # no-break space (espace insécable)
 
 _SPACES = "[ \u00a0\u202f\t]"
-_BEFORE_HIGH = re.compile(rf"(?<=\S){_SPACES}*([;!?])(?=\s|$|[»)\]])")
+# A run of marks ("?!") takes one space before it, and none between its marks.
+_BEFORE_HIGH = re.compile(rf"(?<=\S){_SPACES}*([;!?]+)(?=\s|$|[»)\]])")
 _BEFORE_COLON = re.compile(rf"(?<=\S){_SPACES}+(:)(?=\s|$)")
 _GUILLEMET_OPEN = re.compile(rf"«{_SPACES}*")
 _GUILLEMET_CLOSE = re.compile(rf"{_SPACES}*»")
@@ -22,6 +23,9 @@ _STRAIGHT_QUOTES = re.compile(r'"([^"\n]+)"')
 _APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
 _ELLIPSIS = re.compile(r"(?<!\.)\.\.\.(?!\.)")
 _NUMBER_NOUN = re.compile(r"(?<![\w.,])(\d{1,3}|n°|N°)[ ](?=\w)")
+# "12 000", "1 250 000": digits already grouped by thousands (a 1-3 digit head, then
+# groups of exactly three), whatever space separated them.
+_GROUPED_DIGITS = re.compile(r"(?<![\d.,])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d)")
 _LAST_SPACE = re.compile(r"[ ](\S{1,12})$")
 
 
@@ -34,6 +38,7 @@ def french(text: str) -> str:
     text = _GUILLEMET_CLOSE.sub(f"{NNBSP}»", text)
     text = _BEFORE_HIGH.sub(lambda m: f"{NNBSP}{m.group(1)}", text)
     text = _BEFORE_COLON.sub(f"{NBSP}:", text)
+    text = _GROUPED_DIGITS.sub(lambda m: re.sub(r"[ \u00a0]", NNBSP, m.group()), text)
     # "2 ateliers", "n° 2": a small number stays with the word it counts.
     text = _NUMBER_NOUN.sub(lambda m: f"{m.group(1)}{NBSP}", text)
     return text
