@@ -39,6 +39,7 @@ CARD_STYLES = {
     "Card Client",
     "Card Title",
     "Card Spacer",
+    "Card End",
     "Card Fact Label",
     "Card Fact",
     "Card Budget",
@@ -386,17 +387,28 @@ def test_libreoffice_prints_every_card_on_exactly_one_page(
             target = tmp_path / f"{layout_name}--{mission_id}.docx"
             write_card_docx(build_card(library, mission_id), layout, target)
             files.append(target)
-    # A card at the floor step, as long as the budget allows: the estimate must hold.
+    # Cards at the floor step, as long as the budget allows, in either column: the
+    # estimate must hold where it matters most.
     base = build_card(library, "2021-cc-haute-somme-tiers-lieu-peronne")
-    longest = base
-    for copies in range(2, 12):
-        candidate = dataclasses.replace(base, context=base.context * copies)
-        if not fit_card(candidate, layouts["pop-up"]).fits:
-            break
-        longest = candidate
-    assert fit_card(longest, layouts["pop-up"]).step == len(FIT_STEPS) - 1
-    files.append(tmp_path / "longest.docx")
-    write_card_docx(longest, layouts["pop-up"], files[-1])
+    items = base.deliverables * 20
+
+    def longer_context(n: int) -> Card:
+        return dataclasses.replace(base, context=base.context * n)
+
+    def more_deliverables(n: int) -> Card:
+        return dataclasses.replace(base, deliverables=items[:n])
+
+    for name, grow in (("longest-main", longer_context), ("longest-side", more_deliverables)):
+        longest = base
+        for copies in range(2, 60):
+            candidate = grow(copies)
+            if not fit_card(candidate, layouts["pop-up"]).fits:
+                break
+            longest = candidate
+        step = fit_card(longest, layouts["pop-up"]).step
+        assert step is not None and step >= len(FIT_STEPS) - 2  # at or next to the floor
+        files.append(tmp_path / f"{name}.docx")
+        write_card_docx(longest, layouts["pop-up"], files[-1])
     many = tmp_path / "many.docx"
     cards = [build_card(library, mission_id) for mission_id in mission_ids()]
     many.write_bytes(build_cards_docx(cards, layouts["pop-cafe"]))

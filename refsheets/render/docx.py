@@ -195,6 +195,8 @@ class _CardWriter:
         main._tc.get_or_add_tcPr().append(margin)
         self._main(main, card)
         self._side(side, card)
+        # Word needs a paragraph after a table; a tiny one, so it never adds a page.
+        _paragraph(document, "Card End")
 
     def _table_layout(self, table: Any, style: str, widths: list[float]) -> None:
         table.style = style
@@ -415,7 +417,10 @@ def _card_document(cards: Sequence[Card], layout: Layout) -> bytes:
     logo_part = first_header.part
     for index, card in enumerate(cards):
         if index:
+            # The previous card's last paragraph ("Card End") carries its section break.
+            document.element.body.remove(document.element.body.findall(qn("w:p"))[-1])
             section = document.add_section(WD_SECTION.NEW_PAGE)
+            document.paragraphs[-1].style = "Card End"
             # The new section shares the previous one's header and footer: give it its
             # own, for this card's kicker and brand.
             for part in (section.header, section.footer):

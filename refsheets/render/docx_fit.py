@@ -159,7 +159,7 @@ def measure_card(card: Card, layout: Layout, step: FitStep) -> list[SectionHeigh
         if note:
             height += m.height("CardFactNote", note, inner)
         cell_heights.append(height)
-    spacer = m.spec("CardSpacer").line_height
+    spacer = m.spec("CardSpacer").line_height + m.spec("CardEnd").line_height
     sections.append(
         SectionHeight("facts", "top", max(cell_heights) + 2 * band_padding(step) + spacer)
     )

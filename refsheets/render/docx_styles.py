@@ -10,7 +10,7 @@ Sizes are in points unless the name says mm.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from refsheets.layouts import Layout
@@ -91,7 +91,15 @@ class ParagraphStyle:
 
 
 def card_styles(step: FitStep) -> tuple[ParagraphStyle, ...]:
-    """The card's styles at `step`, in reading order; character styles last."""
+    """The card's styles at `step`, in reading order; character styles last.
+
+    Sizes are rounded to the half point, as Word stores them, so that the length budget
+    measures the text at the size it prints.
+    """
+    return tuple(replace(spec, size=round(spec.size * 2) / 2) for spec in _card_styles(step))
+
+
+def _card_styles(step: FitStep) -> tuple[ParagraphStyle, ...]:
     s = step.space
     body = step.body_pt
     small = round(body * 0.86, 2)
@@ -112,6 +120,9 @@ def card_styles(step: FitStep) -> tuple[ParagraphStyle, ...]:
         ),
         ParagraphStyle(
             "CardSpacer", "Card Spacer", "body", 400, 1, "ink", exact=8 * s * MM - gap_m,
+        ),
+        ParagraphStyle(
+            "CardEnd", "Card End", "body", 400, 1, "ink", exact=1.0,
         ),
         ParagraphStyle(
             "CardFactLabel", "Card Fact Label", "heading", 700, label, "muted", caps=True,

@@ -283,6 +283,9 @@ def _level(layout: Layout, style_id: str, fmt: str, text: str, role: str, bold: 
     spec = styles_by_id(FIT_STEPS[0])[style_id]
     font = quoteattr(style_font(layout, spec).word_name)
     weight = "<w:b/>" if bold else ""
+    # No size of its own: a marker bigger than the text makes LibreOffice space every
+    # line of the item wider, which the length budget cannot predict.
+
     return (
         f'<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="{fmt}"/>'
         f'<w:pStyle w:val="{style_id}"/><w:lvlText w:val="{text}"/><w:lvlJc w:val="left"/>'
