@@ -483,3 +483,23 @@ def test_cli_check_warns_about_a_card_that_will_not_fit(library_copy: Path) -> N
     assert strict.returncode == 1
     skipped = run_cli(["--library", str(library_copy), "check", "--no-fit"])
     assert "does not fit" not in skipped.stderr
+
+
+def test_a_character_our_fonts_lack_fails_instead_of_falling_back(
+    library: Library, layouts: dict[str, Layout]
+) -> None:
+    card = build_card(library, "vilogia-lieu-innovation-habitat")
+    card = dataclasses.replace(card, title="Lieu 🙂 numérique")  # Lato has no emoji
+    with pytest.raises(RenderError, match=r"'🙂' \(U\+1F642\)"):
+        render_card_pdf(card, layouts["pop-up"])
+
+
+def test_the_last_words_stay_together_and_stay_escaped(
+    library: Library, layouts: dict[str, Layout]
+) -> None:
+    card = build_card(library, "2021-valenciennes-passage-de-la-paix")
+    html = card_html(card, layouts["pop-up"])
+    assert '<span class="keep">en\u00a0tiers-lieu</span></h1>' in html
+    evil = dataclasses.replace(card, title="Titre <b>a</b>\u00a0<i>b-c</i>")
+    html = card_html(evil, layouts["pop-up"])
+    assert '<span class="keep">&lt;b&gt;a&lt;/b&gt;\u00a0&lt;i&gt;b-c&lt;/i&gt;</span>' in html

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 
@@ -35,6 +36,7 @@ from refsheets.errors import RenderError
 from refsheets.layouts import Layout
 from refsheets.render.fetcher import SafeFetcher
 from refsheets.render.images import PHOTO_CACHE, PHOTO_HEIGHT_MM, PHOTO_WIDTH_MM
+from refsheets.typography import keep_last_words
 
 TEMPLATE = "card.html.j2"
 STYLESHEET = "card.css"
@@ -190,6 +192,7 @@ class CardRenderer:
         self._css_fetcher = SafeFetcher(self.roots)
         self.stylesheets = self._stylesheets()
         self.env = _environment(layout)
+        self.charset = _charset(layout)
         self.last_fetcher: SafeFetcher | None = None
 
     def allow(self, root: Path) -> None:
@@ -246,6 +249,14 @@ class CardRenderer:
 
     def render(self, html: str, what: str) -> Any:
         """Lay out `html` (a WeasyPrint Document); RenderError on any logged error."""
+        missing = sorted(set(html) - self.charset)
+        if missing:
+            # Pango would draw these from a system font: a card in two typefaces.
+            shown = ", ".join(f"'{c}' (U+{ord(c):04X})" for c in missing[:5])
+            raise RenderError(
+                f"{what} holds characters that the layout's fonts "
+                f"({self.layout.brand.fonts.body}) do not have: {shown}; replace them"
+            )
         fetcher = SafeFetcher(self.roots, transform=_photo_transform)
         self.last_fetcher = fetcher
         with _weasyprint_log() as capture:
@@ -386,7 +397,36 @@ def _environment(layout: Layout) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["keep_tail"] = keep_tail
     return env
+
+
+_KEEP_TAIL_CHARS = 24
+
+
+def keep_tail(text: str) -> markupsafe.Markup:
+    """Escape `text` and keep its last words on one line.
+
+    The card's text already binds the last two words with a no-break space, but a line
+    can still break inside the last word, at its hyphen ("tiers-|lieu") or by automatic
+    hyphenation ("inspira-|tion."), leaving a fragment alone on the last line. Lato has
+    no non-breaking hyphen, so the tail goes in a no-wrap span instead.
+    """
+    head, space, tail = keep_last_words(text).rpartition(" ")
+    if not space or len(tail) > _KEEP_TAIL_CHARS:
+        return markupsafe.escape(text)
+    return markupsafe.Markup('{}{}<span class="keep">{}</span>').format(head, space, tail)
+
+
+def _charset(layout: Layout) -> frozenset[str]:
+    """Every character the layout's fonts can draw (plus the line breaks of HTML)."""
+    from fontTools.ttLib import TTFont
+
+    codes: set[int] = set()
+    for face in layout.font_faces:
+        with TTFont(face.path, lazy=True) as font:
+            codes.update(font.getBestCmap())
+    return frozenset(map(chr, codes)) | {"\n", "\r", "\t"}
 
 
 def _template_name(layout: Layout) -> str:
