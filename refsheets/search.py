@@ -18,25 +18,33 @@ sum of its frequencies in each field (title counts three times, tag labels twice
 deliverables one and a half), the mission's length is weighted the same way, and the
 usual BM25 saturation (k1 = 1.2) and length normalisation (b = 0.75) apply to that sum.
 
-Word pairs count too: each pair of consecutive terms within a line ("numérique
-intercommunale" -> `numer intercommunal`) is indexed as one more term, and a query's
-pairs score like its words at half weight (`PAIR_WEIGHT`). Two missions that share the
-query's words are then told apart by the one that says them together, as the tender does.
+Word pairs count too: two meaningful words side by side in one text ("numérique
+intercommunale" -> `numer intercommunal`; a stop word between them, or the end of a
+deliverable, parts them) make one more term, and a query's pairs score like its words at
+half weight (`PAIR_WEIGHT`). Two missions that share the query's words are then told apart
+by the one that says them together, as the tender does.
+
+A mission's length, for BM25, is its weighted number of words (stop words included).
+The index keeps each mission's words (case-folded) in order, and a query maps them to its
+own terms with C-level `map`: on 2,000 missions that costs less than counting every term
+and pair up front.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import itertools
 import math
 import re
+import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import snowballstemmer
-
-from refsheets.taxonomy import fold
 
 K1 = 1.2
 """BM25 term-frequency saturation."""
@@ -55,6 +63,11 @@ FIELD_WEIGHTS: Mapping[str, float] = {
     "approach": 1.0,
 }
 """How much a word counts in each field of a mission (BM25F field weights)."""
+
+_FIELDS_BY_WEIGHT: dict[float, tuple[str, ...]] = {
+    weight: tuple(name for name, w in FIELD_WEIGHTS.items() if w == weight)
+    for weight in dict.fromkeys(FIELD_WEIGHTS.values())
+}
 
 # Folded forms: the analysis folds before it filters.
 _FRENCH_STOP_WORDS = frozenset(
@@ -87,8 +100,23 @@ STOP_WORDS: frozenset[str] = _FRENCH_STOP_WORDS | _ENGLISH_STOP_WORDS | _TENDER_
 """Folded words left out of the index and of queries."""
 
 _TOKEN = re.compile(r"[a-z0-9]+")
+_COMBINING_MARKS = re.compile("[\u0300-\u036f]")
 
 _stemmer = snowballstemmer.stemmer("french")
+
+
+def fold_text(text: str) -> str:
+    """`taxonomy.fold` for long texts: the same result on the letters the index keeps.
+
+    The accents of Latin letters are the combining marks U+0300-U+036F once decomposed;
+    removing them with one regular expression is about ten times faster than testing
+    each character, which matters on a library of thousands of missions.
+    """
+    text = text.casefold()
+    if text.isascii():
+        return text
+    text = text.replace("œ", "oe").replace("æ", "ae")
+    return _COMBINING_MARKS.sub("", unicodedata.normalize("NFKD", text))
 
 
 @lru_cache(maxsize=65536)
@@ -100,57 +128,89 @@ def stem(word: str) -> str:
     return result
 
 
+def _term_of_word(word: str) -> str:
+    if len(word) < 2 or word.isdigit() or word in STOP_WORDS:
+        return ""
+    return stem(word)
+
+
+def fold_word(word: str) -> str:
+    """One word as the index sees it: folded, reduced to the letters a-z and digits."""
+    folded = fold_text(word)
+    return folded if folded.isalnum() and folded.isascii() else "".join(_TOKEN.findall(folded))
+
+
+class _TermCache(dict[str, str]):
+    """Word (case-folded, accents kept) -> its term, or "" for a word left out.
+
+    Filled on first sight, it grows with the vocabulary of the libraries searched in
+    this process (a few thousand words). A dict subclass with __missing__ keeps
+    `cache[word]` a C call on a hit, so folding and stemming cost once per distinct word.
+    """
+
+    def __missing__(self, word: str) -> str:
+        self[word] = term = _term_of_word(fold_word(word))
+        return term
+
+
+_WORD = re.compile(r"[^\W_]+")  # a run of letters and digits: apostrophes, hyphens split
+_SEPARATOR = "|"  # the term between two texts of a field: never a query term, so pairs stop
+# A letter (the click ǂ) no French or English text uses: a word of its own between two texts.
+_SEPARATOR_WORD = "\u01c2"
+_SEPARATOR_TEXT = f" {_SEPARATOR_WORD} "
+_TERMS = _TermCache({_SEPARATOR_WORD: _SEPARATOR})
+_UNIT = "\x1f"  # joins a document's texts to case-fold them in one call
+
+
+def clear_caches() -> None:
+    """Forget every analysed word (for benchmarks that time a cold analysis)."""
+    _TERMS.clear()
+    _TERMS[_SEPARATOR_WORD] = _SEPARATOR
+    stem.cache_clear()
+
+
 def words(text: str) -> list[str]:
     """The folded words of `text` that carry meaning, in order (stop words left out)."""
-    return [
-        word
-        for word in _TOKEN.findall(fold(text))
-        if len(word) > 1 and not word.isdigit() and word not in STOP_WORDS
-    ]
-
-
-_TYPED_WORD = re.compile(r"[^\W_]+")
-
-
-def typed_words(text: str) -> list[tuple[str, str]]:
-    """Like `words`, each folded word with the word as typed ("économique")."""
-    found = []
-    for typed in _TYPED_WORD.findall(text):
-        for word in _TOKEN.findall(fold(typed)):
-            if len(word) > 1 and not word.isdigit() and word not in STOP_WORDS:
-                found.append((word, typed.lower() if word == fold(typed) else word))
-    return found
+    return [word for word, _ in typed_words(text)]
 
 
 def analyze(text: str) -> list[str]:
     """The index terms of `text`: folded, filtered and stemmed words, in order."""
-    return [stem(word) for word in words(text)]
+    return [term for term in map(_TERMS.__getitem__, _WORD.findall(text.casefold())) if term]
 
 
 def pair(first: str, second: str) -> str:
-    """The index term of two consecutive terms (a space never occurs inside a term)."""
+    """How a pair of consecutive terms is named in scores and explanations."""
     return f"{first} {second}"
 
 
-def index_terms(text: str) -> list[str]:
-    """Every index term of `text`: its terms, then the pairs of consecutive terms.
+def _pairs(terms: Iterable[str]) -> list[tuple[str, str]]:
+    # `terms` has "" for each word left out: a pair is two meaningful words side by side.
+    return [(a, b) for a, b in itertools.pairwise(terms) if a and b]
 
-    Pairs never straddle a line break: deliverables are one a line and do not run on.
-    """
-    terms: list[str] = []
-    pairs: list[str] = []
-    for line in text.splitlines():
-        line_terms = analyze(line)
-        terms.extend(line_terms)
-        pairs.extend(pair(a, b) for a, b in itertools.pairwise(line_terms))
-    return terms + pairs
+
+def index_terms(text: str) -> list[str]:
+    """Every index term of one text: its terms, then its pairs of side-by-side terms."""
+    marks = list(map(_TERMS.__getitem__, _WORD.findall(text.casefold())))
+    return [term for term in marks if term] + [pair(a, b) for a, b in _pairs(marks)]
+
+
+def typed_words(text: str) -> list[tuple[str, str]]:
+    """The meaningful words of `text`, each folded and as typed ("economique", "économique")."""
+    return [
+        (fold_word(word), word.lower())
+        for word in _WORD.findall(text)
+        if _TERMS[word.casefold()] not in ("", _SEPARATOR)
+    ]
 
 
 @dataclass(frozen=True)
 class Document:
-    """The searchable text of one mission, by field (a key of FIELD_WEIGHTS)."""
+    """The searchable text of one mission: for each field (a key of FIELD_WEIGHTS), its
+    texts. Pairs of words are taken within one text, never across two (two deliverables
+    do not make a phrase)."""
 
-    fields: Mapping[str, str]
+    fields: Mapping[str, Sequence[str]]
 
 
 @dataclass(frozen=True)
@@ -159,7 +219,7 @@ class Hit:
 
     score: float
     terms: Mapping[str, float]
-    """Each matched query term (stem) with its share of the score."""
+    """Each matched query term (a stem, or two joined by a space) with its share."""
 
 
 @dataclass(frozen=True)
@@ -167,58 +227,101 @@ class QueryTerms:
     """An analysed query: its distinct terms and pairs, and the words they came from."""
 
     terms: tuple[str, ...]
-    """Single terms, then pairs of consecutive terms."""
+    """The distinct terms, in the query's order."""
+    pairs: tuple[tuple[str, str], ...]
+    """The distinct pairs of consecutive terms."""
     surface: Mapping[str, str]
-    """For each term, the query's own word(s) that produced it, as typed."""
-    weights: Mapping[str, float]
-    """1 for a term, PAIR_WEIGHT for a pair."""
+    """For each term, and each pair (named by `pair`), the query's words as typed."""
 
     @classmethod
     def parse(cls, text: str) -> QueryTerms:
         """Analyse a query; repeated words count once (tender objects repeat themselves)."""
         surface: dict[str, str] = {}
-        weights: dict[str, float] = {}
-        pairs: dict[str, str] = {}
-        for line in text.splitlines():
-            previous: tuple[str, str] | None = None
-            for word, typed in typed_words(line):
-                term = stem(word)
-                surface.setdefault(term, typed)
-                weights.setdefault(term, 1.0)
-                if previous is not None:
-                    pairs.setdefault(pair(previous[0], term), f"{previous[1]} {typed}")
-                previous = (term, typed)
-        for term, typed in pairs.items():
+        pairs: dict[tuple[str, str], str] = {}
+        previous: tuple[str, str] | None = None
+        for typed in _WORD.findall(text):
+            term = _TERMS[typed.casefold()]
+            if not term or term == _SEPARATOR:
+                previous = None  # a stop word parts the words around it
+                continue
+            typed = typed.lower()
             surface.setdefault(term, typed)
-            weights.setdefault(term, PAIR_WEIGHT)
-        return cls(tuple(surface), surface, weights)
+            if previous is not None:
+                pairs.setdefault((previous[0], term), f"{previous[1]} {typed}")
+            previous = (term, typed)
+        terms = tuple(surface)
+        for (first, second), typed_pair in pairs.items():
+            surface.setdefault(pair(first, second), typed_pair)
+        return cls(terms, tuple(pairs), surface)
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """Each term and pair (named by `pair`) with its weight: 1, or PAIR_WEIGHT."""
+        weights = dict.fromkeys(self.terms, 1.0)
+        for first, second in self.pairs:
+            weights.setdefault(pair(first, second), PAIR_WEIGHT)
+        return weights
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    # Indexing allocates hundreds of thousands of short lists and strings and no reference
+    # cycle; left running, the cyclic collector rescans the whole loaded library many
+    # times over (about a tenth of a pick on 2,000 missions).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass
 class SearchIndex:
-    """A BM25F index over documents keyed by id."""
+    """A BM25F index over documents keyed by id.
 
-    term_frequencies: dict[str, dict[str, float]] = field(default_factory=dict)
+    Each document keeps, for each field weight, its case-folded words in order (texts
+    parted by a separator word) and its weighted length.
+    """
+
+    fields: dict[str, list[tuple[float, list[str]]]] = field(default_factory=dict)
     lengths: dict[str, float] = field(default_factory=dict)
-    postings: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, documents: Mapping[str, Document]) -> SearchIndex:
-        """Index every document: weighted term frequencies, lengths and postings."""
+        """Analyse every document, field by field, and weigh its length."""
+        with _collector_paused():
+            return cls._build(documents)
+
+    @classmethod
+    def _build(cls, documents: Mapping[str, Document]) -> SearchIndex:
         index = cls()
         for doc_id in sorted(documents):
-            weighted: dict[str, float] = {}
+            fields = documents[doc_id].fields
+            if not fields.keys() <= FIELD_WEIGHTS.keys():
+                unknown = sorted(set(fields) - set(FIELD_WEIGHTS))
+                raise ValueError(f"unknown field(s) {unknown}; see FIELD_WEIGHTS")
+            # Fields of equal weight are one field for BM25F (their counts add with the same
+            # factor): keep them together. One case-folding call per document and one
+            # tokenising call per weight; texts are parted by a word no pair can cross.
+            groups = [
+                _SEPARATOR_TEXT.join([text for name in names for text in fields.get(name, ())])
+                for names in _FIELDS_BY_WEIGHT.values()
+            ]
+            folded = _UNIT.join(groups).casefold().split(_UNIT)
+            if len(folded) != len(groups):  # a text held the joining character itself
+                folded = [group.casefold() for group in groups]
+            entries = []
             length = 0.0
-            for name, text in documents[doc_id].fields.items():
-                weight = FIELD_WEIGHTS[name]
-                terms = index_terms(text)
-                length += weight * len(terms)
-                for term, count in Counter(terms).items():
-                    weighted[term] = weighted.get(term, 0.0) + weight * count
-            index.term_frequencies[doc_id] = dict(weighted)
+            for weight, text in zip(_FIELDS_BY_WEIGHT, folded, strict=True):
+                found = _WORD.findall(text)
+                if not found:
+                    continue
+                length += weight * (len(found) - found.count(_SEPARATOR_WORD))
+                entries.append((weight, found))
+            index.fields[doc_id] = entries
             index.lengths[doc_id] = length
-            for term in weighted:
-                index.postings.setdefault(term, []).append(doc_id)
         return index
 
     def __len__(self) -> int:
@@ -231,37 +334,73 @@ class SearchIndex:
             return 1.0
         return sum(self.lengths.values()) / len(self.lengths) or 1.0
 
-    def idf(self, term: str) -> float:
-        """BM25's inverse document frequency, in the form that is never negative."""
+    def _idf(self, df: int) -> float:
         n = len(self.lengths)
-        df = len(self.postings.get(term, ()))
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+    def idf(self, term: str) -> float:
+        """BM25's inverse document frequency of a term, in the form never negative."""
+        df = sum(
+            any(_TERMS[word] == term for _, found in fields for word in found)
+            for fields in self.fields.values()
+        )
+        return self._idf(df)
 
     def search(self, query: QueryTerms | str) -> dict[str, Hit]:
         """Score every document that holds at least one query term."""
         if isinstance(query, str):
             query = QueryTerms.parse(query)
-        if not self.lengths:
+        if not self.lengths or not query.terms:
             return {}
+        mark = _QueryWords(query.terms).__getitem__
+        wanted_pairs = set(query.pairs).__contains__
+        pair_names: dict[Any, str] = {both: pair(*both) for both in query.pairs}
+        frequencies: dict[str, dict[str, float]] = {}
+        df: Counter[str] = Counter()
+        for doc_id, fields in self.fields.items():
+            tf: dict[str, float] = {}
+            for weight, found in fields:
+                # map/filter run in C: this is the inner loop of a search.
+                marks = list(map(mark, found))
+                matched = list(filter(None, marks))
+                if not matched:
+                    continue
+                for term in matched:
+                    tf[term] = tf.get(term, 0.0) + weight
+                if pair_names and len(matched) > 1:
+                    for both in filter(wanted_pairs, itertools.pairwise(marks)):
+                        name = pair_names[both]
+                        tf[name] = tf.get(name, 0.0) + weight
+            if tf:
+                frequencies[doc_id] = tf
+                df.update(tf.keys())
+        weights = query.weights
+        idf = {name: self._idf(count) for name, count in df.items()}
         average = self.average_length
-        scores: dict[str, dict[str, float]] = {}
-        for term in query.terms:
-            postings = self.postings.get(term)
-            if not postings:
-                continue
-            idf = self.idf(term)
-            for doc_id in postings:
-                tf = self.term_frequencies[doc_id][term]
-                norm = K1 * (1.0 - B + B * self.lengths[doc_id] / average)
-                scores.setdefault(doc_id, {})[term] = (
-                    query.weights[term] * idf * tf * (K1 + 1.0) / (tf + norm)
-                )
-        # Summing in the query's term order keeps the float result independent of the
-        # order the documents were given in.
-        return {
-            doc_id: Hit(sum(parts[t] for t in query.terms if t in parts), parts)
-            for doc_id, parts in scores.items()
-        }
+        hits = {}
+        for doc_id, tf in frequencies.items():
+            norm = K1 * (1.0 - B + B * self.lengths[doc_id] / average)
+            parts = {
+                name: weights[name] * idf[name] * freq * (K1 + 1.0) / (freq + norm)
+                for name, freq in tf.items()
+            }
+            # Summing in the query's order keeps the float result independent of the order
+            # in which the index met the terms.
+            hits[doc_id] = Hit(sum(parts[name] for name in weights if name in parts), parts)
+        return hits
+
+
+class _QueryWords(dict[str, str | None]):
+    """Word -> its term when the query has that term, else None; filled on first sight."""
+
+    def __init__(self, terms: Iterable[str]) -> None:
+        super().__init__()
+        self.wanted = frozenset(terms)
+
+    def __missing__(self, word: str) -> str | None:
+        term = _TERMS[word]
+        self[word] = found = term if term in self.wanted else None
+        return found
 
 
 def document_of(
@@ -275,10 +414,10 @@ def document_of(
     """A mission's searchable text, field by field."""
     return Document(
         {
-            "title": title,
-            "tags": " ; ".join(tags),
-            "deliverables": "\n".join(deliverables),
-            "context": context or "",
-            "approach": approach or "",
+            "title": (title,),
+            "tags": tuple(tags),
+            "deliverables": tuple(deliverables),
+            "context": (context,) if context else (),
+            "approach": (approach,) if approach else (),
         }
     )

@@ -35,8 +35,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
@@ -130,8 +130,18 @@ class Selected:
     parts: ScoreParts
     tags: tuple[str, ...]
     """Labels of the wanted tags the mission carries."""
-    words: tuple[str, ...]
-    """Query words found in the mission, the most telling first."""
+    hit: Hit | None = None
+    """How the free text matched, term by term (None without a query or a match)."""
+    query_terms: QueryTerms | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """Query words (as typed) found in the mission, the most telling first, at most 6."""
+        if self.hit is None or self.query_terms is None:
+            return ()
+        surface = self.query_terms.surface
+        ranked = sorted(self.hit.terms.items(), key=lambda item: (-item[1], item[0]))
+        return tuple(surface[term] for term, _ in ranked[:_MAX_WHY_WORDS])
 
     @property
     def score(self) -> float:
@@ -259,17 +269,18 @@ def pick(library: Library, query: PickQuery, *, today: date) -> PickResult:
     query_tags = find_tags(library.taxonomy, query.text) if query.text else []
     scored_keys = list(dict.fromkeys([*wanted_keys, *(tag.key for tag in query_tags)]))
 
+    resolve = _memoized(library.taxonomy)
     hits: dict[str, Hit] = {}
     best = 0.0
     if terms is not None and terms.terms:
-        hits = build_index(library).search(terms)
+        hits = build_index(library, resolve).search(terms)
         best = max((hit.score for hit in hits.values()), default=0.0)
 
-    kept: list[tuple[tuple[Any, ...], str, ScoreParts, tuple[str, ...], tuple[str, ...]]] = []
+    kept: list[tuple[tuple[Any, ...], str, ScoreParts, tuple[str, ...], Hit | None]] = []
     excluded: list[Excluded] = []
     unmatched = 0
     for mission_id, mission in library.missions.items():
-        carried = mission_tag_keys(library.taxonomy, mission)
+        carried = mission_tag_keys(resolve, mission)
         if wanted_keys and not _tags_match(wanted_keys, carried, query.match):
             unmatched += 1
             continue
@@ -288,15 +299,14 @@ def pick(library: Library, query: PickQuery, *, today: date) -> PickResult:
             recency=round(recency(mission, reference), _ROUND),
         )
         labels = tuple(library.taxonomy.tags[key].label for key in matched_keys)
-        matched_words = _why_words(hit, terms) if hit and terms else ()
         order = (-parts.total, _negated_end(mission), mission_id)
-        kept.append((order, mission_id, parts, labels, matched_words))
+        kept.append((order, mission_id, parts, labels, hit))
 
     kept.sort(key=lambda row: row[0])
     limit = query.limit if query.limit is not None else len(kept)
     selected = tuple(
-        Selected(rank, mission_id, library.missions[mission_id], parts, labels, matched_words)
-        for rank, (_, mission_id, parts, labels, matched_words) in enumerate(kept[:limit], 1)
+        Selected(rank, mission_id, library.missions[mission_id], parts, labels, hit, terms)
+        for rank, (_, mission_id, parts, labels, hit) in enumerate(kept[:limit], 1)
     )
     excluded.sort(key=lambda item: item.id)
     return PickResult(
@@ -393,11 +403,29 @@ def find_tags(taxonomy: Taxonomy, text: str) -> list[Tag]:
     return found
 
 
-def mission_tag_keys(taxonomy: Taxonomy, mission: Mission) -> frozenset[str]:
+Resolve = Callable[[str], Tag | None]
+
+
+def _memoized(taxonomy: Taxonomy) -> Resolve:
+    # A library of thousands of missions repeats a few dozen tag spellings: resolve each once.
+    cache: dict[str, Tag | None] = {}
+
+    def resolve(text: str) -> Tag | None:
+        try:
+            return cache[text]
+        except KeyError:
+            cache[text] = found = taxonomy.resolve(text)
+            return found
+
+    return resolve
+
+
+def mission_tag_keys(taxonomy: Taxonomy | Resolve, mission: Mission) -> frozenset[str]:
     """The canonical keys of the tags a mission carries (unknown tags left out)."""
+    resolve = taxonomy.resolve if isinstance(taxonomy, Taxonomy) else taxonomy
     keys = set()
     for text in mission.tags:
-        tag = taxonomy.resolve(text)
+        tag = resolve(text)
         if tag is not None:
             keys.add(tag.key)
     return frozenset(keys)
@@ -409,18 +437,20 @@ def _tags_match(wanted: list[str], carried: frozenset[str], match: Match) -> boo
     return any(key in carried for key in wanted)
 
 
-def build_index(library: Library) -> SearchIndex:
+def build_index(library: Library, resolve: Resolve | None = None) -> SearchIndex:
     """The free-text index of every mission of the library."""
+    resolve = resolve or _memoized(library.taxonomy)
     return SearchIndex.build(
-        {mission_id: mission_document(library.taxonomy, m) for mission_id, m in library}
+        {mission_id: mission_document(resolve, m) for mission_id, m in library}
     )
 
 
-def mission_document(taxonomy: Taxonomy, mission: Mission) -> Document:
+def mission_document(taxonomy: Taxonomy | Resolve, mission: Mission) -> Document:
     """A mission's searchable fields; tags are indexed by their canonical label."""
+    resolve = taxonomy.resolve if isinstance(taxonomy, Taxonomy) else taxonomy
     labels = []
     for text in mission.tags:
-        tag = taxonomy.resolve(text)
+        tag = resolve(text)
         labels.append(tag.label if tag else text)
     return document_of(
         title=mission.title,
@@ -429,11 +459,6 @@ def mission_document(taxonomy: Taxonomy, mission: Mission) -> Document:
         context=mission.context,
         approach=mission.approach,
     )
-
-
-def _why_words(hit: Hit, terms: QueryTerms) -> tuple[str, ...]:
-    ranked = sorted(hit.terms.items(), key=lambda item: (-item[1], item[0]))
-    return tuple(terms.surface[term] for term, _ in ranked[:_MAX_WHY_WORDS])
 
 
 # --------------------------------------------------------------------------- filters

@@ -13,10 +13,12 @@ from refsheets.search import (
     SearchIndex,
     analyze,
     document_of,
+    fold_text,
     index_terms,
     pair,
     words,
 )
+from refsheets.taxonomy import fold
 
 
 def test_words_fold_accents_and_drop_stop_words_and_elisions() -> None:
@@ -54,20 +56,50 @@ def test_distinct_words_stay_distinct() -> None:
     assert analyze("usages") != analyze("usagers")
 
 
-def test_pairs_follow_terms_and_never_straddle_a_line() -> None:
-    terms = index_terms("modèle économique\npérenne")
-    assert terms == [*analyze("modèle économique pérenne"), pair("model", "econom")]
+def test_pairs_follow_the_terms_of_one_text() -> None:
+    terms = index_terms("modèle économique pérenne")
+    assert terms == [
+        *analyze("modèle économique pérenne"),
+        pair("model", "econom"),
+        pair("econom", "peren"),
+    ]
+
+
+def test_a_stop_word_parts_a_pair() -> None:
+    assert index_terms("programmation et modèle") == analyze("programmation modèle")
+    assert QueryTerms.parse("programmation et le modèle économique").pairs == (("model", "econom"),)
+
+
+def test_the_separator_word_is_never_a_query_term() -> None:
+    assert QueryTerms.parse("\u01c2 | \u01c2").terms == ()
+    index = SearchIndex.build({"a": document_of(title="x", deliverables=["un", "deux"])})
+    assert index.search("\u01c2") == {}
 
 
 def test_query_keeps_words_as_typed_counts_repeats_once_and_weighs_pairs() -> None:
     query = QueryTerms.parse("Médiation numérique, médiation numérique !")
-    single = [t for t in query.terms if " " not in t]
-    pairs = [t for t in query.terms if " " in t]
-    assert single == analyze("médiation numérique")
-    assert query.surface[single[0]] == "médiation"
-    assert [query.surface[p] for p in pairs] == ["médiation numérique", "numérique médiation"]
-    assert {query.weights[p] for p in pairs} == {PAIR_WEIGHT}
-    assert {query.weights[t] for t in single} == {1.0}
+    assert list(query.terms) == analyze("médiation numérique")
+    assert query.surface[query.terms[0]] == "médiation"
+    names = [pair(*both) for both in query.pairs]
+    assert [query.surface[name] for name in names] == [
+        "médiation numérique",
+        "numérique médiation",
+    ]
+    assert query.weights == {
+        **dict.fromkeys(query.terms, 1.0),
+        **dict.fromkeys(names, PAIR_WEIGHT),
+    }
+
+
+_LATIN = st.text(
+    alphabet=st.sampled_from(list("aàâäbcçdeéèêëfgiîïjlmnoôöœpqrsßtuùûüvwxyÿzAÀÉÈÇŒÆæ -'’0")),
+    max_size=40,
+)
+
+
+@given(_LATIN)
+def test_fast_folding_agrees_with_the_taxonomy_folding(text: str) -> None:
+    assert fold_text(text) == fold(text)
 
 
 def _doc(title: str = "", context: str = "") -> Document:
@@ -114,6 +146,15 @@ def test_the_title_outweighs_the_context() -> None:
     assert hits["in-title"].score > hits["in-context"].score
 
 
+def test_two_deliverables_do_not_make_a_phrase() -> None:
+    index = SearchIndex.build(
+        {"a": document_of(title="x", deliverables=["stratégie numérique", "intercommunale"])}
+    )
+    assert set(index.search("numérique intercommunal")["a"].terms) == set(
+        analyze("numérique intercommunal")
+    )
+
+
 def test_saying_the_words_together_beats_saying_them_apart() -> None:
     index = SearchIndex.build(
         {
@@ -145,5 +186,5 @@ def test_scores_do_not_depend_on_the_order_documents_are_given(
     assert {k: h.score for k, h in one.items()} == {k: h.score for k, h in two.items()}
     for doc_id, hit in one.items():
         assert hit.score > 0
-        assert set(hit.terms) <= set(QueryTerms.parse(query).terms)
+        assert set(hit.terms) <= set(QueryTerms.parse(query).weights)
         assert set(hit.terms) & set(index_terms(texts[doc_id]))
