@@ -44,8 +44,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-import snowballstemmer
-
 K1 = 1.2
 """BM25 term-frequency saturation."""
 
@@ -102,7 +100,14 @@ STOP_WORDS: frozenset[str] = _FRENCH_STOP_WORDS | _ENGLISH_STOP_WORDS | _TENDER_
 _TOKEN = re.compile(r"[a-z0-9]+")
 _COMBINING_MARKS = re.compile("[\u0300-\u036f]")
 
-_stemmer = snowballstemmer.stemmer("french")
+
+@lru_cache(maxsize=1)
+def _french_stemmer() -> Any:
+    # Imported on first use: snowballstemmer loads all its ~30 languages (about 10 ms),
+    # which `pick --tag` alone never needs.
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("french")
 
 
 def fold_text(text: str) -> str:
@@ -124,7 +129,7 @@ def stem(word: str) -> str:
     """The index term of one folded word (memoised: the stemmer costs ~35 µs a word)."""
     if len(word) > 3 and word.endswith("x"):
         word = word[:-1]
-    result: str = _stemmer.stemWord(word)
+    result: str = _french_stemmer().stemWord(word)
     return result
 
 
