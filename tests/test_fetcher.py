@@ -77,5 +77,8 @@ def test_a_transform_replaces_the_bytes_served(root: Path) -> None:
     fetcher = SafeFetcher(
         [root], transform=lambda path: b"small" if path.suffix == ".png" else None
     )
-    assert fetcher.fetch((root / "photo.png").as_uri()).read() == b"small"
+    response = fetcher.fetch((root / "photo.png").as_uri())
+    assert response.read() == b"small"
+    # Not a file: URL, or WeasyPrint would read the original file from disk again.
+    assert response.path is None
     assert fetcher.fetch((root / "é t.svg").as_uri()).read() == b"<svg/>"

@@ -94,10 +94,16 @@ class SafeFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type
             self.requests.append(Request(url, None, False, str(exc)))
             raise
         body = self.transform(path) if self.transform else None
+        served_url = url
         if body is None:
             body = path.read_bytes()
+        else:
+            # WeasyPrint re-reads the file on disk when the response's URL is a file: URL
+            # (its lazy image loading), which would embed the original photo instead of
+            # the bytes served here: a URL of another scheme keeps it on these bytes.
+            served_url = "x-refsheets:" + url
         self.requests.append(Request(url, path, True))
         content_type = _TYPES.get(path.suffix.lower()) or (
             mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         )
-        return URLFetcherResponse(url, body, {"Content-Type": content_type})
+        return URLFetcherResponse(served_url, body, {"Content-Type": content_type})
