@@ -176,16 +176,20 @@ class _CardWriter:
         self.layout = layout
         self.step = step
         self.page: PageGeometry = page_geometry(layout)
+        # Style objects, not names: python-docx looks a name up by scanning every style.
+        self.styles = {style.name: style for style in document.styles}
 
     def add(self, card: Card) -> None:
         document = self.document
-        _paragraph(document, "Card Client", card.client)
-        _paragraph(document, "Card Title", card.title)
+        _paragraph(document, self.styles["Card Client"], card.client)
+        _paragraph(document, self.styles["Card Title"], card.title)
         self._facts(card)
-        _paragraph(document, "Card Spacer")
+        _paragraph(document, self.styles["Card Spacer"])
         table = document.add_table(rows=1, cols=2)
         self._table_layout(
-            table, "Card Columns", [self.page.main_width + self.page.gutter, self.page.side_width]
+            table,
+            self.styles["Card Columns"],
+            [self.page.main_width + self.page.gutter, self.page.side_width],
         )
         main, side = table.rows[0].cells
         margin = parse_xml(
@@ -196,7 +200,7 @@ class _CardWriter:
         self._main(main, card)
         self._side(side, card)
         # Word needs a paragraph after a table; a tiny one, so it never adds a page.
-        _paragraph(document, "Card End")
+        _paragraph(document, self.styles["Card End"])
 
     def _table_layout(self, table: Any, style: str, widths: list[float]) -> None:
         table.style = style
@@ -209,12 +213,14 @@ class _CardWriter:
     def _facts(self, card: Card) -> None:
         cells = fact_cells(card, self.layout)
         table = self.document.add_table(rows=1, cols=len(cells))
-        self._table_layout(table, "Card Facts", list(self.page.fact_widths))
+        self._table_layout(table, self.styles["Card Facts"], list(self.page.fact_widths))
         for cell, (label, value, style_id, note) in zip(table.rows[0].cells, cells, strict=True):
-            _first_paragraph(cell, "Card Fact Label", label)
-            _paragraph(cell, "Card Budget" if style_id == "CardBudget" else "Card Fact", value)
+            _first_paragraph(cell, self.styles["Card Fact Label"], label)
+            _paragraph(
+                cell, self.styles["Card Budget" if style_id == "CardBudget" else "Card Fact"], value
+            )
             if note:
-                _paragraph(cell, "Card Fact Note", note)
+                _paragraph(cell, self.styles["Card Fact Note"], note)
 
     def _main(self, cell: Any, card: Card) -> None:
         labels = card.labels
@@ -223,20 +229,20 @@ class _CardWriter:
             if not blocks:
                 continue
             if first:
-                _first_paragraph(cell, "Card Heading", label)
+                _first_paragraph(cell, self.styles["Card Heading"], label)
                 first = False
             else:
-                _paragraph(cell, "Card Heading", label)
+                _paragraph(cell, self.styles["Card Heading"], label)
             for block in blocks:
                 if block.kind == "paragraph":
-                    _paragraph(cell, "Card Body", block.items[0])
+                    _paragraph(cell, self.styles["Card Body"], block.items[0])
                 elif block.kind == "bullets":
                     for item in block.items:
-                        _paragraph(cell, "Card Bullet", item)
+                        _paragraph(cell, self.styles["Card Bullet"], item)
                 else:
                     num_id = self._restarted_list()
                     for item in block.items:
-                        paragraph = _paragraph(cell, "Card Numbered", item)
+                        paragraph = _paragraph(cell, self.styles["Card Numbered"], item)
                         # Numbered lists restart at 1: a list instance per list (a
                         # paragraph property, not run formatting).
                         paragraph._p.get_or_add_pPr().get_or_add_numPr().get_or_add_numId().val = (
@@ -257,30 +263,34 @@ class _CardWriter:
         def heading(label: str) -> None:
             nonlocal first
             if first:
-                _first_paragraph(cell, "Card Heading", label)
+                _first_paragraph(cell, self.styles["Card Heading"], label)
                 first = False
             else:
-                _paragraph(cell, "Card Heading", label)
+                _paragraph(cell, self.styles["Card Heading"], label)
 
         if card.deliverables:
             heading(labels.deliverables)
             for item in card.deliverables:
-                _paragraph(cell, "Card Deliverable", item)
+                _paragraph(cell, self.styles["Card Deliverable"], item)
         if card.tags:
             heading(labels.tags)
-            tags = _paragraph(cell, "Card Tags")
+            tags = _paragraph(cell, self.styles["Card Tags"])
             for index, tag in enumerate(card.tags):
                 if index:
                     tags.add_run(" ")
                 # No-break spaces keep a tag in one box, with a little air inside it.
-                tags.add_run(f"\u00a0{tag.replace(' ', chr(0xA0))}\u00a0", style="Card Tag")
+                tags.add_run(
+                    f"\u00a0{tag.replace(' ', chr(0xA0))}\u00a0", style=self.styles["Card Tag"]
+                )
         for photo in card.photos:
             self._photo(cell, photo.path, photo.caption)
 
     def _photo(self, cell: Any, path: Path, caption: str | None) -> None:
         data = cover_photo(path, self.page.photo_width, photo_height(self.page, self.step))
-        paragraph = cell.paragraphs[0] if _is_empty(cell) else _paragraph(cell, "Card Photo")
-        paragraph.style = "Card Photo"
+        paragraph = (
+            cell.paragraphs[0] if _is_empty(cell) else _paragraph(cell, self.styles["Card Photo"])
+        )
+        paragraph.style = self.styles["Card Photo"]
         run = paragraph.add_run()
         shape = run.add_picture(
             io.BytesIO(data),
@@ -289,7 +299,7 @@ class _CardWriter:
         )
         shape._inline.docPr.set("descr", caption or "")
         if caption:
-            _paragraph(cell, "Card Caption", caption)
+            _paragraph(cell, self.styles["Card Caption"], caption)
 
 
 def _is_empty(cell: Any) -> bool:
@@ -340,7 +350,7 @@ def _kicker(card: Card) -> str:
     return f"{labels.reference}  ·  {card.client_kind}" if card.client_kind else labels.reference
 
 
-def _fill_header(header: Any, card: Card, logo: Any | None) -> None:
+def _fill_header(header: Any, card: Card, logo: Any | None, styles: dict[str, Any]) -> None:
     """The header: the template's logo paragraph, then a tab and the card's kicker."""
     element = header._element
     for child in list(element):
@@ -349,17 +359,17 @@ def _fill_header(header: Any, card: Card, logo: Any | None) -> None:
         element.append(copy.deepcopy(logo))
         paragraph = header.paragraphs[0]
     else:
-        paragraph = header.add_paragraph(style="Card Header")
+        paragraph = header.add_paragraph(style=styles["Card Header"])
     # Keep the logo's run, replace what followed it with this card's kicker.
     runs = paragraph._p.findall(qn("w:r"))
     for run in runs:
         if run.find(f".//{qn('w:drawing')}") is None:
             paragraph._p.remove(run)
     paragraph.add_run("\t")
-    paragraph.add_run(_kicker(card), style="Card Kicker")
+    paragraph.add_run(_kicker(card), style=styles["Card Kicker"])
 
 
-def _fill_footer(footer: Any, card: Card, layout: Layout) -> None:
+def _fill_footer(footer: Any, card: Card, layout: Layout, styles: dict[str, Any]) -> None:
     """The footer: the card's brand and contact (the layout's where the mission has none)."""
     brand = layout.brand
     parts = contact_parts(
@@ -371,9 +381,9 @@ def _fill_footer(footer: Any, card: Card, layout: Layout) -> None:
     element = footer._element
     for child in list(element):
         element.remove(child)
-    paragraph = footer.add_paragraph(style="Card Footer")
+    paragraph = footer.add_paragraph(style=styles["Card Footer"])
     if parts:
-        paragraph.add_run(parts[0], style="Card Footer Brand")
+        paragraph.add_run(parts[0], style=styles["Card Footer Brand"])
         for part in parts[1:]:
             paragraph.add_run(FOOTER_SEPARATOR + part)
 
@@ -420,7 +430,7 @@ def _card_document(cards: Sequence[Card], layout: Layout) -> bytes:
             # The previous card's last paragraph ("Card End") carries its section break.
             document.element.body.remove(document.element.body.findall(qn("w:p"))[-1])
             section = document.add_section(WD_SECTION.NEW_PAGE)
-            document.paragraphs[-1].style = "Card End"
+            document.paragraphs[-1].style = writer.styles["Card End"]
             # The new section shares the previous one's header and footer: give it its
             # own, for this card's kicker and brand.
             for part in (section.header, section.footer):
@@ -429,13 +439,13 @@ def _card_document(cards: Sequence[Card], layout: Layout) -> bytes:
             if logo is not None:
                 logo_copy = copy.deepcopy(logo)
                 _relink_images(logo_copy, logo_part, section.header.part)
-                _fill_header(section.header, card, logo_copy)
+                _fill_header(section.header, card, logo_copy, writer.styles)
             else:
-                _fill_header(section.header, card, None)
+                _fill_header(section.header, card, None, writer.styles)
         else:
             section = document.sections[0]
-            _fill_header(section.header, card, logo)
-        _fill_footer(section.footer, card, layout)
+            _fill_header(section.header, card, logo, writer.styles)
+        _fill_footer(section.footer, card, layout, writer.styles)
         writer.add(card)
     _set_properties(document, cards, layout)
     return document_bytes(document)

@@ -11,6 +11,7 @@ Sizes are in points unless the name says mm.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Literal
 
 from refsheets.layouts import Layout
@@ -193,6 +194,7 @@ def _card_styles(step: FitStep) -> tuple[ParagraphStyle, ...]:
 STYLE_IDS = tuple(spec.style_id for spec in card_styles(FIT_STEPS[0]))
 
 
+@lru_cache(maxsize=16)
 def styles_by_id(step: FitStep) -> dict[str, ParagraphStyle]:
     """The card's styles at `step`, by style id."""
     return {spec.style_id: spec for spec in card_styles(step)}
