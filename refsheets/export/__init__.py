@@ -297,14 +297,42 @@ def _render_batch(args: tuple[str, str, Path, Path, Sequence[Card]]) -> list[tup
     fmt, layout_name, layouts_root, library_root, cards = args
     layout = load_layout(layout_name, layouts_root)
     if fmt == "pdf":
-        from refsheets.export.annex import split_pages
-        from refsheets.render.pdf import render_cards_pdf
-
-        document = render_cards_pdf(cards, layout, library_root=library_root)
-        return list(zip([c.id for c in cards], split_pages(document, cards), strict=True))
+        return list(
+            zip([c.id for c in cards], _pdf_cards(cards, layout, library_root), strict=True)
+        )
     from refsheets.render.docx import build_card_docx
 
     return [(card.id, build_card_docx(card, layout)) for card in cards]
+
+
+def _pdf_cards(cards: Sequence[Card], layout: Layout, library_root: Path) -> list[bytes]:
+    """One-page PDFs of `cards`, laid out as one document at the most comfortable step.
+
+    The few cards that spill onto a second page are fitted and rendered alone, instead
+    of laying the whole batch out again: the batch is written once and split.
+    """
+    from refsheets.export.annex import split_pages
+    from refsheets.render.pdf import _pages_per_card, check_photos, renderer_for
+
+    renderer = renderer_for(layout, library_root)
+    check_photos(cards)
+    what = f"a batch of {len(cards)} cards"
+    document = renderer.render(renderer.html(cards, [0] * len(cards)), what)
+    counts = _pages_per_card(document, cards)
+    whole = renderer.write(document, what)
+    starts = [sum(counts[:i]) for i in range(len(cards))]
+    fitting = [i for i, n in enumerate(counts) if n == 1]
+    parts = dict(
+        zip(
+            fitting,
+            split_pages(whole, [cards[i] for i in fitting], [starts[i] for i in fitting]),
+            strict=True,
+        )
+    )
+    for i, count in enumerate(counts):
+        if count != 1:
+            parts[i] = renderer.card_pdf(cards[i])
+    return [parts[i] for i in range(len(cards))]
 
 
 def build_manifest(plan: ExportPlan, folder: Path) -> dict[str, Any]:

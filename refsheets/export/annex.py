@@ -46,15 +46,14 @@ def french_date(value: date) -> str:
     return f"{value.day}{NBSP}{_MONTHS[value.month - 1]}{NBSP}{value.year}"
 
 
-def split_pages(document: bytes, cards: Sequence[Card]) -> list[bytes]:
-    """Split a many-card PDF into one PDF per card, each keeping only its own resources."""
+def split_pages(document: bytes, cards: Sequence[Card], pages: Sequence[int]) -> list[bytes]:
+    """One PDF per card, taking page `pages[i]` of `document` for `cards[i]`; each part
+    keeps only its own resources (a naive split would carry every page's images)."""
     source = pikepdf.open(io.BytesIO(document))
-    if len(source.pages) != len(cards):
-        raise ValueError(f"{len(source.pages)} pages for {len(cards)} cards")
     parts = []
-    for page, card in zip(source.pages, cards, strict=True):
+    for index, card in zip(pages, cards, strict=True):
         single = pikepdf.new()
-        single.pages.append(page)
+        single.pages.append(source.pages[index])
         single.remove_unreferenced_resources()
         _set_info(
             single,
