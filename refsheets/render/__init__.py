@@ -17,7 +17,7 @@ from refsheets.card import Card, Lang, build_card
 from refsheets.errors import RenderError
 from refsheets.layouts import BASE_LAYOUT, Layout, list_layouts, load_layout, resolve_layouts_root
 from refsheets.library import Library
-from refsheets.output import atomic_path, write_atomic
+from refsheets.output import write_atomic
 
 if TYPE_CHECKING:
     from refsheets.render.pdf import FitResult
@@ -90,8 +90,7 @@ def render(
                 write_atomic(target, data)
             else:
                 assert write_docx is not None
-                with atomic_path(target) as tmp:
-                    write_docx(card, card_layout, tmp)
+                write_docx(card, card_layout, target)  # atomic itself
             written.append(target)
     return written
 
