@@ -199,10 +199,13 @@ class _CardWriter:
         main._tc.get_or_add_tcPr().append(margin)
         self._main(main, card)
         self._side(side, card)
+        for cell in (main, side):
+            if _is_empty(cell):  # a card without those sections: no stray "Normal" line
+                cell.paragraphs[0].style = self.styles["Card Body"]
         # Word needs a paragraph after a table; a tiny one, so it never adds a page.
         _paragraph(document, self.styles["Card End"])
 
-    def _table_layout(self, table: Any, style: str, widths: list[float]) -> None:
+    def _table_layout(self, table: Any, style: Any, widths: list[float]) -> None:
         table.style = style
         table.autofit = False
         for column, width in zip(table.columns, widths, strict=True):
