@@ -13,7 +13,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -22,6 +22,9 @@ from rich.table import Table
 from refsheets.errors import Diagnostic, ExitStatus, RefsheetsError
 from refsheets.library import Library, load_library, mission_to_json
 from refsheets.schema import write_schema
+
+if TYPE_CHECKING:
+    from refsheets.select import PickResult
 
 app = typer.Typer(
     name="refsheets",
@@ -408,7 +411,7 @@ def pick(
     _print_pick(result)
 
 
-def _print_pick(result: Any) -> None:
+def _print_pick(result: PickResult) -> None:
     from refsheets.text import format_amount, format_period
 
     table = Table(
@@ -435,8 +438,8 @@ def _print_pick(result: Any) -> None:
         excluded = Table(title=f"{len(result.excluded)} mission(s) excluded by the filters")
         for column in ("id", "title", "reason"):
             excluded.add_column(column, overflow="fold")
-        for item in result.excluded:
-            excluded.add_row(item.id, item.mission.title, "; ".join(item.reasons))
+        for gone in result.excluded:
+            excluded.add_row(gone.id, gone.mission.title, "; ".join(gone.reasons))
         out.print(excluded)
     if result.beyond_limit:
         out.print(
