@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import itertools
 import re
 import shutil
 import subprocess
@@ -505,3 +506,30 @@ def test_the_last_words_stay_together_and_stay_escaped(
     evil = dataclasses.replace(card, title="Titre <b>a</b>\u00a0<i>b-c</i>")
     html = card_html(evil, layouts["pop-up"])
     assert '<span class="keep">&lt;b&gt;a&lt;/b&gt;\u00a0&lt;i&gt;b-c&lt;/i&gt;</span>' in html
+
+
+def _hyphenated(data: bytes) -> set[str]:
+    """Words the layout cut at a line end (the fragments joined again)."""
+    lines = [
+        line.strip()
+        for page in PdfReader(io.BytesIO(data)).pages
+        for line in page.extract_text().splitlines()
+    ]
+    return {
+        a.split()[-1][:-1] + b.split()[0]
+        for a, b in itertools.pairwise(lines)
+        if a.endswith(("-", "\u2010")) and b
+    }
+
+
+def test_french_cards_are_hyphenated_english_ones_are_not(
+    library: Library, layouts: dict[str, Layout]
+) -> None:
+    mission_id = "2021-cc-haute-somme-tiers-lieu-peronne"
+    card = build_card(library, mission_id)
+    prose = " ".join(item for block in card.context + card.approach for item in block.items)
+    cut = {w for w in _hyphenated(render_card_pdf(card, layouts["pop-cafe"])) if w in prose}
+    assert cut, "no word was hyphenated"  # e.g. "transition", cut by French patterns
+    english = build_card(library, mission_id, lang="en")
+    cut_en = _hyphenated(render_card_pdf(english, layouts["pop-cafe"]))
+    assert not {w for w in cut_en if w in prose}
