@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,11 +16,14 @@ from refsheets.search import (
     analyze,
     document_of,
     fold_text,
+    fold_word,
     index_terms,
     pair,
+    stem_prefix,
     words,
 )
 from refsheets.taxonomy import fold
+from tests.conftest import FIXTURES
 
 
 def test_words_fold_accents_and_drop_stop_words_and_elisions() -> None:
@@ -89,6 +94,35 @@ def test_query_keeps_words_as_typed_counts_repeats_once_and_weighs_pairs() -> No
         **dict.fromkeys(query.terms, 1.0),
         **dict.fromkeys(names, PAIR_WEIGHT),
     }
+
+
+_BASES = (
+    "différ heur nation gouvern program commun territor act product solid région capac "
+    "particip soci économ numér intercommun médiat concert habit coopér stratég aménag "
+    "innov nouv travail journ cré usag lieu atel anim cultur jeun emploi access"
+).split()
+_SUFFIXES = (
+    "ence ences ent ance ants euse euses eux ique iques ement ements ation ations ateur "
+    "atrices ité ités ive ifs ier ière ières aux al ales abilité icité logie usion ution "
+    "issement amment emment ment er ez ons aient é ées ir irent es s x eau eaux elle "
+    "ettes enne onnes eil eilles isme istes able ibles ise iser isations"
+).split()
+
+
+def test_a_stem_is_its_words_beginning_give_or_take_two_letters() -> None:
+    # The search stems only the words that begin like a query term: this must hold for
+    # every word, or a mission saying it would be missed.
+    text = (FIXTURES / "portfolio.txt").read_text(encoding="utf-8")
+    vocabulary = {word.casefold() for word in re.findall(r"[^\W_]+", text)}
+    vocabulary |= {base + suffix for base in _BASES for suffix in _SUFFIXES}
+    checked = 0
+    for word in vocabulary:
+        folded = fold_word(word)
+        term = analyze(word)
+        if len(term) == 1:
+            checked += 1
+            assert folded.startswith(stem_prefix(term[0])), (word, term)
+    assert checked > 2000
 
 
 _LATIN = st.text(
