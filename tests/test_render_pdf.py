@@ -533,3 +533,36 @@ def test_french_cards_are_hyphenated_english_ones_are_not(
     english = build_card(library, mission_id, lang="en")
     cut_en = _hyphenated(render_card_pdf(english, layouts["pop-cafe"]))
     assert not {w for w in cut_en if w in prose}
+
+
+def test_a_missing_harfbuzz_subset_is_said_once(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import ctypes.util
+
+    from refsheets.render import pdf
+
+    monkeypatch.setattr(pdf, "_harfbuzz_warned", False)
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    assert pdf.warn_if_no_harfbuzz_subset() is False
+    assert pdf.warn_if_no_harfbuzz_subset() is False
+    err = capsys.readouterr().err
+    assert err.count("libharfbuzz-subset is not installed") == 1
+    assert "apt install libharfbuzz-subset0" in err
+
+
+def test_cli_check_with_no_fit_does_not_import_weasyprint() -> None:
+    result = run_cli(["check", "--no-fit"], env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert result.returncode == 0, result.stderr
+    assert "refsheets.cli" in result.stderr  # the import log is there…
+    assert "weasyprint" not in result.stderr  # …and WeasyPrint is not in it
+    with_fit = run_cli(["check"], env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert "weasyprint" in with_fit.stderr
+
+
+def test_cli_format_all_writes_pdf_and_word(tmp_path: Path) -> None:
+    result = run_cli(
+        ["render", "vilogia-lieu-innovation-habitat", "--format", "all", "--out", str(tmp_path)]
+    )
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".docx", ".pdf"]
