@@ -566,3 +566,12 @@ def test_cli_format_all_writes_pdf_and_word(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert sorted(p.suffix for p in tmp_path.iterdir()) == [".docx", ".pdf"]
+
+
+def test_cli_an_output_that_cannot_be_written_is_a_user_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = run_cli(["render", "vilogia-lieu-innovation-habitat", "--out", str(blocker)])
+    assert result.returncode == 4
+    assert f"cannot write {blocker}/vilogia-lieu-innovation-habitat.pdf" in result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr

@@ -83,14 +83,19 @@ def render(
     for card, card_layout in jobs:
         for fmt in formats:
             target = Path(out_dir) / f"{card.id}.{fmt}"
-            if fmt == "pdf":
-                from refsheets.render.pdf import render_card_pdf
+            try:
+                if fmt == "pdf":
+                    from refsheets.render.pdf import render_card_pdf
 
-                data = render_card_pdf(card, card_layout, library_root=library.root)
-                write_atomic(target, data)
-            else:
-                assert write_docx is not None
-                write_docx(card, card_layout, target)  # atomic itself
+                    data = render_card_pdf(card, card_layout, library_root=library.root)
+                    write_atomic(target, data)
+                else:
+                    assert write_docx is not None
+                    write_docx(card, card_layout, target)  # atomic itself
+            except OSError as exc:
+                raise RenderError(
+                    f"cannot write {target}: {exc.strerror or exc}; check the --out folder"
+                ) from None
             written.append(target)
     return written
 
