@@ -32,14 +32,12 @@ and pair up front.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import itertools
 import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -268,20 +266,6 @@ class QueryTerms:
         return weights
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    # Indexing allocates hundreds of thousands of short lists and strings and no reference
-    # cycle; left running, the cyclic collector rescans the whole loaded library many
-    # times over (about a tenth of a pick on 2,000 missions).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 @dataclass
 class SearchIndex:
     """A BM25F index over documents keyed by id.
@@ -295,12 +279,7 @@ class SearchIndex:
 
     @classmethod
     def build(cls, documents: Mapping[str, Document]) -> SearchIndex:
-        """Analyse every document, field by field, and weigh its length."""
-        with _collector_paused():
-            return cls._build(documents)
-
-    @classmethod
-    def _build(cls, documents: Mapping[str, Document]) -> SearchIndex:
+        """Split every document into words, field by field, and weigh its length."""
         index = cls()
         for doc_id in sorted(documents):
             fields = documents[doc_id].fields
@@ -380,18 +359,14 @@ class SearchIndex:
                 frequencies[doc_id] = tf
                 df.update(tf.keys())
         weights = query.weights
-        idf = {name: self._idf(count) for name, count in df.items()}
+        factor = {name: weights[name] * self._idf(n) * (K1 + 1.0) for name, n in df.items()}
         average = self.average_length
         hits = {}
         for doc_id, tf in frequencies.items():
             norm = K1 * (1.0 - B + B * self.lengths[doc_id] / average)
-            parts = {
-                name: weights[name] * idf[name] * freq * (K1 + 1.0) / (freq + norm)
-                for name, freq in tf.items()
-            }
-            # Summing in the query's order keeps the float result independent of the order
-            # in which the index met the terms.
-            hits[doc_id] = Hit(sum(parts[name] for name in weights if name in parts), parts)
+            parts = {name: factor[name] * freq / (freq + norm) for name, freq in tf.items()}
+            # fsum is exactly rounded: the score does not depend on the order of the terms.
+            hits[doc_id] = Hit(math.fsum(parts.values()), parts)
         return hits
 
 
