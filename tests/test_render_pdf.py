@@ -199,6 +199,12 @@ def test_the_floor_is_8_5_pt() -> None:
     assert min(step.body_pt for step in FIT_STEPS) == 8.5
     sizes = [step.body_pt for step in FIT_STEPS]
     assert sizes == sorted(sizes, reverse=True)
+    for index, step in enumerate(FIT_STEPS):
+        css = step.css(index)
+        # Running text (paragraphs, lists, deliverables) uses --fs-body or --fs-small.
+        for variable in ("--fs-body", "--fs-small"):
+            match = re.search(rf"{variable}: ([\d.]+)pt", css)
+            assert match and float(match.group(1)) >= 8.5, (index, variable)
 
 
 @pytest.mark.slow

@@ -42,6 +42,7 @@ TEMPLATE = "card.html.j2"
 STYLESHEET = "card.css"
 PX_TO_MM = 25.4 / 96
 DEFAULT_EPOCH = "1577836800"  # 2020-01-01: any fixed instant will do
+FLOOR_PT = 8.5  # body text is never smaller
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,8 @@ class FitStep:
         return (
             f".fit-{index} {{"
             f" --fs-body: {self.body_pt}pt;"
-            f" --fs-small: {round(self.body_pt * 0.86, 2)}pt;"
+            # Deliverables are body text too: never under the floor.
+            f" --fs-small: {max(round(self.body_pt * 0.9, 2), FLOOR_PT)}pt;"
             f" --fs-label: {round(max(self.body_pt * 0.72, 7), 2)}pt;"
             f" --fs-fact: {round(self.body_pt * 1.12, 2)}pt;"
             f" --fs-title: {self.title_pt}pt;"
