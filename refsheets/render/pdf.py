@@ -417,6 +417,11 @@ def keep_tail(text: str) -> markupsafe.Markup:
     head, space, tail = keep_last_words(text).rpartition(" ")
     if not space or len(tail) > _KEEP_TAIL_CHARS:
         return markupsafe.escape(text)
+    # A last word too long for keep_last_words to bind ("d’inspiration.") still takes
+    # the word before it along, when both fit comfortably on a line.
+    before, space2, previous = head.rpartition(" ")
+    if "\u00a0" not in tail and space2 and len(previous) + 1 + len(tail) <= _KEEP_TAIL_CHARS:
+        head, tail = before, f"{previous} {tail}"
     return markupsafe.Markup('{}{}<span class="keep">{}</span>').format(head, space, tail)
 
 
