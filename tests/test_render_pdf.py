@@ -581,3 +581,20 @@ def test_cli_an_output_that_cannot_be_written_is_a_user_error(tmp_path: Path) ->
     assert result.returncode == 4
     assert f"cannot write {blocker}/vilogia-lieu-innovation-habitat.pdf" in result.stderr
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+
+def test_each_mission_defaults_to_its_entitys_layout(library: Library) -> None:
+    from refsheets.render import default_layout_name
+
+    for mission_id, mission in library:
+        assert default_layout_name(library, mission_id, LAYOUTS_ROOT) == mission.entity
+    assert {m.entity for _, m in library} == set(BRANDS)
+
+
+def test_a_batch_with_a_card_that_cannot_fit_fails_naming_it(
+    library: Library, layouts: dict[str, Layout]
+) -> None:
+    cards = [build_card(library, i) for i in list(library.missions)[:2]]
+    cards[1] = long_card(cards[1], 3000)
+    with pytest.raises(RenderError, match=f"mission '{cards[1].id}' does not fit"):
+        render_cards_pdf(cards, layouts["pop-up"])
