@@ -488,8 +488,9 @@ def export(
     library = _load()
     today = datetime.date.today()
     if dry_run:
-        plan = plan_export(tender, library, out_root=out_dir, today=today,
-                           allow_incomplete=allow_incomplete)
+        plan = plan_export(
+            tender, library, out_root=out_dir, today=today, allow_incomplete=allow_incomplete
+        )
         _print_pick(plan.result)
         for ref in plan.references:
             if ref.missing:
@@ -506,23 +507,36 @@ def export(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        console=err, transient=True, disable=not err.is_terminal,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
     ) as bar:
         tasks: dict[str, Any] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
-                tasks[stage] = bar.add_task(f"{stage} cards" if stage != "annex" else "annex",
-                                            total=total)
+                tasks[stage] = bar.add_task(
+                    f"{stage} cards" if stage != "annex" else "annex", total=total
+                )
             bar.update(tasks[stage], completed=done, total=total)
 
-        report = export_tender(tender, library, out_root=out_dir, today=today, jobs=jobs,
-                               allow_incomplete=allow_incomplete, progress=progress)
+        report = export_tender(
+            tender,
+            library,
+            out_root=out_dir,
+            today=today,
+            jobs=jobs,
+            allow_incomplete=allow_incomplete,
+            progress=progress,
+        )
     plan = report.plan
     for fmt in report.rendered:
-        err.print(f"{fmt}: {report.rendered[fmt]} card(s) rendered, "
-                  f"{report.cached[fmt]} from the cache")
+        err.print(
+            f"{fmt}: {report.rendered[fmt]} card(s) rendered, {report.cached[fmt]} from the cache"
+        )
     out.print(f"{len(plan.references)} references exported to {plan.target}/")
     for path in report.files:
         out.print(f"  {path.relative_to(plan.target)}", markup=False)

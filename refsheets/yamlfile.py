@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin
@@ -99,6 +99,8 @@ def read_source(path: Path) -> tuple[Source | None, list[Diagnostic]]:
         return None, [_syntax_diagnostic(path, text, exc)]
     except yaml.YAMLError as exc:
         return None, [Diagnostic(path, f"is not valid YAML: {shorten(str(exc), 200)}")]
+    except ValueError as exc:  # an impossible date (2019-02-30) fails in the constructor
+        return None, [_bad_value_diagnostic(path, text, exc)]
     if data is None:
         return None, [
             Diagnostic(
@@ -119,6 +121,37 @@ def read_source(path: Path) -> tuple[Source | None, list[Diagnostic]]:
             )
         ]
     return Source(path, text, data), []
+
+
+def _bad_value_diagnostic(path: Path, text: str, exc: ValueError) -> Diagnostic:
+    """Point at the first date-like scalar that cannot be constructed."""
+    loader = yaml.SafeLoader("")
+    for node in _scalars(yaml.compose(text, Loader=_BaseLoader)):
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            try:
+                loader.construct_yaml_timestamp(node)
+            except ValueError:
+                mark = node.start_mark
+                return Diagnostic(
+                    path,
+                    f"'{shorten(node.value, 30)}' is not a real date ({exc}); "
+                    "write an existing date, or a year or YYYY-MM",
+                    mark.line + 1,
+                    mark.column + 1,
+                )
+    return Diagnostic(path, f"holds a value YAML cannot read: {shorten(str(exc), 120)}")
+
+
+def _scalars(node: yaml.Node | None) -> Iterator[yaml.ScalarNode]:
+    if isinstance(node, yaml.ScalarNode):
+        yield node
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from _scalars(item)
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield from _scalars(key)
+            yield from _scalars(value)
 
 
 def _syntax_diagnostic(path: Path, text: str, exc: yaml.MarkedYAMLError) -> Diagnostic:

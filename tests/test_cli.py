@@ -231,6 +231,11 @@ BAD_FILES: dict[str, tuple[bytes, str, str]] = {
         "4:14",
         "absolute path",
     ),
+    "impossible-date": (
+        b"title: X\nclient:\n  name: Y\nperiod:\n  start: 2019-02-30\n",
+        "5:10",
+        "'2019-02-30' is not a real date",
+    ),
     "missing-title": (b"client:\n  name: Y\n", "1:1", "'title' is required"),
     "bad-kind": (
         b"title: X\nclient:\n  name: Y\n  kind: publique\n",
