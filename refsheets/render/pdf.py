@@ -180,7 +180,8 @@ class CardRenderer:
 
     The font configuration, the parsed stylesheets and the template are built once per
     layout and reused: parsing `@font-face` and the CSS costs more than laying out a
-    card. `fetcher` of the last render is kept, so callers can see what was read.
+    card. The fetcher of the last render is kept (`last_fetcher`): callers can see
+    exactly which files were read.
     """
 
     def __init__(self, layout: Layout, library_root: Path | None = None) -> None:
