@@ -190,6 +190,21 @@ def _read_ids(ids: list[str]) -> list[str]:
     return result
 
 
+class RenderFormat(enum.StrEnum):
+    """What `render` writes."""
+
+    pdf = "pdf"
+    docx = "docx"
+    all = "all"
+
+
+class LabelLang(enum.StrEnum):
+    """The language of a card's labels."""
+
+    fr = "fr"
+    en = "en"
+
+
 @app.command()
 def render(
     ids: Annotated[
@@ -199,8 +214,8 @@ def render(
         ),
     ],
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="pdf, docx or all.", show_default=True)
-    ] = "pdf",
+        RenderFormat, typer.Option("--format", "-f", help="What to write.", show_default=True)
+    ] = RenderFormat.pdf,
     layout: Annotated[
         str | None,
         typer.Option(
@@ -208,20 +223,15 @@ def render(
         ),
     ] = None,
     lang: Annotated[
-        str, typer.Option("--lang", help="Language of the labels: fr or en.", show_default=True)
-    ] = "fr",
+        LabelLang,
+        typer.Option("--lang", help="Language of the labels (the text stays as written)."),
+    ] = LabelLang.fr,
     out_dir: Annotated[
         Path, typer.Option("--out", "-o", help="Folder to write the cards to.", show_default=True)
     ] = Path("out"),
 ) -> None:
     """Render reference cards: writes OUT/<id>.pdf (and .docx)."""
-    from refsheets.errors import RenderError
-
-    formats = {"pdf": ("pdf",), "docx": ("docx",), "all": ("pdf", "docx")}.get(fmt)
-    if formats is None:
-        raise RenderError(f"unknown format '{fmt}'; use pdf, docx or all")
-    if lang not in ("fr", "en"):
-        raise RenderError(f"unknown language '{lang}'; use fr or en")
+    formats = ("pdf", "docx") if fmt is RenderFormat.all else (fmt.value,)
     library = _load()
     from refsheets.render import render as render_cards
 
@@ -230,7 +240,7 @@ def render(
         _read_ids(ids),
         formats=formats,
         layout=layout,
-        lang="en" if lang == "en" else "fr",
+        lang="en" if lang is LabelLang.en else "fr",
         out_dir=out_dir,
     )
     for path in written:
