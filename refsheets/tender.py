@@ -17,7 +17,6 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BeforeValidator, Field, field_validator
 
 from refsheets.errors import Diagnostic, NotFoundError, RefsheetsError
@@ -140,13 +139,7 @@ def load_tender(path: Path | str, *, library: Library | None = None) -> Tender:
             f"no tender file {path}; tender files live in {TENDERS_DIR}/ "
             f"(see {TENDERS_DIR}/example.yaml)"
         )
-    try:
-        source, problems = read_source(path)
-    except ValueError as exc:
-        # PyYAML builds dates while parsing and raises a bare ValueError on 2026-02-30.
-        raise TenderError(
-            f"{path} is not a valid tender file", [_impossible_date(path, exc)]
-        ) from None
+    source, problems = read_source(path)
     if source is None:
         raise TenderError(f"{path} is not a valid tender file", problems)
     tender, problems = validate_source(source, Tender)
@@ -183,30 +176,3 @@ def _at(source: Source, loc: tuple[str | int, ...], message: str) -> Diagnostic:
     line, column = line_of(source, loc)
     field = ".".join(str(part) for part in loc if isinstance(part, str))
     return Diagnostic(source.path, message, line, column, field=field)
-
-
-def _impossible_date(path: Path, exc: ValueError) -> Diagnostic:
-    """Point at the first date-looking value that is not a real date."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):  # pragma: no cover - parsed once
-        root = None
-    stack = [root] if root is not None else []
-    while stack:
-        node = stack.pop(0)
-        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:timestamp":
-            try:
-                dt.date.fromisoformat(node.value[:10])
-            except ValueError:
-                return Diagnostic(
-                    path,
-                    f"'{node.value}' is not a date that exists ({exc}); write YYYY-MM-DD",
-                    node.start_mark.line + 1,
-                    node.start_mark.column + 1,
-                )
-        elif isinstance(node, yaml.MappingNode):
-            stack.extend(value for _, value in node.value)
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-    return Diagnostic(path, f"holds a date that does not exist ({exc}); write YYYY-MM-DD")

@@ -135,7 +135,7 @@ def _bad_value_diagnostic(path: Path, text: str, exc: ValueError) -> Diagnostic:
                 return Diagnostic(
                     path,
                     f"'{shorten(node.value, 30)}' is not a real date ({exc}); "
-                    "write an existing date, or a year or YYYY-MM",
+                    "write a date that exists",
                     mark.line + 1,
                     mark.column + 1,
                 )

@@ -124,7 +124,7 @@ def test_a_missing_deadline_is_required(tmp_path: Path) -> None:
 def test_an_impossible_date_points_at_its_line(tmp_path: Path) -> None:
     path = _write(tmp_path, MINIMAL.replace("2026-04-17", "2026-02-30"))
     (problem,) = _problems(path)
-    assert problem.startswith(f"{path}:3:11: '2026-02-30' is not a date that exists")
+    assert problem.startswith(f"{path}:3:11: '2026-02-30' is not a real date")
 
 
 def test_unknown_themes_and_entity_are_checked_against_the_library(
