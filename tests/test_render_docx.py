@@ -26,12 +26,12 @@ from refsheets.library import Library, load_library
 from refsheets.render.docx import build_card_docx, build_cards_docx, write_card_docx
 from refsheets.render.docx_fit import fit_card
 from refsheets.render.docx_package import obfuscate_font
-from refsheets.render.docx_styles import FIT_STEPS
 from refsheets.render.docx_template import (
     TEMPLATE_FILE,
     template_inputs_digest,
     template_stamp,
 )
+from refsheets.render.fit import FIT_STEPS
 from tests.conftest import DATA, run_cli
 
 LAYOUTS = ("pop-up", "pop-cafe")

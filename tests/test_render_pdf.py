@@ -22,13 +22,14 @@ from refsheets.errors import RenderError
 from refsheets.layouts import LAYOUTS_ROOT, Layout, load_layout
 from refsheets.library import Library, load_library
 from refsheets.render import check_fits, render
+from refsheets.render.fit import FIT_STEPS
 from refsheets.render.pdf import (
-    FIT_STEPS,
     card_html,
     check_fit,
     render_card_pdf,
     render_cards_pdf,
     renderer_for,
+    step_css,
 )
 from tests.conftest import DATA, ROOT, run_cli
 
@@ -200,7 +201,7 @@ def test_the_floor_is_8_5_pt() -> None:
     sizes = [step.body_pt for step in FIT_STEPS]
     assert sizes == sorted(sizes, reverse=True)
     for index, step in enumerate(FIT_STEPS):
-        css = step.css(index)
+        css = step_css(step, index)
         # Running text (paragraphs, lists, deliverables) uses --fs-body or --fs-small.
         for variable in ("--fs-body", "--fs-small"):
             match = re.search(rf"{variable}: ([\d.]+)pt", css)

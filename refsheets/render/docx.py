@@ -32,13 +32,7 @@ from refsheets.layouts import Layout
 from refsheets.output import atomic_path
 from refsheets.render.docx_fit import DocxFit, fact_cells, fit_card, photo_height
 from refsheets.render.docx_package import document_bytes
-from refsheets.render.docx_styles import (
-    FIT_STEPS,
-    FitStep,
-    PageGeometry,
-    card_styles,
-    page_geometry,
-)
+from refsheets.render.docx_styles import PageGeometry, card_styles, page_geometry
 from refsheets.render.docx_template import (
     ABSTRACT_ORDERED,
     FOOTER_SEPARATOR,
@@ -47,6 +41,7 @@ from refsheets.render.docx_template import (
     spacing_xml,
     template_path,
 )
+from refsheets.render.fit import FIT_STEPS, FitStep
 
 FIXED_DATE = datetime(2020, 1, 1, tzinfo=UTC)
 LANGUAGES = {"fr": "fr-FR", "en": "en-GB"}

@@ -22,15 +22,14 @@ from refsheets.card import Block, Card
 from refsheets.layouts import Layout
 from refsheets.render.docx_fonts import style_font
 from refsheets.render.docx_styles import (
-    FIT_STEPS,
     MM,
-    FitStep,
     PageGeometry,
     ParagraphStyle,
     band_padding,
     page_geometry,
     styles_by_id,
 )
+from refsheets.render.fit import FIT_STEPS, FitStep, overflow_message
 
 # Estimate and word processor differ by a line here and there (line breaking after
 # hyphens, rounding to twips): keep this much of the page free.
@@ -225,13 +224,8 @@ class DocxFit:
         """A sentence for the user: what overflows, by about how much, what to do."""
         if self.fits:
             return f"mission '{self.mission_id}' fits on one page (body {self.body_pt} pt)"
-        floor = FIT_STEPS[-1]
-        lines = max(1, round(self.overflow_mm / (floor.body_pt * floor.leading * 25.4 / 72)))
-        where = f"the section « {self.overflow_section} »" if self.overflow_section else "it"
-        return (
-            f"the Word card of mission '{self.mission_id}' does not fit on one A4 page, even "
-            f"with the tightest spacing and {floor.body_pt} pt text: {where} overflows by "
-            f"about {self.overflow_mm:.0f} mm (roughly {lines} lines); shorten that text"
+        return overflow_message(
+            "Word card", self.mission_id, self.overflow_section, self.overflow_mm
         )
 
 

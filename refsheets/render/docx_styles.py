@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Literal
 
 from refsheets.layouts import Layout
+from refsheets.render.fit import FIT_STEPS, FitStep
 
 ColorRole = Literal["primary", "accent", "ink", "muted", "rule", "tint", "background"]
 FontRole = Literal["body", "heading"]
@@ -23,27 +24,7 @@ MM = 72 / 25.4  # points per millimetre
 LINE_RATIO = 1.2  # Word's single line for Lato: (winAscent + winDescent) / unitsPerEm
 
 
-@dataclass(frozen=True)
-class FitStep:
-    """One setting of type and spacing (the PDF card's steps, same figures)."""
-
-    body_pt: float
-    leading: float  # line height as a multiple of the font size (CSS line-height)
-    title_pt: float
-    space: float  # multiplies every vertical gap
-    photo_scale: float = 1.0
-
-
-FIT_STEPS: tuple[FitStep, ...] = (
-    FitStep(11.0, 1.55, 25, 1.25),
-    FitStep(10.5, 1.5, 23, 1.0),
-    FitStep(10.0, 1.45, 21, 0.85),
-    FitStep(9.5, 1.4, 20, 0.72, 0.9),
-    FitStep(9.0, 1.35, 19, 0.62, 0.8),
-    FitStep(8.75, 1.3, 18, 0.55, 0.7),
-    FitStep(8.5, 1.27, 17, 0.5, 0.6),
-)
-"""Tighter and tighter; the last is the floor (body text never under 8.5 pt)."""
+# The fit steps are the PDF card's (refsheets.render.fit): one rule for both formats.
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,6 @@ from refsheets.render import docx_package
 from refsheets.render.docx_fonts import style_font
 from refsheets.render.docx_package import EmbeddedFont, embedded_font, normalize_zip
 from refsheets.render.docx_styles import (
-    FIT_STEPS,
-    FitStep,
     PageGeometry,
     ParagraphStyle,
     band_padding,
@@ -38,6 +36,7 @@ from refsheets.render.docx_styles import (
     page_geometry,
     styles_by_id,
 )
+from refsheets.render.fit import FIT_STEPS, FitStep
 
 TEMPLATE_FILE = "reference.docx"
 STAMP_PROPERTY = "refsheets.template.inputs"

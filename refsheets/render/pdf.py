@@ -35,6 +35,7 @@ from refsheets.card import Card
 from refsheets.errors import RenderError
 from refsheets.layouts import Layout
 from refsheets.render.fetcher import SafeFetcher
+from refsheets.render.fit import FIT_STEPS, FLOOR_PT, FitStep, overflow_message
 from refsheets.render.images import PHOTO_CACHE, PHOTO_HEIGHT_MM, PHOTO_WIDTH_MM
 from refsheets.typography import keep_last_words
 
@@ -42,52 +43,30 @@ TEMPLATE = "card.html.j2"
 STYLESHEET = "card.css"
 PX_TO_MM = 25.4 / 96
 DEFAULT_EPOCH = "1577836800"  # 2020-01-01: any fixed instant will do
-FLOOR_PT = 8.5  # body text is never smaller
 
 
-@dataclass(frozen=True)
-class FitStep:
-    """One setting of type and spacing, from comfortable (0) to the readable floor."""
+def step_css(step: FitStep, index: int) -> str:
+    """The CSS variables of this step, scoped to `.fit-<index>`."""
+    s = step.space
+    return (
+        f".fit-{index} {{"
+        f" --fs-body: {step.body_pt}pt;"
+        # Deliverables are body text too: never under the floor.
+        f" --fs-small: {max(round(step.body_pt * 0.9, 2), FLOOR_PT)}pt;"
+        f" --fs-label: {round(max(step.body_pt * 0.72, 7), 2)}pt;"
+        f" --fs-fact: {round(step.body_pt * 1.12, 2)}pt;"
+        f" --fs-title: {step.title_pt}pt;"
+        f" --fs-client: {round(step.title_pt * 0.55, 2)}pt;"
+        f" --lh-body: {step.leading};"
+        f" --gap-xs: {round(1.2 * s, 2)}mm;"
+        f" --gap-s: {round(2.5 * s, 2)}mm;"
+        f" --gap-m: {round(5 * s, 2)}mm;"
+        f" --gap-l: {round(8 * s, 2)}mm;"
+        f" --gap-band: {round(3.4 * min(s, 1.0), 2)}mm;"
+        f" --photo-h: {round(PHOTO_HEIGHT_MM * step.photo_scale, 1)}mm;"
+        " }"
+    )
 
-    body_pt: float
-    leading: float
-    title_pt: float
-    space: float  # multiplies every vertical gap
-    photo_scale: float = 1.0
-
-    def css(self, index: int) -> str:
-        """The CSS variables of this step, scoped to `.fit-<index>`."""
-        s = self.space
-        return (
-            f".fit-{index} {{"
-            f" --fs-body: {self.body_pt}pt;"
-            # Deliverables are body text too: never under the floor.
-            f" --fs-small: {max(round(self.body_pt * 0.9, 2), FLOOR_PT)}pt;"
-            f" --fs-label: {round(max(self.body_pt * 0.72, 7), 2)}pt;"
-            f" --fs-fact: {round(self.body_pt * 1.12, 2)}pt;"
-            f" --fs-title: {self.title_pt}pt;"
-            f" --fs-client: {round(self.title_pt * 0.55, 2)}pt;"
-            f" --lh-body: {self.leading};"
-            f" --gap-xs: {round(1.2 * s, 2)}mm;"
-            f" --gap-s: {round(2.5 * s, 2)}mm;"
-            f" --gap-m: {round(5 * s, 2)}mm;"
-            f" --gap-l: {round(8 * s, 2)}mm;"
-            f" --gap-band: {round(3.4 * min(s, 1.0), 2)}mm;"
-            f" --photo-h: {round(PHOTO_HEIGHT_MM * self.photo_scale, 1)}mm;"
-            " }"
-        )
-
-
-FIT_STEPS: tuple[FitStep, ...] = (
-    FitStep(11.0, 1.55, 25, 1.25),
-    FitStep(10.5, 1.5, 23, 1.0),
-    FitStep(10.0, 1.45, 21, 0.85),
-    FitStep(9.5, 1.4, 20, 0.72, 0.9),
-    FitStep(9.0, 1.35, 19, 0.62, 0.8),
-    FitStep(8.75, 1.3, 18, 0.55, 0.7),
-    FitStep(8.5, 1.27, 17, 0.5, 0.6),
-)
-"""Tighter and tighter; the last is the floor (body text never under 8.5 pt)."""
 
 SECTION_NAMES = ("title", "facts", "context", "approach", "deliverables", "tags", "photo")
 
@@ -109,14 +88,7 @@ class FitResult:
         """A sentence for the user: what overflows, by about how much, what to do."""
         if self.fits:
             return f"mission '{self.mission_id}' fits on one page (body {self.body_pt} pt)"
-        floor = FIT_STEPS[-1]
-        lines = max(1, round(self.overflow_mm / (floor.body_pt * floor.leading * 25.4 / 72)))
-        where = f"the section « {self.overflow_section} »" if self.overflow_section else "it"
-        return (
-            f"the card of mission '{self.mission_id}' does not fit on one A4 page, even with "
-            f"the tightest spacing and {floor.body_pt} pt text: {where} overflows by about "
-            f"{self.overflow_mm:.0f} mm (roughly {lines} lines); shorten that text"
-        )
+        return overflow_message("card", self.mission_id, self.overflow_section, self.overflow_mm)
 
 
 _harfbuzz_warned = False
@@ -207,7 +179,7 @@ class CardRenderer:
     def _stylesheets(self) -> list[weasyprint.CSS]:
         layout = self.layout
         generated = [_font_faces_css(layout), _brand_css(layout)]
-        generated += [step.css(i) for i, step in enumerate(FIT_STEPS)]
+        generated += [step_css(step, i) for i, step in enumerate(FIT_STEPS)]
         sheets = [
             weasyprint.CSS(
                 string="\n".join(generated),

@@ -1,0 +1,49 @@
+"""The fit rule shared by the PDF and the Word card: the steps of type and spacing a
+long card is tightened through, and the sentence said when even the last one fails.
+
+No WeasyPrint here: the Word side reads these without paying its import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FLOOR_PT = 8.5  # body text is never smaller
+
+
+@dataclass(frozen=True)
+class FitStep:
+    """One setting of type and spacing, from comfortable (0) to the readable floor."""
+
+    body_pt: float
+    leading: float  # line height as a multiple of the font size (CSS line-height)
+    title_pt: float
+    space: float  # multiplies every vertical gap
+    photo_scale: float = 1.0
+
+
+FIT_STEPS: tuple[FitStep, ...] = (
+    FitStep(11.0, 1.55, 25, 1.25),
+    FitStep(10.5, 1.5, 23, 1.0),
+    FitStep(10.0, 1.45, 21, 0.85),
+    FitStep(9.5, 1.4, 20, 0.72, 0.9),
+    FitStep(9.0, 1.35, 19, 0.62, 0.8),
+    FitStep(8.75, 1.3, 18, 0.55, 0.7),
+    FitStep(FLOOR_PT, 1.27, 17, 0.5, 0.6),
+)
+"""Tighter and tighter; the last is the floor (body text never under 8.5 pt)."""
+
+
+def overflow_message(what: str, mission_id: str, section: str | None, overflow_mm: float) -> str:
+    """What overflows and by about how much, for a card that cannot fit even at the floor.
+
+    `what` names the output: "card" or "Word card".
+    """
+    floor = FIT_STEPS[-1]
+    lines = max(1, round(overflow_mm / (floor.body_pt * floor.leading * 25.4 / 72)))
+    where = f"the section « {section} »" if section else "it"
+    return (
+        f"the {what} of mission '{mission_id}' does not fit on one A4 page, even with "
+        f"the tightest spacing and {floor.body_pt} pt text: {where} overflows by about "
+        f"{overflow_mm:.0f} mm (roughly {lines} lines); shorten that text"
+    )
