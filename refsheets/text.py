@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from refsheets.model import Budget, Period, YearMonth
 
 NNBSP = "\u202f"  # narrow no-break space: thousands, and before ; ! ? in French
@@ -71,3 +73,8 @@ def format_period(period: Period | None, lang: str = "fr") -> str | None:
     if start.month is None and end.month is None:
         return f"{start.year}–{end.year}"
     return f"{format_year_month(start, lang)} – {format_year_month(end, lang)}"
+
+
+def format_date(value: date, lang: str = "fr") -> str:
+    """'17 avril 2026' (or '17 April 2026'), with no-break spaces."""
+    return f"{value.day}{NBSP}{_MONTHS[lang][value.month - 1]}{NBSP}{value.year}"

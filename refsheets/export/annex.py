@@ -18,32 +18,13 @@ import jinja2
 import pikepdf
 
 from refsheets.card import Card
-from refsheets.text import NBSP, group_thousands
+from refsheets.text import NBSP, format_date, group_thousands
 from refsheets.typography import french
 
 if TYPE_CHECKING:
     from refsheets.export import ExportPlan
 
 FRONT_TEMPLATE = "annex.html.j2"
-_MONTHS = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-]
-
-
-def french_date(value: date) -> str:
-    """'17 avril 2026'."""
-    return f"{value.day}{NBSP}{_MONTHS[value.month - 1]}{NBSP}{value.year}"
 
 
 def split_pages(document: bytes, cards: Sequence[Card], pages: Sequence[int]) -> list[bytes]:
@@ -138,8 +119,8 @@ def front_html(plan: ExportPlan, *, today: date) -> str:
         logo_url=_file_url(plan.layout.logo_path),
         title=french(tender.name),
         buyer=french(tender.buyer),
-        deadline=french_date(tender.deadline),
-        today=french_date(today),
+        deadline=format_date(tender.deadline),
+        today=format_date(today),
         rows=_summary_rows(plan),
         count=len(plan.references),
     )
@@ -250,8 +231,8 @@ def annex_docx(plan: ExportPlan, *, today: date | None = None) -> bytes:
         f"Acheteur : {french(tender.buyer)}",
         f"Référence : {tender.reference}" if tender.reference else "",
         f"Candidat : {plan.layout.brand.name}",
-        f"Date limite de remise des offres : {french_date(tender.deadline)}",
-        f"Document établi le {french_date(today)}",
+        f"Date limite de remise des offres : {format_date(tender.deadline)}",
+        f"Document établi le {format_date(today)}",
     ):
         if line:
             new.append(document.add_paragraph(line, style=style("Card Body", "Normal")))
