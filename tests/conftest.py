@@ -39,6 +39,29 @@ def run_cli(
     )
 
 
+def convert_with_libreoffice(files: list[Path], out_dir: Path, profile: Path) -> None:
+    """Convert .docx files to PDF with LibreOffice, in one call, with a private profile
+    (so parallel runs do not share one)."""
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.fail("LibreOffice (soffice) is not installed: run scripts/setup.sh --dev")
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out_dir),
+            *map(str, files),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+
+
 @pytest.fixture
 def library_copy(tmp_path: Path) -> Path:
     """A writable copy of the project's library."""

@@ -20,7 +20,7 @@ from refsheets import load_library
 from refsheets.errors import RenderError
 from refsheets.export import IncompleteReferencesError, export_tender, plan_export
 from refsheets.export.publish import ExportBusyError, export_lock
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, convert_with_libreoffice, run_cli
 
 pytestmark = pytest.mark.slow
 TODAY = date(2026, 3, 1)
@@ -93,7 +93,15 @@ def test_example_tender_through_the_cli(project: Path) -> None:
     for mission_id in ids:
         assert len(PdfReader(folder / "cards" / f"{mission_id}.pdf").pages) == 1
         assert (folder / "cards" / f"{mission_id}.docx").stat().st_size > 0
-    assert (folder / "annexe-references.docx").stat().st_size > 0
+    # the Word annex: front matter, then one page per card, as LibreOffice prints it
+    convert_with_libreoffice(
+        [folder / "annexe-references.docx"], project / "lo", project / "lo-profile"
+    )
+    word_pages = _text(project / "lo" / "annexe-references.pdf")
+    assert len(word_pages) == 1 + len(ids)
+    assert "synthèse des références" in word_pages[0].lower()
+    for k, mission_id in enumerate(ids, start=1):
+        assert library.missions[mission_id].client.name in word_pages[k]
 
     # the tables
     raw = (folder / "references.csv").read_bytes()
@@ -161,8 +169,12 @@ def test_cache_renders_only_what_changed(project: Path) -> None:
     tender = _pdf_only(project)
     first = _export(project, tender)
     assert first.rendered == {"pdf": 3}  # type: ignore[attr-defined]
+    folder = project / "out" / "t"
+    before = {p.name: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     again = _export(project, tender)
     assert again.rendered == {"pdf": 0} and again.cached == {"pdf": 3}  # type: ignore[attr-defined]
+    # the same inputs give the same files, byte for byte (hence the same manifest)
+    assert {p.name: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
     selected = json.loads((project / "out" / "t" / "manifest.json").read_text())["selection"]
     path = project / "data" / "missions" / f"{selected[0]['id']}.yaml"
     path.write_text(path.read_text(encoding="utf-8") + "notes: changed\n", encoding="utf-8")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import shutil
-import subprocess
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,7 +30,7 @@ from refsheets.render.docx_template import (
     template_stamp,
 )
 from refsheets.render.fit import FIT_STEPS
-from tests.conftest import DATA, run_cli
+from tests.conftest import DATA, convert_with_libreoffice, run_cli
 
 LAYOUTS = ("pop-up", "pop-cafe")
 CARD_STYLES = {
@@ -356,27 +354,6 @@ def test_build_cards_docx_needs_cards(layouts: dict[str, Layout]) -> None:
 # --------------------------------------------------------------------------- LibreOffice
 
 
-def _convert(files: list[Path], out_dir: Path, profile: Path) -> None:
-    soffice = shutil.which("soffice")
-    if soffice is None:
-        pytest.fail("LibreOffice (soffice) is not installed: run scripts/setup.sh --dev")
-    subprocess.run(
-        [
-            soffice,
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(out_dir),
-            *map(str, files),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
-
-
 @pytest.mark.slow
 def test_libreoffice_prints_every_card_on_exactly_one_page(
     library: Library, layouts: dict[str, Layout], tmp_path: Path
@@ -413,7 +390,7 @@ def test_libreoffice_prints_every_card_on_exactly_one_page(
     cards = [build_card(library, mission_id) for mission_id in mission_ids()]
     many.write_bytes(build_cards_docx(cards, layouts["pop-cafe"]))
     out = tmp_path / "pdf"
-    _convert([*files, many], out, tmp_path / "profile")
+    convert_with_libreoffice([*files, many], out, tmp_path / "profile")
     for file in files:
         pdf = PdfReader(out / f"{file.stem}.pdf")
         assert len(pdf.pages) == 1, file.name
@@ -429,7 +406,7 @@ def test_libreoffice_uses_the_embedded_fonts(
 ) -> None:
     target = tmp_path / "card.docx"
     write_card_docx(build_card(library, "anzin-mediation-numerique-qpv"), layouts["pop-up"], target)
-    _convert([target], tmp_path, tmp_path / "profile")
+    convert_with_libreoffice([target], tmp_path, tmp_path / "profile")
     page = PdfReader(tmp_path / "card.pdf").pages[0]
     resources: Any = page["/Resources"]
     fonts = {

@@ -75,6 +75,15 @@ class ExportPlan:
     layout: Layout
     problems: list[str] = field(default_factory=list)
 
+    @property
+    def environment(self) -> str:
+        """A digest of every file that shapes the rendering: the layout chain, the fonts."""
+        if self._environment is None:
+            self._environment = hash_files([*self.layout.chain, self.layout.fonts_root])
+        return self._environment
+
+    _environment: str | None = field(default=None, init=False, repr=False)
+
 
 @dataclass
 class ExportReport:
@@ -186,18 +195,11 @@ def export_tender(
     with export_lock(plan.target), staging_folder(plan.target) as staging:
         cards_dir = staging / "cards"
         cards_dir.mkdir()
-        environment = hash_files([*plan.layout.chain, plan.layout.fonts_root])
-        rendered: dict[str, int] = {}
-        cached: dict[str, int] = {}
-        card_files: dict[str, dict[str, bytes]] = {}
+        card_files, rendered = _render_cards(formats, plan, library, cache, jobs, report_progress)
+        cached = {str(fmt): len(plan.references) - rendered[fmt] for fmt in formats}
         for fmt in formats:
-            data, misses = _cards_in_format(
-                fmt, plan, library, cache, environment, jobs, report_progress
-            )
-            rendered[fmt], cached[fmt] = misses, len(plan.references) - misses
-            card_files[fmt] = data
             for ref in plan.references:
-                (cards_dir / f"{ref.id}.{fmt}").write_bytes(data[ref.id])
+                (cards_dir / f"{ref.id}.{fmt}").write_bytes(card_files[fmt][ref.id])
         from refsheets.export.annex import annex_docx, annex_pdf
 
         report_progress("annex", 0, 1)
@@ -208,10 +210,13 @@ def export_tender(
                     [card_files["pdf"][r.id] for r in plan.references],
                     library.root,
                     today=today,
+                    cache=cache,
                 )
             )
         if "docx" in formats:
-            (staging / ANNEX_DOCX).write_bytes(annex_docx(plan, today=today))
+            (staging / ANNEX_DOCX).write_bytes(
+                annex_docx(plan, [card_files["docx"][r.id] for r in plan.references], today=today)
+            )
         report_progress("annex", 1, 1)
         rows = rows_for([(r.id, r.mission) for r in plan.references])
         (staging / "references.csv").write_bytes(to_csv(rows))
@@ -227,69 +232,73 @@ def export_tender(
     return ExportReport(plan, files, rendered, cached)
 
 
-def _cards_in_format(
-    fmt: str,
+def _render_cards(
+    formats: Sequence[str],
     plan: ExportPlan,
     library: Library,
     cache: CardCache,
-    environment: str,
     jobs: int,
     progress: Progress,
-) -> tuple[dict[str, bytes], int]:
-    """Every card's bytes in `fmt`: from the cache, or rendered (then cached)."""
-    keys = {
-        ref.id: card_key(
-            ref.id,
-            ref.mission,
-            library_root=library.root,
-            environment=environment,
-            lang=plan.tender.language,
-            fmt=fmt,
-        )
-        for ref in plan.references
-    }
-    data: dict[str, bytes] = {}
-    todo: list[Card] = []
-    for ref in plan.references:
-        hit = cache.get(keys[ref.id], fmt)
-        if hit is None:
-            todo.append(ref.card)
-        else:
-            data[ref.id] = hit
-    total = len(todo)
-    progress(fmt, 0, total)
-    if todo:
-        batches = [todo[i : i + BATCH_SIZE] for i in range(0, total, BATCH_SIZE)]
-        # Spread the cards evenly: a batch per worker at least, so both cores work.
-        if len(batches) < jobs and total >= jobs:
-            size = -(-total // jobs)
-            batches = [todo[i : i + size] for i in range(0, total, size)]
-        args = [(fmt, plan.layout.name, plan.layout.root, library.root, b) for b in batches]
-        done = 0
-        if jobs == 1 or len(batches) == 1:
-            results = (_render_batch(a) for a in args)
-            for result in results:
-                done += _store(result, data, keys, cache, fmt)
-                progress(fmt, done, total)
-        else:
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
-                for result in pool.map(_render_batch, args):
-                    done += _store(result, data, keys, cache, fmt)
-                    progress(fmt, done, total)
-    return data, total
+) -> tuple[dict[str, dict[str, bytes]], dict[str, int]]:
+    """Every card's bytes in every format: from the cache, or rendered (then cached).
+
+    The misses of all formats go to one pool of `jobs` forked workers, in batches (one
+    WeasyPrint document per PDF batch), so PDF and Word cards render side by side.
+    """
+    data: dict[str, dict[str, bytes]] = {fmt: {} for fmt in formats}
+    keys: dict[str, dict[str, str]] = {}
+    todo: dict[str, list[Card]] = {}
+    for fmt in formats:
+        keys[fmt] = {
+            ref.id: card_key(
+                ref.id,
+                ref.mission,
+                library_root=library.root,
+                environment=plan.environment,
+                lang=plan.tender.language,
+                fmt=fmt,
+            )
+            for ref in plan.references
+        }
+        todo[fmt] = []
+        for ref in plan.references:
+            hit = cache.get(keys[fmt][ref.id], fmt)
+            if hit is None:
+                todo[fmt].append(ref.card)
+            else:
+                data[fmt][ref.id] = hit
+        progress(fmt, 0, len(todo[fmt]))
+    args = [
+        (fmt, plan.layout.name, plan.layout.root, library.root, batch)
+        for fmt in formats
+        for batch in _batches(todo[fmt], jobs)
+    ]
+    done = dict.fromkeys(formats, 0)
+
+    def store(fmt: str, result: list[tuple[str, bytes]]) -> None:
+        for card_id, payload in result:
+            data[fmt][card_id] = payload
+            cache.put(keys[fmt][card_id], fmt, payload)
+        done[fmt] += len(result)
+        progress(fmt, done[fmt], len(todo[fmt]))
+
+    if jobs == 1 or len(args) == 1:
+        for arg in args:
+            store(arg[0], _render_batch(arg))
+    elif args:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
+            for arg, result in zip(args, pool.map(_render_batch, args), strict=True):
+                store(arg[0], result)
+    return data, {str(fmt): len(todo[fmt]) for fmt in formats}
 
 
-def _store(
-    result: list[tuple[str, bytes]],
-    data: dict[str, bytes],
-    keys: dict[str, str],
-    cache: CardCache,
-    fmt: str,
-) -> int:
-    for card_id, payload in result:
-        data[card_id] = payload
-        cache.put(keys[card_id], fmt, payload)
-    return len(result)
+def _batches(cards: list[Card], jobs: int) -> list[list[Card]]:
+    """Batches of at most BATCH_SIZE cards, and at least one per worker when there are
+    enough cards, so every core works."""
+    if not cards:
+        return []
+    size = min(BATCH_SIZE, -(-len(cards) // jobs))
+    return [cards[i : i + size] for i in range(0, len(cards), size)]
 
 
 def _render_batch(args: tuple[str, str, Path, Path, Sequence[Card]]) -> list[tuple[str, bytes]]:

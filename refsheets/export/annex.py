@@ -8,6 +8,7 @@ Word annex is the Word cards' document with the cover and summary table put in f
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Sequence
 from datetime import date
@@ -18,6 +19,7 @@ import jinja2
 import pikepdf
 
 from refsheets.card import Card
+from refsheets.export.cache import CardCache
 from refsheets.text import NBSP, format_date, group_thousands
 from refsheets.typography import french
 
@@ -126,12 +128,20 @@ def front_html(plan: ExportPlan, *, today: date) -> str:
     )
 
 
-def _render_html(plan: ExportPlan, html: str, library_root: Path, what: str) -> bytes:
+def _render_html(
+    plan: ExportPlan, html: str, library_root: Path, what: str, cache: CardCache | None
+) -> bytes:
+    """Render `html` in the layout's fonts and colours; cached by the HTML and the layout."""
+    key = hashlib.sha256((plan.environment + "\0" + html).encode()).hexdigest()
+    if cache is not None and (hit := cache.get(key, "pdf")) is not None:
+        return hit
     from refsheets.render.pdf import renderer_for
 
     renderer = renderer_for(plan.layout, library_root)
     document = renderer.render(html, what)
     data: bytes = renderer.write(document, what)
+    if cache is not None:
+        cache.put(key, "pdf", data)
     return data
 
 
@@ -155,21 +165,40 @@ def _footers_html(count: int, label: str) -> str:
     )
 
 
+def _stamp(pdf: pikepdf.Pdf, page: pikepdf.Page, overlay: pikepdf.Page) -> None:
+    """Draw `overlay` over `page`, under a fixed resource name.
+
+    pikepdf's add_overlay names the resource at random: the same annex would then differ
+    from one export to the next, byte for byte and in its manifest's hash.
+    """
+    form = pdf.copy_foreign(overlay.as_form_xobject())
+    name = page.add_resource(form, pikepdf.Name.XObject, pikepdf.Name("/RefsheetsFooter"))
+    page.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)
+    page.contents_add(pikepdf.Stream(pdf, b"\nQ q " + bytes(name) + b" Do Q\n"), prepend=False)
+
+
 def annex_pdf(
-    plan: ExportPlan, cards: Sequence[bytes], library_root: Path, *, today: date | None = None
+    plan: ExportPlan,
+    cards: Sequence[bytes],
+    library_root: Path,
+    *,
+    today: date | None = None,
+    cache: CardCache | None = None,
 ) -> bytes:
     """The whole PDF annex: cover, summary, then each card (and its attestation)."""
     today = today or plan.tender.deadline
     front = pikepdf.open(
         io.BytesIO(
-            _render_html(plan, front_html(plan, today=today), library_root, "the annex's cover")
+            _render_html(
+                plan, front_html(plan, today=today), library_root, "the annex's cover", cache
+            )
         )
     )
     label = plan.references[0].card.labels.reference if plan.references else "Référence"
     footers = pikepdf.open(
         io.BytesIO(
             _render_html(
-                plan, _footers_html(len(cards), label), library_root, "the annex's footers"
+                plan, _footers_html(len(cards), label), library_root, "the annex's footers", cache
             )
         )
     )
@@ -181,7 +210,7 @@ def annex_pdf(
         card_pdf = pikepdf.open(io.BytesIO(data))
         starts.append(len(annex.pages))
         annex.pages.append(card_pdf.pages[0])
-        annex.pages[-1].add_overlay(footers.pages[index], None)
+        _stamp(annex, annex.pages[-1], footers.pages[index])
         if ref.mission.attestation and "attestation" in plan.tender.rules.required_facts:
             attestation = pikepdf.open(library_root / ref.mission.attestation)
             annex.pages.extend(attestation.pages)
@@ -206,66 +235,29 @@ def annex_pdf(
     return _save(annex)
 
 
-def annex_docx(plan: ExportPlan, *, today: date | None = None) -> bytes:
+def annex_docx(plan: ExportPlan, cards: Sequence[bytes], *, today: date | None = None) -> bytes:
     """The Word annex: a cover and the summary table, then the Word cards."""
-    from docx import Document
-    from docx.enum.text import WD_BREAK
-
-    from refsheets.render.docx import build_cards_docx
-    from refsheets.render.docx_package import normalize_zip
+    from refsheets.export.annex_docx import FrontMatter, merge_cards_docx
 
     today = today or plan.tender.deadline
-    base = build_cards_docx([r.card for r in plan.references], plan.layout)
-    document = Document(io.BytesIO(base))
-    body = document.element.body
-    first = body[0]
-    styles = {s.name for s in document.styles}
-
-    def style(*names: str) -> str | None:
-        return next((n for n in names if n in styles), None)
-
-    new: list[Any] = []
     tender = plan.tender
-    new.append(document.add_paragraph(french(tender.name), style=style("Card Title", "Title")))
-    for line in (
+    lines = [
         f"Acheteur : {french(tender.buyer)}",
-        f"Référence : {tender.reference}" if tender.reference else "",
+        *([f"Référence de la consultation : {tender.reference}"] if tender.reference else []),
         f"Candidat : {plan.layout.brand.name}",
         f"Date limite de remise des offres : {format_date(tender.deadline)}",
+        f"Références présentées : {len(plan.references)}",
         f"Document établi le {format_date(today)}",
-    ):
-        if line:
-            new.append(document.add_paragraph(line, style=style("Card Body", "Normal")))
-    new.append(
-        document.add_paragraph("Synthèse des références", style=style("Card Heading", "Heading 1"))
+    ]
+    rows = [
+        [str(r["number"]), r["client"], r["kind"], r["title"], r["period"], r["amount"], r["role"]]
+        for r in _summary_rows(plan)
+    ]
+    front = FrontMatter(
+        title=french(tender.name),
+        lines=[french(line) for line in lines],
+        heading="Synthèse des références",
+        columns=["N°", "Client", "Public/Privé", "Intitulé", "Période", "Montant", "Réalisé par"],
+        rows=rows,
     )
-    headers = ["N°", "Client", "Public/Privé", "Intitulé", "Période", "Montant", "Rôle"]
-    rows = _summary_rows(plan)
-    table = document.add_table(rows=1 + len(rows), cols=len(headers))
-    table_style = style("Table Grid")
-    if table_style:
-        table.style = document.styles[table_style]
-    for cell, text in zip(table.rows[0].cells, headers, strict=True):
-        cell.text = text
-    for row, data in zip(table.rows[1:], rows, strict=True):
-        values = [
-            str(data["number"]),
-            data["client"],
-            data["kind"],
-            data["title"],
-            data["period"],
-            data["amount"],
-            data["role"],
-        ]
-        for cell, text in zip(row.cells, values, strict=True):
-            cell.text = text
-    new.append(table)
-    breaker = document.add_paragraph()
-    breaker.add_run().add_break(WD_BREAK.PAGE)
-    new.append(breaker)
-    for item in new:
-        first.addprevious(item._element if hasattr(item, "_element") else item._tbl)
-    buffer = io.BytesIO()
-    document.core_properties.title = f"Références — {tender.name}"
-    document.save(buffer)
-    return normalize_zip(buffer.getvalue())
+    return merge_cards_docx(front, cards, title=f"Références — {tender.name}")

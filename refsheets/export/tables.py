@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -130,17 +129,7 @@ def to_xlsx(rows: Sequence[Row], *, title: str) -> bytes:
     workbook.properties.modified = fixed
     buffer = io.BytesIO()
     workbook.save(buffer)
+    # openpyxl stamps the zip entries with the current time too.
+    from refsheets.render.docx_package import normalize_zip
+
     return normalize_zip(buffer.getvalue())
-
-
-def normalize_zip(data: bytes) -> bytes:
-    """Rewrite a zip with fixed entry dates, so equal content gives equal bytes."""
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o644 << 16
-            target.writestr(fixed, source.read(info.filename))
-    return out.getvalue()
