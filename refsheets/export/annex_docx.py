@@ -60,7 +60,7 @@ def _cell(text: str, style: str, width: int) -> str:
 
 def front_xml(front: FrontMatter, text_width: int) -> str:
     """The cover and the summary table, in the card template's named styles."""
-    weights = [4, 9, 5, 11, 7, 7, 9][: len(front.columns)]
+    weights = [4, 9, 5, 11, 7, 9, 8][: len(front.columns)]
     widths = [text_width * w // sum(weights) for w in weights]
     border = '<w:{0} w:val="single" w:sz="4" w:space="0" w:color="BFC7CF"/>'
     borders = "".join(border.format(side) for side in ("top", "bottom", "insideH"))
