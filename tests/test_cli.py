@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, run_cli
+from tests.conftest import DATA, ROOT, run_cli
 
 EXPECTED = {
     # id: (title, client, start, end, amount)
@@ -314,3 +316,27 @@ def test_debug_is_not_needed_for_user_errors(library_copy: Path) -> None:
     (library_copy / "missions" / "x.yaml").write_text("title: X\n")
     result = run_cli(["--debug", "--library", str(library_copy), "check", *_fit_flag()])
     assert result.returncode == 1 and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list", "--json"],
+        ["show", "2022-havelinghen-emergence-tiers-lieu"],
+        ["tags"],
+        ["check", "--no-fit"],
+        ["schema", "--out", "-"],
+    ],
+)
+def test_commands_that_do_not_render_do_not_import_weasyprint(args: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "refsheets", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
+    assert "refsheets.library" in imported  # the log is the one we think it is
+    assert not {name for name in imported if name.split(".")[0] in ("weasyprint", "docx")}
