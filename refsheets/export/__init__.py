@@ -195,7 +195,22 @@ def export_tender(
     with export_lock(plan.target), staging_folder(plan.target) as staging:
         cards_dir = staging / "cards"
         cards_dir.mkdir()
-        card_files, rendered = _render_cards(formats, plan, library, cache, jobs, report_progress)
+
+        def write_tables() -> None:
+            rows = rows_for([(r.id, r.mission) for r in plan.references])
+            (staging / "references.csv").write_bytes(to_csv(rows))
+            (staging / "references.xlsx").write_bytes(to_xlsx(rows, title=plan.tender.name))
+
+        card_files, rendered = _render_cards(
+            formats,
+            plan,
+            library,
+            cache,
+            jobs,
+            report_progress,
+            today=today,
+            meanwhile=write_tables,
+        )
         cached = {str(fmt): len(plan.references) - rendered[fmt] for fmt in formats}
         for fmt in formats:
             for ref in plan.references:
@@ -218,9 +233,6 @@ def export_tender(
                 annex_docx(plan, [card_files["docx"][r.id] for r in plan.references], today=today)
             )
         report_progress("annex", 1, 1)
-        rows = rows_for([(r.id, r.mission) for r in plan.references])
-        (staging / "references.csv").write_bytes(to_csv(rows))
-        (staging / "references.xlsx").write_bytes(to_xlsx(rows, title=plan.tender.name))
         manifest = build_manifest(plan, staging)
         (staging / "manifest.json").write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
@@ -239,11 +251,16 @@ def _render_cards(
     cache: CardCache,
     jobs: int,
     progress: Progress,
+    *,
+    today: date,
+    meanwhile: Callable[[], None] = lambda: None,
 ) -> tuple[dict[str, dict[str, bytes]], dict[str, int]]:
     """Every card's bytes in every format: from the cache, or rendered (then cached).
 
     The misses of all formats go to one pool of `jobs` forked workers, in batches (one
-    WeasyPrint document per PDF batch), so PDF and Word cards render side by side.
+    WeasyPrint document per PDF batch), so PDF and Word cards render side by side; the
+    annex's own pages (cover and summary, footers), when not cached, are rendered there
+    too, first, rather than after the cards in this process.
     """
     data: dict[str, dict[str, bytes]] = {fmt: {} for fmt in formats}
     keys: dict[str, dict[str, str]] = {}
@@ -268,7 +285,18 @@ def _render_cards(
             else:
                 data[fmt][ref.id] = hit
         progress(fmt, 0, len(todo[fmt]))
-    args = [
+    args: list[tuple[str, str, Path, Path, Sequence[Any]]] = []
+    if "pdf" in formats:
+        from refsheets.export.annex import front_pages, html_key
+
+        pages = [
+            (html_key(plan, html), what, html)
+            for what, html in front_pages(plan, today)
+            if cache.get(html_key(plan, html), "pdf") is None
+        ]
+        if pages:
+            args.append(("html", plan.layout.name, plan.layout.root, library.root, pages))
+    args += [
         (fmt, plan.layout.name, plan.layout.root, library.root, batch)
         for fmt in formats
         for batch in _batches(todo[fmt], jobs)
@@ -276,18 +304,25 @@ def _render_cards(
     done = dict.fromkeys(formats, 0)
 
     def store(fmt: str, result: list[tuple[str, bytes]]) -> None:
+        if fmt == "html":
+            for key, payload in result:
+                cache.put(key, "pdf", payload)
+            return
         for card_id, payload in result:
             data[fmt][card_id] = payload
             cache.put(keys[fmt][card_id], fmt, payload)
         done[fmt] += len(result)
         progress(fmt, done[fmt], len(todo[fmt]))
 
-    if jobs == 1 or len(args) == 1:
+    if jobs == 1 or len(args) <= 1:
+        meanwhile()
         for arg in args:
             store(arg[0], _render_batch(arg))
-    elif args:
+    else:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
-            for arg, result in zip(args, pool.map(_render_batch, args), strict=True):
+            results = pool.map(_render_batch, args)  # submitted at once
+            meanwhile()  # this process has other work while the workers render
+            for arg, result in zip(args, results, strict=True):
                 store(arg[0], result)
     return data, {str(fmt): len(todo[fmt]) for fmt in formats}
 
@@ -301,10 +336,14 @@ def _batches(cards: list[Card], jobs: int) -> list[list[Card]]:
     return [cards[i : i + size] for i in range(0, len(cards), size)]
 
 
-def _render_batch(args: tuple[str, str, Path, Path, Sequence[Card]]) -> list[tuple[str, bytes]]:
-    """Render a batch of cards in one format (runs in a worker process)."""
+def _render_batch(args: tuple[str, str, Path, Path, Sequence[Any]]) -> list[tuple[str, bytes]]:
+    """Render a batch of cards in one format, or the annex's own pages (in a worker)."""
     fmt, layout_name, layouts_root, library_root, cards = args
     layout = load_layout(layout_name, layouts_root)
+    if fmt == "html":
+        from refsheets.export.annex import render_html
+
+        return [(key, render_html(layout, library_root, html, what)) for key, what, html in cards]
     if fmt == "pdf":
         return list(
             zip([c.id for c in cards], _pdf_cards(cards, layout, library_root), strict=True)

@@ -20,6 +20,7 @@ import pikepdf
 
 from refsheets.card import Card
 from refsheets.export.cache import CardCache
+from refsheets.layouts import Layout
 from refsheets.text import NBSP, format_date, group_thousands
 from refsheets.typography import french
 
@@ -128,18 +129,37 @@ def front_html(plan: ExportPlan, *, today: date) -> str:
     )
 
 
+def html_key(plan: ExportPlan, html: str) -> str:
+    """The cache key of an annex page's PDF: its HTML and the layout's files."""
+    return hashlib.sha256((plan.environment + "\0" + html).encode()).hexdigest()
+
+
+def front_pages(plan: ExportPlan, today: date) -> list[tuple[str, str]]:
+    """The annex's own pages as (what, HTML): the cover and summary, the footers."""
+    label = plan.references[0].card.labels.reference if plan.references else "Référence"
+    return [
+        ("the annex's cover", front_html(plan, today=today)),
+        ("the annex's footers", _footers_html(len(plan.references), label)),
+    ]
+
+
+def render_html(layout: Layout, library_root: Path, html: str, what: str) -> bytes:
+    """Render one of the annex's own pages in the layout's fonts and colours."""
+    from refsheets.render.pdf import renderer_for
+
+    renderer = renderer_for(layout, library_root)
+    document = renderer.render(html, what)
+    data: bytes = renderer.write(document, what)
+    return data
+
+
 def _render_html(
     plan: ExportPlan, html: str, library_root: Path, what: str, cache: CardCache | None
 ) -> bytes:
-    """Render `html` in the layout's fonts and colours; cached by the HTML and the layout."""
-    key = hashlib.sha256((plan.environment + "\0" + html).encode()).hexdigest()
+    key = html_key(plan, html)
     if cache is not None and (hit := cache.get(key, "pdf")) is not None:
         return hit
-    from refsheets.render.pdf import renderer_for
-
-    renderer = renderer_for(plan.layout, library_root)
-    document = renderer.render(html, what)
-    data: bytes = renderer.write(document, what)
+    data = render_html(plan.layout, library_root, html, what)
     if cache is not None:
         cache.put(key, "pdf", data)
     return data
@@ -187,20 +207,10 @@ def annex_pdf(
 ) -> bytes:
     """The whole PDF annex: cover, summary, then each card (and its attestation)."""
     today = today or plan.tender.deadline
-    front = pikepdf.open(
-        io.BytesIO(
-            _render_html(
-                plan, front_html(plan, today=today), library_root, "the annex's cover", cache
-            )
-        )
-    )
-    label = plan.references[0].card.labels.reference if plan.references else "Référence"
+    (cover_what, cover), (footers_what, footers_page) = front_pages(plan, today)
+    front = pikepdf.open(io.BytesIO(_render_html(plan, cover, library_root, cover_what, cache)))
     footers = pikepdf.open(
-        io.BytesIO(
-            _render_html(
-                plan, _footers_html(len(cards), label), library_root, "the annex's footers", cache
-            )
-        )
+        io.BytesIO(_render_html(plan, footers_page, library_root, footers_what, cache))
     )
     annex = pikepdf.new()
     annex.pages.extend(front.pages)
