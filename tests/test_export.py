@@ -242,3 +242,46 @@ def test_second_export_to_the_same_folder_refuses(project: Path) -> None:
     assert "another export to" in result.stderr and "Traceback" not in result.stderr
     with export_lock(project / "out" / "x"), pytest.raises(ExportBusyError):
         _export(project, _pdf_only(project).rename(project / "tenders" / "x.yaml"))
+
+
+def test_ctrl_c_leaves_the_earlier_export(project: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from bench.synth import make_library
+
+    make_library(project / "data", 60)  # long enough to be interrupted mid-way
+    tender = _pdf_only(
+        project,
+        **{
+            "themes: [tiers-lieu]": "themes: []",
+            "  years: 5\n": "",
+            "  client_kind: public\n": "",
+            "max_references: 3": "max_references: 60",
+        },
+    )
+    _export(project, tender)
+    folder = project / "out" / "t"
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    # the same tender, but every card must be rendered again
+    shutil.rmtree(project / "out" / ".cache")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "refsheets", "export", str(tender), "--jobs", "1"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not list((project / "out").glob(".t.*.tmp")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert list((project / "out").glob(".t.*.tmp")), "the export never started staging"
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+    leftovers = [p.name for p in (project / "out").iterdir() if p.name.startswith(".t.")]
+    assert [n for n in leftovers if not n.endswith(".lock")] == []
