@@ -10,6 +10,10 @@ comparisons, best of several runs each:
   printing their tables (pick prints every matching mission, as list prints every one),
   then their JSON; and `pick --query -n 10`, the usual way to ask.
 
+The bar is on the commands, as the issue words it (`pick --query` next to `list`). The
+in-process figure is printed for information: it sets the ranking against loading alone,
+leaving out what `list` itself does after loading, so it is stricter than the bar.
+
     python bench/bench_pick.py [N]
 """
 
@@ -104,7 +108,7 @@ def main() -> None:
     print(f"  load_library                 {t_load * 1000:8.0f} ms")
     print(f"  load_library + pick --query  {t_both * 1000:8.0f} ms")
     print(f"  pick alone (index + rank)    {t_pick * 1000:8.0f} ms")
-    print(f"  ratio {t_both / t_load:.2f} (target <= 1.50)")
+    print(f"  ratio {t_both / t_load:.2f} (no bar: stricter than the commands, list prints too)")
     print("end to end, new process each (best of 3, taking turns):")
     print(f"  refsheets list                      {t_list_cli * 1000:8.0f} ms")
     print(f"  refsheets pick --query              {t_pick_cli * 1000:8.0f} ms")
