@@ -56,7 +56,7 @@ DELIBERATE_DIFFERENCES: dict[str, dict[str, tuple[Any, Any]]] = {
         "client.name": (None, "Vilogia"),
         "notes": (
             None,
-            "Title written by refsheets from the mission's text; the portfolio page has none.",
+            "Titre rédigé à partir du texte de la mission ; la page du portfolio n'en a pas.",
         ),
     },
 }

@@ -859,16 +859,17 @@ def _mentions(text: str, name: str) -> bool:
 
 
 def _caption_note(captions: list[str], text_source: bool) -> str:
-    quoted = " and ".join(f"« {caption} »" for caption in captions)
-    where = "in the text source" if text_source else "imported"
+    quoted = " et ".join(f"« {caption} »" for caption in captions)
     if len(captions) == 1:
+        where = "dans la source texte" if text_source else "importée"
         return (
-            f"The portfolio shows a photo captioned {quoted}. The image itself is not "
-            f"{where}: add it under photos: once the file is in the library."
+            f"Le portfolio montre une photo légendée {quoted}. L'image elle-même n'est pas "
+            f"{where} : ajoutez-la sous photos: une fois le fichier dans la bibliothèque."
         )
+    where = "dans la source texte" if text_source else "importées"
     return (
-        f"The portfolio shows photos captioned {quoted}. The images themselves are not "
-        f"{where}: add them under photos: once the files are in the library."
+        f"Le portfolio montre des photos légendées {quoted}. Les images elles-mêmes ne sont "
+        f"pas {where} : ajoutez-les sous photos: une fois les fichiers dans la bibliothèque."
     )
 
 
