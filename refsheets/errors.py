@@ -23,7 +23,9 @@ class ExitStatus(enum.IntEnum):
     INVALID_DATA = 1  # `check` found errors (or warnings with --strict)
     USAGE = 2  # bad arguments (Typer's own code for usage errors)
     NOT_FOUND = 3  # an id, a file or a layout that does not exist
-    RENDER_FAILED = 4  # a card could not be produced (does not fit, bad image…)
+    RENDER_FAILED = 4  # a card or file could not be produced (does not fit, bad image,
+    #                    a folder that cannot be written)
+    BUSY = 5  # another export to the same folder is running
     INTERRUPTED = 130
     BUG = 70  # an unexpected error: please report it with --debug output
 
@@ -70,6 +72,12 @@ class NotFoundError(RefsheetsError):
     """An id, file or layout that does not exist."""
 
     exit_status = ExitStatus.NOT_FOUND
+
+
+class UsageError(RefsheetsError):
+    """A command asked for something it cannot do as asked (no ids, contradictory options)."""
+
+    exit_status = ExitStatus.USAGE
 
 
 class RenderError(RefsheetsError):

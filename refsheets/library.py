@@ -179,6 +179,17 @@ def _check_references(
             yield _diag(source, loc, f"no file at {relative} (relative to {root}); check the path")
         elif target.suffix.lower() not in suffixes:
             yield _diag(source, loc, f"should be a {' or '.join(suffixes)} file")
+        elif loc[0] == "photos":
+            # Checked here, from the header only (Pillow is imported only for missions
+            # with photos), so that `check` reports a bad photo at its line and one bad
+            # photo never stops the other missions from rendering.
+            from refsheets.errors import RenderError
+            from refsheets.render.images import inspect_photo
+
+            try:
+                inspect_photo(target)
+            except RenderError as exc:
+                yield _diag(source, loc, exc.message)
 
 
 def _check_facts(source: Source, mission: Mission, taxonomy: Taxonomy) -> Iterator[Diagnostic]:

@@ -238,7 +238,7 @@ def test_attestations_follow_their_cards(project: Path) -> None:
 def test_second_export_to_the_same_folder_refuses(project: Path) -> None:
     with export_lock(project / "out" / "example"):
         result = run_cli(["export", "tenders/example.yaml"], cwd=project)
-    assert result.returncode == 1
+    assert result.returncode == 5
     assert "another export to" in result.stderr and "Traceback" not in result.stderr
     with export_lock(project / "out" / "x"), pytest.raises(ExportBusyError):
         _export(project, _pdf_only(project).rename(project / "tenders" / "x.yaml"))
@@ -285,3 +285,30 @@ def test_ctrl_c_leaves_the_earlier_export(project: Path) -> None:
     assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
     leftovers = [p.name for p in (project / "out").iterdir() if p.name.startswith(".t.")]
     assert [n for n in leftovers if not n.endswith(".lock")] == []
+
+
+def test_an_output_that_cannot_be_written_is_a_user_error(project: Path) -> None:
+    (project / "not-a-folder").write_text("x")
+    result = run_cli(["export", "tenders/example.yaml", "--out", "not-a-folder/sub"], cwd=project)
+    assert result.returncode == 4, result.stderr
+    assert "cannot write the export in" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_published_folder_is_readable_and_replaced_in_one_step(project: Path) -> None:
+    import os
+    import stat
+
+    tender = _pdf_only(project)
+    _export(project, tender)
+    folder = project / "out" / "t"
+    umask = os.umask(0o022)
+    try:
+        _export(project, tender)
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755
+    # a publication cut short leaves the older export aside: the next run puts it back
+    aside = project / "out" / ".t.old"
+    folder.rename(aside)
+    _export(project, tender)
+    assert folder.is_dir() and not aside.exists()

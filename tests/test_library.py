@@ -63,3 +63,35 @@ def test_anonymous_mission_hides_the_name(library_copy: Path) -> None:
     public = mission_to_json("anon", library.missions["anon"])
     assert "Secret" not in str(public) and public["client"]["anonymous_label"] == "Bailleur social"
     assert "Secret" in str(mission_to_json("anon", library.missions["anon"], private=True))
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG whose header claims `width` x `height` (no pixels: Pillow reads the header)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+def test_bad_photos_are_errors_at_their_line(library_copy: Path) -> None:
+    from PIL import Image
+
+    photos = library_copy / "photos"
+    photos.mkdir()
+    (photos / "bomb.png").write_bytes(_png_header(20_000, 20_000))
+    Image.new("RGB", (4, 4)).save(photos / "gif.png", format="GIF")
+    for name in ("bomb", "gif"):
+        (library_copy / "missions" / f"p-{name}.yaml").write_text(
+            f"title: X\nclient:\n  name: Y\nphotos:\n  - path: photos/{name}.png\n"
+        )
+    library = load_library(library_copy)
+    errors = {d.path.stem: d for d in library.errors}
+    assert (errors["p-bomb"].line, errors["p-bomb"].field) == (5, "photos.path")
+    assert "over the 40 Mpx limit" in errors["p-bomb"].message
+    assert "is a GIF image; save it as PNG or JPEG" in errors["p-gif"].message
+    assert len(library.missions) == 8

@@ -24,7 +24,13 @@ from refsheets import __version__
 from refsheets.card import Card, build_card
 from refsheets.errors import RefsheetsError
 from refsheets.export.cache import CardCache, card_key, hash_files
-from refsheets.export.publish import export_lock, publish, staging_folder, zip_folder
+from refsheets.export.publish import (
+    export_lock,
+    publish,
+    recover,
+    staging_folder,
+    zip_folder,
+)
 from refsheets.export.tables import rows_for, to_csv, to_xlsx
 from refsheets.layouts import Layout, load_layout, resolve_layouts_root
 from refsheets.library import Library
@@ -193,6 +199,7 @@ def export_tender(
     formats = list(dict.fromkeys(plan.tender.formats))
     report_progress = progress or (lambda stage, done, total: None)
     with export_lock(plan.target), staging_folder(plan.target) as staging:
+        recover(plan.target)
         cards_dir = staging / "cards"
         cards_dir.mkdir()
 

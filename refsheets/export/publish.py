@@ -11,24 +11,38 @@ import contextlib
 import fcntl
 import os
 import shutil
+import sys
 import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from refsheets.errors import RefsheetsError
+from refsheets.errors import ExitStatus, RefsheetsError, RenderError
 
 
 class ExportBusyError(RefsheetsError):
     """Another export to the same folder is running."""
 
+    exit_status = ExitStatus.BUSY
+
+
+def _cannot_write(folder: Path, exc: OSError) -> RenderError:
+    return RenderError(
+        f"cannot write the export in {folder}: {exc.strerror or exc}; "
+        "give a folder you can write to with --out"
+    )
+
 
 @contextlib.contextmanager
 def export_lock(target: Path) -> Iterator[None]:
     """Hold the lock of `target` for the duration; refuse at once if it is taken."""
-    target.parent.mkdir(parents=True, exist_ok=True)
     lock_path = target.parent / f".{target.name}.lock"
-    with open(lock_path, "a+") as handle:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path, "a+")  # noqa: SIM115 - closed below, after the unlock
+    except OSError as exc:
+        raise _cannot_write(target.parent, exc) from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -51,8 +65,17 @@ def export_lock(target: Path) -> Iterator[None]:
 @contextlib.contextmanager
 def staging_folder(target: Path) -> Iterator[Path]:
     """A temporary folder beside `target`, removed unless it was published."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(
+            tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        )
+    except OSError as exc:
+        raise _cannot_write(target.parent, exc) from None
+    # mkdtemp makes a private (0700) folder: the published export is for colleagues too.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staging, 0o777 & ~umask)
     try:
         yield staging
     finally:
@@ -60,20 +83,53 @@ def staging_folder(target: Path) -> Iterator[Path]:
 
 
 def publish(staging: Path, target: Path) -> None:
-    """Swap `staging` in as `target`; the older export is removed only once replaced."""
-    old: Path | None = None
-    if target.exists():
-        old = target.parent / f".{target.name}.old-{os.getpid()}"
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(target, old)
+    """Put `staging` in place of `target` in one step; the older export goes only then.
+
+    On Linux the two folders are exchanged atomically (renameat2 RENAME_EXCHANGE): there
+    is no instant without an export. Elsewhere the older one is moved aside first, and
+    `recover` puts it back if the process dies in between.
+    """
+    if not target.exists():
+        os.replace(staging, target)
+        return
+    if _exchange(staging, target):
+        shutil.rmtree(staging, ignore_errors=True)  # now holds the older export
+        return
+    old = _aside(target)
+    shutil.rmtree(old, ignore_errors=True)
+    os.replace(target, old)
     try:
         os.replace(staging, target)
     except BaseException:
-        if old is not None:
-            os.replace(old, target)
+        os.replace(old, target)
         raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def recover(target: Path) -> None:
+    """Put back an older export left aside by a publication that was cut short."""
+    old = _aside(target)
+    if old.exists() and not target.exists():
+        os.replace(old, target)
+
+
+def _aside(target: Path) -> Path:
+    return target.parent / f".{target.name}.old"
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2); False where that is not available."""
+    if sys.platform != "linux":
+        return False
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return bool(result == 0)
 
 
 def zip_folder(folder: Path, target: Path, *, prefix: str) -> None:

@@ -121,15 +121,28 @@ def to_xlsx(rows: Sequence[Row], *, title: str) -> bytes:
     sheet.freeze_panes = "A2"
     workbook.properties.title = title
     workbook.properties.creator = "refsheets"
-    # openpyxl stamps the current time: fixed dates keep the bytes reproducible.
-    from datetime import datetime
-
-    fixed = datetime(2000, 1, 1)
-    workbook.properties.created = fixed
-    workbook.properties.modified = fixed
     buffer = io.BytesIO()
     workbook.save(buffer)
-    # openpyxl stamps the zip entries with the current time too.
-    from refsheets.render.docx_package import normalize_zip
+    return _without_timestamps(buffer.getvalue())
 
-    return normalize_zip(buffer.getvalue())
+
+def _without_timestamps(xlsx: bytes) -> bytes:
+    """Fixed dates in the workbook's properties and its zip entries: same rows, same bytes.
+
+    openpyxl sets `modified` to the current time inside `save()`, whatever was asked.
+    """
+    import re
+    import zipfile
+
+    from refsheets.render.docx_package import write_zip
+
+    source = zipfile.ZipFile(io.BytesIO(xlsx))
+    entries = {name: source.read(name) for name in source.namelist()}
+    core = entries["docProps/core.xml"].decode("utf-8")
+    core = re.sub(
+        r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)",
+        r"\g<1>2000-01-01T00:00:00Z\g<2>",
+        core,
+    )
+    entries["docProps/core.xml"] = core.encode("utf-8")
+    return write_zip(entries)

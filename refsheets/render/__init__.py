@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from refsheets.card import Card, Lang, build_card
-from refsheets.errors import RenderError
+from refsheets.errors import RenderError, UsageError
 from refsheets.layouts import BASE_LAYOUT, Layout, list_layouts, load_layout, resolve_layouts_root
 from refsheets.library import Library
 from refsheets.output import write_atomic
@@ -68,7 +68,7 @@ def render(
     root = layouts_root or resolve_layouts_root(library.root)
     ids = list(dict.fromkeys(ids))  # the same id twice is one card
     if not ids:
-        raise RenderError("no mission ids given; name them, or pass - to read them from stdin")
+        raise UsageError("no mission ids given; name them, or pass - to read them from stdin")
     layouts: dict[str, Layout] = {}
     jobs: list[tuple[Card, Layout]] = []
     for mission_id in ids:
@@ -108,7 +108,7 @@ def check_fits(
     For `refsheets check`: the missions whose card will not fit on one page are those
     with `fits` False, and their `message` says what overflows and by how much.
     """
-    from refsheets.render.pdf import check_fit
+    from refsheets.render.pdf import FitResult, check_fit
 
     root = layouts_root or resolve_layouts_root(library.root)
     layouts: dict[str, Layout] = {}
@@ -118,5 +118,8 @@ def check_fits(
         if name not in layouts:
             layouts[name] = load_layout(name, root)
         card = build_card(library, mission_id, lang=lang)
-        results.append(check_fit(card, layouts[name], library_root=library.root))
+        try:
+            results.append(check_fit(card, layouts[name], library_root=library.root))
+        except RenderError as exc:  # one card that cannot be laid out never stops the rest
+            results.append(FitResult(mission_id, False, None, None, problem=exc.message))
     return results

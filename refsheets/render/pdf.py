@@ -82,10 +82,13 @@ class FitResult:
     overflow_section: str | None = None  # the section's printed label ("Contexte")
     overflow_mm: float = 0.0
     pages: int = 1
+    problem: str | None = None  # the card could not be laid out at all (this says why)
 
     @property
     def message(self) -> str:
         """A sentence for the user: what overflows, by about how much, what to do."""
+        if self.problem:
+            return self.problem
         if self.fits:
             return f"mission '{self.mission_id}' fits on one page (body {self.body_pt} pt)"
         return overflow_message("card", self.mission_id, self.overflow_section, self.overflow_mm)
