@@ -505,6 +505,8 @@ def export(
         for ref in plan.references:
             if ref.missing:
                 err.print(f"{ref.id}: lacks {', '.join(ref.missing)}", style="yellow")
+        for warning in plan.warnings:
+            err.print(f"warning: {warning}", style="yellow", markup=False)
         for problem in plan.problems:
             err.print(f"error: {problem}", style="red", markup=False)
         err.print(f"dry run: nothing written (the export would go to {plan.target})")
@@ -543,6 +545,8 @@ def export(
             progress=progress,
         )
     plan = report.plan
+    for warning in plan.warnings:
+        err.print(f"warning: {warning}", style="yellow", markup=False)
     for fmt in report.rendered:
         err.print(
             f"{fmt}: {report.rendered[fmt]} card(s) rendered, {report.cached[fmt]} from the cache"

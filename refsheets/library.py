@@ -101,7 +101,28 @@ def _load_taxonomy(root: Path, diagnostics: list[Diagnostic]) -> Taxonomy:
     if not path.exists():
         return Taxonomy([])
     data = _load_model(path, TaxonomyFile, diagnostics)
-    return Taxonomy.from_file(data) if data else Taxonomy([])
+    if not data:
+        return Taxonomy([])
+    taxonomy = Taxonomy.from_file(data)
+    if taxonomy.clashes:
+        source, _ = read_source(path)
+        assert source is not None  # it was read a moment ago
+        for name, first, other in taxonomy.clashes:
+            definition = data.tags[other]
+            loc: tuple[str | int, ...] = (
+                ("tags", other, "aliases", definition.aliases.index(name))
+                if name in definition.aliases
+                else ("tags", other)
+            )
+            diagnostics.append(
+                _diag(
+                    source,
+                    loc,
+                    f"'{name}' also names the tag '{first}' (case, accents, hyphens and "
+                    "plurals aside): a tag name must name one tag; remove or change one",
+                )
+            )
+    return taxonomy
 
 
 def _load_entities(root: Path, diagnostics: list[Diagnostic]) -> dict[str, Entity]:

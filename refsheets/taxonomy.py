@@ -52,9 +52,13 @@ class Taxonomy:
     def __init__(self, tags: Iterable[Tag]) -> None:
         self.tags: dict[str, Tag] = {tag.key: tag for tag in tags}
         self._index: dict[str, str] = {}
+        self.clashes: list[tuple[str, str, str]] = []
+        """(name, tag it resolves to, other tag it also names): taxonomy errors."""
         for tag in self.tags.values():
             for name in (tag.key, tag.label, *tag.aliases):
-                self._index.setdefault(tag_key(name), tag.key)
+                first = self._index.setdefault(tag_key(name), tag.key)
+                if first != tag.key:
+                    self.clashes.append((name, first, tag.key))
 
     @classmethod
     def from_file(cls, data: TaxonomyFile) -> Taxonomy:

@@ -131,6 +131,12 @@ def test_example_tender_through_the_cli(project: Path) -> None:
     for name, digest in listed.items():
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest
     assert manifest["excluded"], "the example tender excludes some missions, with reasons"
+    # a reference carried by the sister brand is flagged, in the manifest and on stderr
+    others = [i for i in ids if library.missions[i].entity != "pop-up"]
+    assert len(manifest["warnings"]) == len(others)
+    for mission_id in others:
+        assert any(w.startswith(f"{mission_id} was carried by") for w in manifest["warnings"])
+        assert f"warning: {mission_id} was carried by" in result.stderr
     assert all(item["reasons"] for item in manifest["excluded"])
     with zipfile.ZipFile(folder / "example.zip") as archive:
         names = set(archive.namelist())

@@ -37,7 +37,7 @@ def test_xlsx_numbers_and_reproducible_bytes() -> None:
     sheet = load_workbook(io.BytesIO(first)).active
     assert sheet is not None
     amounts = [row[2] for row in sheet.iter_rows(min_row=2, values_only=True)]
-    assert sorted(amounts) == [1250, 3700, 6000, 12400, 20000, 28250, 45700, 213000]  # type: ignore[type-var]
+    assert sorted(amounts) == [1250, 3700, 6000, 12400, 20000, 28250, 45700, 213000]
 
 
 def test_our_role_is_never_guessed() -> None:

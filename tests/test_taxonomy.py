@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -57,3 +59,14 @@ def test_key_ignores_plural_marks(parts: list[str]) -> None:
 def test_first_definition_wins_on_clash() -> None:
     taxonomy = Taxonomy([Tag("a", "Lieu", ()), Tag("b", "Lieux", ())])
     assert taxonomy.resolve("lieux").key == "a"  # type: ignore[union-attr]
+
+
+def test_a_name_that_names_two_tags_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "missions").mkdir()
+    (tmp_path / "tags.yaml").write_text(
+        "tags:\n  a:\n    label: A\n    aliases: [lieux]\n  b:\n    label: B\n"
+        "    aliases: [x, Lieu]\n"
+    )
+    (error,) = load_library(tmp_path).errors
+    assert (error.line, error.column) == (7, 18)
+    assert "'Lieu' also names the tag 'a'" in error.message

@@ -80,6 +80,7 @@ class ExportPlan:
     target: Path
     layout: Layout
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def environment(self) -> str:
@@ -140,6 +141,16 @@ def plan_export(
     plan = ExportPlan(
         tender, tender_path, result, references, out_root / safe_name(tender_path.stem), layout
     )
+    answering = library.entities.get(tender.entity)
+    for ref in references:
+        if ref.mission.entity and ref.mission.entity != tender.entity:
+            carried = library.entities.get(ref.mission.entity)
+            plan.warnings.append(
+                f"{ref.id} was carried by {carried.name if carried else ref.mission.entity}, "
+                f"not by {answering.name if answering else tender.entity} who answers: "
+                "the card says so; the bid must show that this capacity is available "
+                "(groupement, commitment letter), or set rules.own_references_only"
+            )
     if not references:
         plan.problems.append(
             "no mission passes the tender's rules; `refsheets pick --tender "
@@ -429,9 +440,11 @@ def build_manifest(plan: ExportPlan, folder: Path) -> dict[str, Any]:
                 "score_parts": scored.get(ref.id, {}).get("parts"),
                 "why": scored.get(ref.id, {}).get("why"),
                 "missing_facts": list(ref.missing),
+                "entity": ref.mission.entity,
             }
             for ref in plan.references
         ],
         "excluded": selection_json.get("excluded", []),
+        "warnings": plan.warnings,
         "files": files,
     }
