@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pypdf
 import pytest
 import yaml
 
@@ -233,6 +234,107 @@ def test_a_pdf_portfolio_imports(library: Path, tmp_path: Path) -> None:
         "ignored before the first mission: POP Up / Nos références 2020-2024",
         "tags not in tags.yaml: Friche",
     ]
+
+
+# --------------------------------------------------------------------------- flowing PDFs
+
+
+def make_flowing_pdf(source: Path, path: Path, page_size: str) -> Path:
+    """The portfolio text as one continuous PDF: its missions run on across pages.
+
+    Each line of the text is a paragraph and a blank line keeps its height, so the page
+    size alone decides where the pages break: inside a paragraph, a list, a footer, or
+    between a mission's header and its first heading.
+    """
+    import html
+
+    import weasyprint
+
+    rows = "".join(f"<p>{html.escape(row)}</p>" for row in source.read_text("utf-8").split("\n"))
+    css = (
+        f"@page {{ size: {page_size}; margin: 15mm }}"
+        "p { margin: 0; min-height: 1.2em; white-space: pre-wrap; font: 10pt sans-serif }"
+    )
+    document = f"<html><head><style>{css}</style></head><body>{rows}</body></html>"
+    weasyprint.HTML(string=document).write_pdf(path)
+    return path
+
+
+def imported_facts(path: Path, library: Path) -> list[dict[str, Any]]:
+    """What an import reads of each mission (a dry run): the facts a card is made of."""
+    report = import_into_library(path, library, dry_run=True)
+    facts = []
+    for mission in report.missions:
+        draft = mission.draft
+        facts.append(
+            {
+                "file": mission.path.name,
+                "title": draft.title,
+                "client": draft.client,
+                "period": draft.period,
+                "budget": draft.budget,
+                "entity": draft.entity,
+                "partners": draft.partners,
+                "tags": draft.tags,
+                "deliverables": draft.deliverables,
+                "captions": draft.captions,
+                "missing": sorted(draft.missing),
+            }
+        )
+    return facts
+
+
+# Page sizes chosen so that, between them, the pages break at every place that once
+# misled the importer: between a "Expertises et thématiques" heading and its tags, inside
+# a paragraph, a list or a line of tags, inside a header that the next page opens on its
+# years line (a title ending in "!" above the break), and where the layout wraps a title.
+# Each of them failed before the fix.
+FLOW_PAGE_SIZES = ["A4", "A4 landscape", "A5", "A6", "B6", "A6 landscape", "210mm 230mm"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page_size", FLOW_PAGE_SIZES)
+def test_a_pdf_whose_missions_flow_across_pages_gives_the_text_facts(
+    library: Path, tmp_path: Path, page_size: str
+) -> None:
+    pdf = make_flowing_pdf(PORTFOLIO, tmp_path / "portfolio.pdf", page_size)
+    assert len(pypdf.PdfReader(pdf).pages) > 2  # the missions do run across pages
+    assert imported_facts(pdf, library) == imported_facts(PORTFOLIO, library)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_the_portfolio_text_converted_by_libreoffice_gives_the_text_facts(
+    library: Path, tmp_path: Path
+) -> None:
+    # The reviewer's case: "soffice --convert-to pdf portfolio.txt" flows the text over
+    # A4 pages; the Havelinghen header sat just above a page break, before "Contexte".
+    import subprocess
+
+    shutil.copy(PORTFOLIO, tmp_path / "portfolio.txt")
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(tmp_path / "portfolio.txt"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    pdf = tmp_path / "portfolio.pdf"
+    facts = imported_facts(pdf, library)
+    assert facts == imported_facts(PORTFOLIO, library)
+    havelinghen = next(f for f in facts if f["client"] == "Ville de Havelinghen")
+    assert (havelinghen["title"], havelinghen["period"]) == (
+        "Accompagner l'émergence d'un tiers-lieu",
+        2022,
+    )
 
 
 # --------------------------------------------------------------------------- the command

@@ -158,6 +158,111 @@ def test_the_portfolio_pages_header_orders_footers_and_captions() -> None:
     assert vilogia.captions == []  # the caption above its page belongs to the EPSM page
 
 
+# --------------------------------------------------------------------------- page breaks
+# `---` is a page break; these pages do not hold one mission each: the text runs on.
+
+FIRST_MISSION = """Ville de Lens
+
+2021
+
+Un premier titre
+
+Contexte
+
+Un contexte.
+
+Réalisations
+
+- Un atelier
+
+1 000 € HT
+de budget
+
+POP Up
+
+popupequipe@pop.eu.com
+"""
+
+SECOND_BODY = """
+Contexte
+
+La commune veut un tiers-lieu.
+
+Réalisations
+
+- Un diagnostic
+"""
+
+
+def test_a_header_above_a_page_break_opens_the_next_mission_not_captions() -> None:
+    first, second = parse(
+        FIRST_MISSION + "\nVille de Douai\n\n2022\n\nUn second titre\n---\n" + SECOND_BODY
+    )
+    assert first.captions == []
+    assert (second.client, second.period, second.title) == (
+        "Ville de Douai",
+        2022,
+        "Un second titre",
+    )
+
+
+def test_a_caption_above_a_page_break_stays_with_its_page() -> None:
+    first, second = parse(
+        FIRST_MISSION
+        + "\nAtelier n°1 : les habitants dessinent le lieu\n---\n"
+        + "Ville de Douai\n\n2022\n\nUn second titre\n"
+        + SECOND_BODY
+    )
+    assert first.captions == ["Atelier n°1 : les habitants dessinent le lieu"]
+    assert (second.client, second.title) == ("Ville de Douai", "Un second titre")
+
+
+def test_a_header_cut_by_a_page_break_before_its_years() -> None:
+    first, second = parse(
+        FIRST_MISSION + "\nVille de Douai\n---\n2022\n\nUn second titre\n" + SECOND_BODY
+    )
+    assert first.captions == []
+    assert (second.client, second.period, second.title) == (
+        "Ville de Douai",
+        2022,
+        "Un second titre",
+    )
+
+
+def test_a_partner_name_cut_by_a_page_break() -> None:
+    first, second = parse(
+        FIRST_MISSION
+        + "\navec la Compagnie des Tiers-lieux\n---\nHauts de France\n\n"
+        + "Ville de Douai\n\n2022\n\nUn second titre\n"
+        + SECOND_BODY
+    )
+    assert first.partners == [("Compagnie des Tiers-lieux Hauts de France", None)]
+    assert (second.client, second.title) == ("Ville de Douai", "Un second titre")
+    assert second.remarks == []
+
+
+def test_a_paragraph_a_list_and_tags_cut_by_page_breaks() -> None:
+    (draft,) = parse(
+        "Ville de Lens\n\n2021\n\nUn titre\n\nContexte\n\nLa ville veut\n---\n"
+        "rouvrir sa halle.\n\nRéalisations\n\n- Un atelier\n---\n- Un plan\n\n"
+        "Expertises et thématiques\n---\n#tiers-lieu #co-\nconception\n\n1 000 € HT\n"
+        "de budget\n\nPOP Up\n\npopupequipe@pop.eu.com\n"
+    )
+    assert draft.context == "La ville veut rouvrir sa halle."
+    assert draft.deliverables == ["Un atelier", "Un plan"]
+    assert draft.tags == ["tiers-lieu", "co-conception"]
+    assert draft.budget == "1 000 € HT" and draft.captions == []
+
+
+def test_a_title_the_layout_wrapped_after_a_preposition() -> None:
+    (draft,) = parse(
+        PAGE.format(years="2021", amount="1 000 € HT").replace(
+            "Un titre", "Animation du tiers-lieu de\nPéronne"
+        )
+    )
+    assert (draft.client, draft.title) == ("Ville de Lens", "Animation du tiers-lieu de Péronne")
+
+
 # --------------------------------------------------------------------------- facts, not guesses
 
 

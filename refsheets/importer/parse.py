@@ -88,6 +88,10 @@ _AMOUNT = re.compile(
     re.IGNORECASE,
 )
 _BUDGET_LABEL = {"de budget", "budget"}
+_FUNCTION_WORDS = {
+    *("a", "au", "aux", "avec", "dans", "de", "des", "du", "en", "et", "la", "le", "les"),
+    *("ou", "par", "pour", "sur", "un", "une", "vers"),
+}
 # The article is dropped only in lower case: "avec la Compagnie …" but "avec La Fabrique …".
 _PARTNER = re.compile(r"^[Aa]vec\s+(?:(?:le|la|les)\s+|l['’]\s*)?(?P<name>.+)$")
 _PUBLIC_PREFIXES = (
@@ -343,9 +347,53 @@ def _is_partner_line(text: str) -> bool:
     return match is not None and match.group("name")[:1].isupper()
 
 
+def _cuts_sentence(before: Sequence[Line], after: Sequence[Line]) -> bool:
+    """True when a page break falls inside a paragraph or a list of a section's text.
+
+    A portfolio whose text flows across pages breaks its paragraphs anywhere; the break
+    is not a paragraph's end when the text above it does not end a sentence and the text
+    below it (past the page's furniture) starts in lower case, nor a list's end when an
+    item follows an item.
+    """
+    if not before or not before[-1].text:
+        return False
+    following = next(
+        (
+            line.text
+            for line in after
+            if line.is_page_break
+            or (line.text and not (_is_furniture(line.text) or _EMAIL.match(line.text)))
+        ),
+        None,
+    )
+    if following is None or following == PAGE_BREAK:
+        return False
+    if _BULLET.match(following):
+        # A list the page cut: the item above the break is in the same block.
+        for line in reversed(before):
+            if not line.text:
+                return False
+            if _BULLET.match(line.text):
+                return True
+        return False
+    return following[:1].islower() and not before[-1].text.endswith((".", "!", "?", "…"))
+
+
 def _continues(previous: str, text: str) -> bool:
     """True when `text` carries on the header line above (a title the layout wrapped)."""
-    return text[:1].islower() or previous.endswith(("–", "—", "-", ":", ","))
+    if text[:1].islower() or previous.endswith(("–", "—", "-", ":", ",")):
+        return True
+    # No French title or caption ends on an article or a preposition: the layout cut it.
+    last = fold(previous).rsplit(" ", 1)[-1]
+    return last in _FUNCTION_WORDS or last.endswith(("d'", "l'", "d’", "l’"))
+
+
+def _join_all(pieces: Sequence[str]) -> str:
+    """The lines of one header element, joined as the layout wrapped them."""
+    text = pieces[0]
+    for piece in pieces[1:]:
+        text = _join(text, piece)
+    return text
 
 
 def _join(left: str, right: str) -> str:
@@ -412,7 +460,8 @@ def _items(lines: Sequence[Line]) -> tuple[list[str], list[str]]:
 
 
 def _tags(lines: Sequence[Line]) -> list[str]:
-    text = " ".join(line.text for line in lines if line.text and not line.is_page_break)
+    rows = [line.text for line in lines if line.text and not line.is_page_break]
+    text = _join_all(rows) if rows else ""
     parts = text.split("#")[1:] if "#" in text else re.split(r"[,;·|]", text)
     tags: list[str] = []
     keys: set[str] = set()
@@ -527,9 +576,13 @@ class _Parser:
         """Budget, brands, partners and captions below a mission's sections."""
         kinds = self.classify(lines)
         self._read_common(draft, lines, kinds)
+        wrapped = False  # the previous line is a caption that may go on
         for line, kind in zip(lines, kinds, strict=True):
-            if kind in ("other", "years"):
+            if kind == "other" and wrapped and _continues(draft.captions[-1], line.text):
+                draft.captions[-1] = _join(draft.captions[-1], line.text)
+            elif kind in ("other", "years"):
                 draft.captions.append(line.text)
+            wrapped = kind == "other"
 
     def read_header(self, draft: Draft, lines: Sequence[Line], page_split: bool) -> None:
         """Client, years and title above a mission's sections."""
@@ -541,17 +594,17 @@ class _Parser:
         for line, kind in zip(lines, kinds, strict=True):
             if kind == "other":
                 if current and not _continues(current[-1], line.text):
-                    elements.append(" ".join(current))
+                    elements.append(_join_all(current))
                     current = []
                 current.append(line.text)
                 continue
             if current and kind in ("blank", "break", "years"):
-                elements.append(" ".join(current))
+                elements.append(_join_all(current))
                 current = []
             if kind == "years":
                 years.append(line.text)
         if current:
-            elements.append(" ".join(current))
+            elements.append(_join_all(current))
         if years:
             self._set_period(draft, years[0])
             for extra in years[1:]:
@@ -673,16 +726,20 @@ class _Parser:
     def _section_lines(self, draft: Draft, lines: Sequence[Line]) -> list[Line]:
         """A section's lines without the page furniture a page break brought into it."""
         kept: list[Line] = []
-        for line in lines:
+        joining = False  # inside a sentence that a page break cut in two
+        for position, line in enumerate(lines):
             if line.is_page_break:
-                kept.append(Line("", line.line, line.page))
-            elif _is_furniture(line.text):
+                joining = _cuts_sentence(kept, lines[position + 1 :])
+                if not joining:
+                    kept.append(Line("", line.line, line.page))
+            elif (joining and not line.text) or _is_furniture(line.text):
                 continue
             elif _EMAIL.match(line.text):
                 self._add_email(draft, line.text)
             elif self.is_brand(line.text):
                 draft._brands.append(line.text)
             else:
+                joining = False
                 kept.append(line)
         return kept
 
@@ -707,6 +764,8 @@ class _Parser:
             line = self.lines[i]
             text = line.text
             if line.is_page_break:
+                if self._section_goes_on(section, hashed, seen, i + 1, limit):
+                    continue
                 return i
             if not text:
                 after_blank = seen
@@ -726,11 +785,35 @@ class _Parser:
             if section == "tags":
                 if hashed is None:
                     hashed = text.startswith("#")
-                elif (hashed and not text.startswith("#")) or (not hashed and after_blank):
+                elif hashed and not text.startswith("#"):
+                    # A line of tags the layout wrapped goes on in lower case.
+                    if after_blank or not text[:1].islower():
+                        return i
+                elif not hashed and after_blank:
                     return i
             seen = True
             after_blank = False
         return limit
+
+    def _section_goes_on(
+        self, section: str, hashed: bool | None, seen: bool, start: int, limit: int
+    ) -> bool:
+        """True when the last section of a mission carries on past a page break.
+
+        A portfolio whose missions flow across pages breaks them anywhere: between a
+        heading and its text, inside a wrapped line, between two items of a list.
+        """
+        if not seen:
+            return True
+        following = next((line for line in self.lines[start:limit] if line.text), None)
+        if following is None or following.is_page_break:
+            return False
+        text = following.text
+        if text[:1].islower():
+            return True
+        if section == "tags":
+            return bool(hashed) and text.startswith("#")
+        return section == "deliverables" and _BULLET.match(text) is not None
 
     def _header_start(self, start: int, years: int) -> int:
         """Where the next page's header begins, given its years line.
@@ -745,10 +828,7 @@ class _Parser:
         if (
             above is not None
             and (i == start or not self.lines[i - 1].text)
-            and len(above.text.split()) <= 8
-            and not above.text.endswith((".", "!", "?", ":", ";", ","))
-            and not _BULLET.match(above.text)
-            and not above.text.startswith("#")
+            and _is_header_line(above.text)
         ):
             return i
         return years
@@ -880,15 +960,103 @@ def _slug(text: str) -> str:
 def _split_zone(
     zone: Sequence[Line], parser: _Parser, *, first: bool = False
 ) -> tuple[list[Line], list[Line], bool]:
-    """Split the lines between two missions into the first's footer and the next's header."""
-    breaks = [i for i, line in enumerate(zone) if line.is_page_break]
-    if breaks:
-        return list(zone[: breaks[-1]]), list(zone[breaks[-1] + 1 :]), True
-    if first:
-        return [], list(zone), False
+    """Split the lines between two missions into the first's footer and the next's header.
+
+    The footer ends at its last recognisable line (amount, furniture, brand, e-mail,
+    partner). A page break after that line ends it too, so that a caption at the bottom
+    of a page stays with its page, but only when the next page starts with header text:
+    in a portfolio whose missions flow across pages, the break may fall between the next
+    mission's header and its first heading, or inside that header (a years line before
+    the break is never a caption), and then it does not say where the header starts.
+    """
     kinds = parser.classify(zone)
-    last = max(
-        (i for i, kind in enumerate(kinds) if kind in _FOOTER_KINDS or kind == "partner+"),
-        default=-1,
+    footer_end = 0
+    if not first:
+        footer_end = 1 + max(
+            (i for i, kind in enumerate(kinds) if kind in _FOOTER_KINDS or kind == "partner+"),
+            default=-1,
+        )
+    split = footer_end
+    for i in range(footer_end, len(zone)):
+        if kinds[i] == "years" and not first:
+            break
+        if kinds[i] == "break" and any(kind in ("other", "years") for kind in kinds[i + 1 :]):
+            split = i + 1
+    if split > footer_end and not first:
+        split = _header_cut_by_break(zone, kinds, footer_end, split, parser)
+    footer, header = list(zone[:split]), list(zone[split:])
+    page_split = split > 0 and zone[split - 1].is_page_break
+    if page_split and split == footer_end + 1 and _header_elements(header, parser) > 2:
+        footer, header = _rejoin_wrapped_partner(footer, header, kinds[: split - 1])
+    return footer, header, page_split
+
+
+def _header_cut_by_break(
+    zone: Sequence[Line], kinds: Sequence[str], footer_end: int, split: int, parser: _Parser
+) -> int:
+    """Where the header starts when the next page opens on its years line.
+
+    A page that opens on a years line may carry on a header that began above the break:
+    the blocks just above it that read as a header line (short, not a sentence, as in
+    `_header_start`) belong to it, up to the client and title a header holds.
+    """
+    first_text = next((k for k in kinds[split:] if k not in ("blank", "break")), None)
+    if first_text != "years":
+        return split
+    room = 2 - _header_elements(zone[split:], parser)
+    ends = (".", ":", ";", ",")
+    start = split - 1  # the page break
+    i = start - 1
+    while room > 0:
+        while i >= footer_end and not zone[i].text:
+            i -= 1
+        # A title may end with "!" or "?", as "Réinventer les ruralités !" does.
+        if i < footer_end or kinds[i] != "other" or not _is_header_line(zone[i].text, ends):
+            break
+        top = i
+        while top - 1 >= footer_end and kinds[top - 1] == "other":
+            top -= 1
+        if top != i:  # a block of several lines is a caption or a paragraph
+            break
+        start, i, room = i, i - 1, room - 1
+    return start if start < split - 1 else split
+
+
+def _is_header_line(text: str, ends: tuple[str, ...] = (".", "!", "?", ":", ";", ",")) -> bool:
+    """True for a line that reads as a client's name or a title, not a sentence."""
+    return (
+        len(text.split()) <= 8
+        and not text.endswith(ends)
+        and not _BULLET.match(text)
+        and not text.startswith("#")
     )
-    return list(zone[: last + 1]), list(zone[last + 1 :]), False
+
+
+def _header_elements(lines: Sequence[Line], parser: _Parser) -> int:
+    """How many blocks of plain text (client, title, ...) a header holds."""
+    kinds = parser.classify(lines)
+    count = 0
+    for i, kind in enumerate(kinds):
+        if kind == "other" and (i == 0 or kinds[i - 1] != "other"):
+            count += 1
+    return count
+
+
+def _rejoin_wrapped_partner(
+    footer: list[Line], header: list[Line], footer_kinds: Sequence[str]
+) -> tuple[list[Line], list[Line]]:
+    """Give back to a footer the end of a partner's name that a page break pushed over.
+
+    A header holds a client and a title; when the next page shows one more block of
+    text, right at its top, and the page before ended on an "avec ..." line, that block
+    is the rest of the partner's name, wrapped by the layout.
+    """
+    if not footer_kinds or footer_kinds[-1] not in ("partner", "partner+"):
+        return footer, header
+    end = 0
+    while end < len(header) and header[end].text and not header[end].is_page_break:
+        end += 1
+    if end == 0:
+        return footer, header
+    # The page break goes, so that the name's lines are read as one partner line.
+    return footer[:-1] + header[:end], header[end:]
