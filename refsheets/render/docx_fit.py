@@ -29,7 +29,7 @@ from refsheets.render.docx_styles import (
     page_geometry,
     styles_by_id,
 )
-from refsheets.render.fit import FIT_STEPS, FitStep, overflow_message
+from refsheets.render.fit import FIT_STEPS, FitStep, overflow_message, section_label
 
 # Estimate and word processor differ by a line here and there (line breaking after
 # hyphens, rounding to twips): keep this much of the page free.
@@ -254,20 +254,6 @@ def _overflow(sections: list[SectionHeight], budget: float) -> tuple[str | None,
                     worst = (section.key, total - budget)
                 break
     return worst
-
-
-def section_label(card: Card, key: str | None) -> str | None:
-    """The printed name of a section, for messages."""
-    labels = card.labels
-    return {
-        "title": card.title[:40],
-        "facts": labels.period,
-        "context": labels.context,
-        "approach": labels.approach,
-        "deliverables": labels.deliverables,
-        "tags": labels.tags,
-        "photo": "photo",
-    }.get(key or "", key)
 
 
 def fit_card(card: Card, layout: Layout) -> DocxFit:

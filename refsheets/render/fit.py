@@ -7,6 +7,10 @@ No WeasyPrint here: the Word side reads these without paying its import.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from refsheets.card import Card
 
 FLOOR_PT = 8.5  # body text is never smaller
 
@@ -47,3 +51,17 @@ def overflow_message(what: str, mission_id: str, section: str | None, overflow_m
         f"the tightest spacing and {floor.body_pt} pt text: {where} overflows by about "
         f"{overflow_mm:.0f} mm (roughly {lines} lines); shorten that text"
     )
+
+
+def section_label(card: Card, key: str | None) -> str | None:
+    """The printed name of a card's section (as both formats name them), for messages."""
+    labels = card.labels
+    return {
+        "title": card.title[:40],
+        "facts": labels.period,
+        "context": labels.context,
+        "approach": labels.approach,
+        "deliverables": labels.deliverables,
+        "tags": labels.tags,
+        "photo": "photo",
+    }.get(key or "", key)

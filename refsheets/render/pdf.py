@@ -35,7 +35,7 @@ from refsheets.card import Card
 from refsheets.errors import RenderError
 from refsheets.layouts import Layout
 from refsheets.render.fetcher import SafeFetcher
-from refsheets.render.fit import FIT_STEPS, FLOOR_PT, FitStep, overflow_message
+from refsheets.render.fit import FIT_STEPS, FLOOR_PT, FitStep, overflow_message, section_label
 from refsheets.render.images import PHOTO_CACHE, PHOTO_HEIGHT_MM, PHOTO_WIDTH_MM
 from refsheets.typography import keep_last_words
 
@@ -300,7 +300,7 @@ class CardRenderer:
             False,
             None,
             None,
-            overflow_section=_section_label(card, section),
+            overflow_section=section_label(card, section),
             overflow_mm=overflow,
             pages=len(document.pages),
         )
@@ -500,19 +500,6 @@ def _measure_overflow(document: Any) -> tuple[str | None, float]:
         top = page_box.content_box_y()
         total += max(0.0, walk.bottom - top)
     return first, total * PX_TO_MM
-
-
-def _section_label(card: Card, section: str | None) -> str | None:
-    labels = card.labels
-    return {
-        "title": card.title[:40],
-        "facts": labels.period,
-        "context": labels.context,
-        "approach": labels.approach,
-        "deliverables": labels.deliverables,
-        "tags": labels.tags,
-        "photo": "photo",
-    }.get(section or "", section)
 
 
 _renderers: dict[tuple[str, Path, tuple[Path, ...]], CardRenderer] = {}
