@@ -165,27 +165,40 @@ def _load_mission(
     if source is None:
         return None
     mission, problems = validate_source(source, Mission)
-    diagnostics.extend(problems)
-    if mission is None:
-        return None
-    errors = list(_check_references(source, mission, root, entities))
+    # The entity and the tags are checked even when the file has other errors, from the
+    # raw values where they are text, so that one `check` reports every problem at once.
+    raw = source.data
+    if mission is not None:
+        entity, tags = mission.entity, list(enumerate(mission.tags))
+    else:
+        entity = raw.get("entity") if isinstance(raw.get("entity"), str) else None
+        raw_tags = raw.get("tags") if isinstance(raw.get("tags"), list) else []
+        tags = [(i, tag) for i, tag in enumerate(raw_tags) if isinstance(tag, str)]
+    errors = problems + list(_check_entity(source, entity, entities))
+    if mission is not None:
+        errors += _check_files(source, mission, root)
     diagnostics.extend(errors)
-    if errors:
-        return None
-    diagnostics.extend(_check_facts(source, mission, taxonomy))
-    return mission
+    if mission is not None:
+        diagnostics.extend(_check_facts(source, mission))
+    diagnostics.extend(_check_tags(source, tags, taxonomy))
+    return mission if not errors else None
 
 
-def _check_references(
-    source: Source, mission: Mission, root: Path, entities: dict[str, Entity]
+def _check_entity(
+    source: Source, entity: str | None, entities: dict[str, Entity]
 ) -> Iterator[Diagnostic]:
-    """Errors for what a mission points at and that does not exist."""
-    if mission.entity is not None and entities and mission.entity not in entities:
+    """An error when the mission names an entity that entities.yaml does not hold."""
+    if entity is not None and entities and entity not in entities:
         import difflib
 
-        close = difflib.get_close_matches(mission.entity, list(entities), n=1)
+        close = difflib.get_close_matches(entity, list(entities), n=1)
         hint = f"did you mean '{close[0]}'?" if close else "known: " + ", ".join(entities)
-        yield _diag(source, ("entity",), f"unknown entity '{mission.entity}'; {hint}")
+        yield _diag(source, ("entity",), f"unknown entity '{entity}'; {hint}")
+
+
+def _check_files(source: Source, mission: Mission, root: Path) -> Iterator[Diagnostic]:
+    """Errors for the photos and attestation a mission points at, when they are not there
+    or not what they should be."""
     files: list[tuple[tuple[str | int, ...], str, tuple[str, ...]]] = [
         (("photos", i, "path"), photo.path, (".png", ".jpg", ".jpeg"))
         for i, photo in enumerate(mission.photos)
@@ -213,7 +226,7 @@ def _check_references(
                 yield _diag(source, loc, exc.message)
 
 
-def _check_facts(source: Source, mission: Mission, taxonomy: Taxonomy) -> Iterator[Diagnostic]:
+def _check_facts(source: Source, mission: Mission) -> Iterator[Diagnostic]:
     """Warnings for facts the tender forms ask for and that the mission lacks."""
     missing: list[tuple[tuple[str | int, ...], str]] = []
     if mission.period is None:
@@ -254,8 +267,14 @@ def _check_facts(source: Source, mission: Mission, taxonomy: Taxonomy) -> Iterat
         missing.append(((), "no deliverables: the card's 'Réalisations' will be empty"))
     for loc, message in missing:
         yield _diag(source, loc, message, severity="warning")
+
+
+def _check_tags(
+    source: Source, tags: list[tuple[int, str]], taxonomy: Taxonomy
+) -> Iterator[Diagnostic]:
+    """Warnings for tags the taxonomy does not know, naming the nearest known ones."""
     if len(taxonomy.tags):
-        for i, tag in enumerate(mission.tags):
+        for i, tag in tags:
             if taxonomy.resolve(tag) is None:
                 near = taxonomy.nearest(tag)
                 hint = f"nearest known: {', '.join(near)}" if near else "see `refsheets tags`"

@@ -95,3 +95,21 @@ def test_bad_photos_are_errors_at_their_line(library_copy: Path) -> None:
     assert "over the 40 Mpx limit" in errors["p-bomb"].message
     assert "is a GIF image; save it as PNG or JPEG" in errors["p-gif"].message
     assert len(library.missions) == 8
+
+
+def test_entity_and_tags_are_checked_even_when_the_file_has_other_errors(
+    library_copy: Path,
+) -> None:
+    path = library_copy / "missions" / "x.yaml"
+    path.write_text(
+        "title: X\nclient:\n  name: Y\nentity: pop-nope\ntags: [tierslieu, zzz]\n"
+        "partners:\n  - name: P\n    role: boss\n"
+    )
+    library = load_library(library_copy)
+    found = {(d.severity, d.field, d.line) for d in library.diagnostics if d.path == path}
+    assert ("error", "partners[0].role", 8) in found
+    assert ("error", "entity", 4) in found
+    tags = [d for d in library.warnings if d.path == path and d.field == "tags"]
+    assert [(d.line, d.column) for d in tags] == [(5, 8), (5, 19)]
+    assert "nearest known: tiers-lieu" in tags[0].message
+    assert "x" not in library.missions
