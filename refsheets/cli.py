@@ -595,8 +595,13 @@ def import_missions(
             "\n".join(missing + mission.draft.remarks) or "—",
         )
     out.print(table)
+    would = "would be " if report.dry_run else ""
     counts = ", ".join(
-        f"{report.count(status)} {status.value}" for status in ImportStatus if report.count(status)
+        f"{report.count(status)} "
+        + (would if status in (ImportStatus.WRITTEN, ImportStatus.OVERWRITTEN) else "")
+        + status.value
+        for status in ImportStatus
+        if report.count(status)
     )
     err.print(f"{counts}{' (dry run: nothing written)' if report.dry_run else ''}")
     if report.count(ImportStatus.KEPT):
