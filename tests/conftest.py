@@ -10,6 +10,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# No per-example deadline (a loaded CI machine is slow, not wrong); in CI the examples are
+# derived from the test, so a red run can be reproduced, while local runs keep exploring.
+settings.register_profile("refsheets", deadline=None, derandomize=bool(os.environ.get("CI")))
+settings.load_profile("refsheets")
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
