@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -90,3 +91,12 @@ def shorten(text: str, limit: int = 60) -> str:
     """Cut a value for a message: YAML anchors can make a value enormous."""
     text = text.replace("\n", "⏎")
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def did_you_mean(word: str, choices: Iterable[str], *, listing: str = "known") -> str:
+    """ "did you mean 'x'?" for the closest choice, else the list of choices."""
+    import difflib
+
+    options = list(choices)
+    close = difflib.get_close_matches(word, options, n=1)
+    return f"did you mean '{close[0]}'?" if close else f"{listing}: " + ", ".join(options)

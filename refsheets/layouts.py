@@ -28,7 +28,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 
-from refsheets.errors import Diagnostic, NotFoundError, RefsheetsError
+from refsheets.errors import Diagnostic, NotFoundError, RefsheetsError, did_you_mean
 from refsheets.model import NonEmptyText, Strict, Text
 from refsheets.yamlfile import Source, read_source, validate_source
 
@@ -229,10 +229,7 @@ def _chain_sources(name: str, root: Path) -> Iterator[Source]:
         path = root / current / BRAND_FILE
         if not _NAME.match(current) or not path.is_file():
             known = list_layouts(root)
-            import difflib
-
-            close = difflib.get_close_matches(current, known, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else "known: " + ", ".join(known)
+            hint = did_you_mean(current, known)
             where = f" (extended by '{seen[-2]}')" if len(seen) > 1 else ""
             raise NotFoundError(f"no layout '{current}'{where} in {root}; {hint}")
         source, problems = read_source(path)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from refsheets.errors import Diagnostic, NotFoundError
+from refsheets.errors import Diagnostic, NotFoundError, did_you_mean
 from refsheets.model import PRIVATE_FIELDS, Entities, Entity, Mission
 from refsheets.model import Taxonomy as TaxonomyFile
 from refsheets.taxonomy import Taxonomy
@@ -189,10 +189,7 @@ def _check_entity(
 ) -> Iterator[Diagnostic]:
     """An error when the mission names an entity that entities.yaml does not hold."""
     if entity is not None and entities and entity not in entities:
-        import difflib
-
-        close = difflib.get_close_matches(entity, list(entities), n=1)
-        hint = f"did you mean '{close[0]}'?" if close else "known: " + ", ".join(entities)
+        hint = did_you_mean(entity, entities)
         yield _diag(source, ("entity",), f"unknown entity '{entity}'; {hint}")
 
 

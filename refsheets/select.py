@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-from refsheets.errors import ExitStatus, RefsheetsError
+from refsheets.errors import ExitStatus, RefsheetsError, did_you_mean
 from refsheets.library import Library
 from refsheets.model import Mission, YearMonth
 from refsheets.search import Document, Hit, QueryTerms, SearchIndex, document_of
@@ -344,10 +344,7 @@ def _check_query(library: Library, query: PickQuery) -> None:
             f"unknown required fact(s) {', '.join(unknown_facts)}; use {', '.join(FACTS)}"
         )
     if query.entity is not None and library.entities and query.entity not in library.entities:
-        import difflib
-
-        close = difflib.get_close_matches(query.entity, list(library.entities), n=1)
-        hint = f"did you mean '{close[0]}'?" if close else "known: " + ", ".join(library.entities)
+        hint = did_you_mean(query.entity, library.entities)
         raise PickError(f"unknown entity '{query.entity}'; {hint}")
 
 

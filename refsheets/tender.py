@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator
 
-from refsheets.errors import Diagnostic, NotFoundError, RefsheetsError
+from refsheets.errors import Diagnostic, NotFoundError, RefsheetsError, did_you_mean
 from refsheets.library import Library
 from refsheets.model import NonEmptyText, Strict, Text
 from refsheets.select import Fact, PickQuery
@@ -164,10 +164,7 @@ def check_tender(source: Source, tender: Tender, library: Library) -> list[Diagn
             hint = f"nearest known: {', '.join(near)}" if near else "`refsheets tags` lists them"
             problems.append(_at(source, ("themes", i), f"unknown tag '{theme}'; {hint}"))
     if library.entities and tender.entity not in library.entities:
-        import difflib
-
-        close = difflib.get_close_matches(tender.entity, list(library.entities), n=1)
-        hint = f"did you mean '{close[0]}'?" if close else "known: " + ", ".join(library.entities)
+        hint = did_you_mean(tender.entity, library.entities)
         problems.append(_at(source, ("entity",), f"unknown entity '{tender.entity}'; {hint}"))
     return problems
 

@@ -8,7 +8,6 @@ constructing, where the key's position is at hand.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from typing import Any, TypeVar, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from refsheets.errors import Diagnostic, shorten
+from refsheets.errors import Diagnostic, did_you_mean, shorten
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -252,8 +251,7 @@ def _error_diagnostic(
         node = key_node(root, loc) or find_node(root, loc)[0]
         allowed = allowed_keys(model, loc[:-1])
         unknown = str(loc[-1])
-        close = difflib.get_close_matches(unknown, allowed, n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'?" if close else "allowed keys: " + ", ".join(allowed)
+        hint = did_you_mean(unknown, allowed, listing="allowed keys")
         message = f"unknown key '{shorten(unknown, 40)}'; {hint}"
         return _at(source.path, node, message, field)
     node, found = find_node(root, loc)
