@@ -1,0 +1,95 @@
+"""The Typer application, its global options and the helpers every command module shares.
+
+Only the `refsheets.cli` package imports Typer. Commands that do not render must not import
+WeasyPrint (about a second): rendering modules are imported inside the commands that need
+them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from refsheets.errors import Diagnostic
+from refsheets.library import Library, load_library
+
+app = typer.Typer(
+    name="refsheets",
+    help="Reference cards for French public tenders, from a library of missions in YAML.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class State:
+    """Global options, shared by the commands."""
+
+    library: Path = Path("data")
+    debug: bool = False
+
+
+state = State()
+
+
+@app.callback()
+def _global_options(
+    library: Annotated[
+        Path,
+        typer.Option(
+            "--library",
+            "-L",
+            envvar="REFSHEETS_LIBRARY",
+            help="The library folder (missions/, tags.yaml, entities.yaml).",
+            show_default=True,
+        ),
+    ] = Path("data"),
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")
+    ] = False,
+) -> None:
+    state.library = library
+    state.debug = debug
+
+
+def print_diagnostics(diagnostics: list[Diagnostic]) -> None:
+    for diagnostic in diagnostics:
+        style = "red" if diagnostic.severity == "error" else "yellow"
+        err.print(diagnostic.format(Path.cwd()), style=style, markup=False)
+
+
+def open_library(*, quiet_warnings: bool = True) -> Library:
+    """Load the library; report broken files on stderr and go on without them."""
+    library = load_library(state.library)
+    shown = library.errors if quiet_warnings else library.diagnostics
+    if library.errors:
+        print_diagnostics(shown)
+        err.print(
+            f"{len({d.path for d in library.errors})} file(s) left out; "
+            "`refsheets check` lists every problem.",
+            style="red",
+        )
+    return library
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+
+def read_ids(ids: list[str]) -> list[str]:
+    """The ids given, with `-` replaced by the ids read from stdin (one per line)."""
+    result: list[str] = []
+    for item in ids:
+        if item == "-":
+            result += [line.strip() for line in sys.stdin if line.strip()]
+        else:
+            result.append(item)
+    return result

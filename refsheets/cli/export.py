@@ -1,0 +1,101 @@
+"""`refsheets export`: a tender's whole references annex."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from refsheets.cli._app import app, err, open_library, out
+from refsheets.cli.pick import print_pick
+from refsheets.errors import ExitStatus
+
+
+@app.command()
+def export(
+    tender: Annotated[Path, typer.Argument(metavar="TENDER.yaml", help="The tender file.")],
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Parent folder of the export (out/<tender>/).")
+    ] = Path("out"),
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Parallel renderers (default: cores).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the selection and the checks; write nothing.")
+    ] = False,
+    allow_incomplete: Annotated[
+        bool,
+        typer.Option(
+            "--allow-incomplete",
+            help="Export references that lack a required fact (the manifest records it).",
+        ),
+    ] = False,
+    clear_cache: Annotated[
+        bool, typer.Option("--clear-cache", help="Forget every rendered card first.")
+    ] = False,
+) -> None:
+    """Export a tender's references annex: PDF and Word annexes, cards, tables, manifest, zip."""
+    from refsheets.export import export_tender, plan_export
+    from refsheets.export.cache import CardCache
+
+    library = open_library()
+    today = datetime.date.today()
+    if dry_run:
+        plan = plan_export(
+            tender, library, out_root=out_dir, today=today, allow_incomplete=allow_incomplete
+        )
+        print_pick(plan.result)
+        for ref in plan.references:
+            if ref.missing:
+                err.print(f"{ref.id}: lacks {', '.join(ref.missing)}", style="yellow")
+        for warning in plan.warnings:
+            err.print(f"warning: {warning}", style="yellow", markup=False)
+        for problem in plan.problems:
+            err.print(f"error: {problem}", style="red", markup=False)
+        err.print(f"dry run: nothing written (the export would go to {plan.target})")
+        if plan.problems:
+            raise typer.Exit(ExitStatus.INVALID_DATA)
+        return
+    if clear_cache:
+        removed = CardCache(out_dir / ".cache").clear()
+        err.print(f"cache cleared ({removed} files)")
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(
+                    f"{stage} cards" if stage != "annex" else "annex", total=total
+                )
+            bar.update(tasks[stage], completed=done, total=total)
+
+        report = export_tender(
+            tender,
+            library,
+            out_root=out_dir,
+            today=today,
+            jobs=jobs,
+            allow_incomplete=allow_incomplete,
+            progress=progress,
+        )
+    plan = report.plan
+    for warning in plan.warnings:
+        err.print(f"warning: {warning}", style="yellow", markup=False)
+    for fmt in report.rendered:
+        err.print(
+            f"{fmt}: {report.rendered[fmt]} card(s) rendered, {report.cached[fmt]} from the cache"
+        )
+    out.print(f"{len(plan.references)} references exported to {plan.target}/")
+    for path in report.files:
+        out.print(f"  {path.relative_to(plan.target)}", markup=False)

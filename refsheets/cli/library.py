@@ -1,0 +1,146 @@
+"""Commands that read the library: list, show, check, tags, schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from refsheets.cli._app import app, err, open_library, out, print_diagnostics, print_json, state
+from refsheets.errors import Diagnostic, ExitStatus
+from refsheets.library import Library, load_library, mission_to_json
+from refsheets.schema import write_schema
+
+
+@app.command("list")
+def list_missions(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the missions as JSON.")] = False,
+    private: Annotated[
+        bool, typer.Option("--private", help="With --json: include private fields.")
+    ] = False,
+) -> None:
+    """List the missions of the library."""
+    library = open_library()
+    if as_json:
+        print_json([mission_to_json(i, m, private=private) for i, m in library])
+        return
+    table = Table(title=f"{len(library.missions)} missions in {state.library}")
+    for column in ("id", "title", "client", "period", "amount", "entity"):
+        table.add_column(column, overflow="fold")
+    from refsheets.text import format_amount, format_period
+
+    for mission_id, mission in library:
+        table.add_row(
+            mission_id,
+            mission.title,
+            mission.client.name,
+            format_period(mission.period) or "—",
+            format_amount(mission.budget) if mission.budget else "—",
+            mission.entity or "—",
+        )
+    out.print(table)
+
+
+@app.command()
+def show(
+    mission_id: Annotated[str, typer.Argument(metavar="ID", help="The mission's id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the mission as JSON.")] = False,
+    private: Annotated[bool, typer.Option("--private", help="Include private fields.")] = False,
+) -> None:
+    """Show one mission."""
+    library = open_library()
+    mission = library.get(mission_id)
+    data = mission_to_json(mission_id, mission, private=private)
+    if as_json:
+        print_json(data)
+        return
+    import yaml
+
+    out.print(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100), markup=False)
+
+
+@app.command()
+def check(
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Treat warnings as errors (exit 1).")
+    ] = False,
+    no_fit: Annotated[
+        bool,
+        typer.Option(
+            "--no-fit", help="Skip laying out each card to check that it fits on one page."
+        ),
+    ] = False,
+) -> None:
+    """Validate every file of the library and report every problem at once."""
+    library = load_library(state.library)
+    print_diagnostics(library.diagnostics)
+    n_errors, n_warnings = len(library.errors), len(library.warnings)
+    if not no_fit and library.missions:
+        n_warnings += check_fits_of(library)
+    summary = (
+        f"{len(library.missions)} valid missions of {len(library.paths)}; "
+        f"{n_errors} error(s), {n_warnings} warning(s)"
+    )
+    failed = n_errors > 0 or (strict and n_warnings > 0)
+    err.print(summary, style="red" if failed else "green")
+    if failed:
+        raise typer.Exit(ExitStatus.INVALID_DATA)
+
+
+def check_fits_of(library: Library) -> int:
+    """Warn about the cards that will not fit on one page; return how many."""
+    from refsheets.render import check_fits  # imports WeasyPrint: only when fitting
+
+    misfits = [result for result in check_fits(library) if not result.fits]
+    for result in misfits:
+        path = library.paths.get(result.mission_id, Path(result.mission_id))
+        diagnostic = Diagnostic(path, result.message, severity="warning")
+        print_diagnostics([diagnostic])
+    return len(misfits)
+
+
+@app.command()
+def tags() -> None:
+    """The tag taxonomy, with how many missions use each tag."""
+    library = open_library()
+    counts: dict[str, int] = {}
+    unknown: dict[str, int] = {}
+    for _, mission in library:
+        for tag in mission.tags:
+            resolved = library.taxonomy.resolve(tag)
+            if resolved:
+                counts[resolved.key] = counts.get(resolved.key, 0) + 1
+            else:
+                unknown[tag] = unknown.get(tag, 0) + 1
+    table = Table(title="Tags")
+    for column in ("tag", "label", "aliases", "missions"):
+        table.add_column(column, overflow="fold")
+    for key, definition in sorted(library.taxonomy.tags.items()):
+        table.add_row(key, definition.label, ", ".join(definition.aliases), str(counts.get(key, 0)))
+    for tag_text, count in sorted(unknown.items()):
+        table.add_row(tag_text, "(not in tags.yaml)", "", str(count), style="yellow")
+    out.print(table)
+
+
+@app.command()
+def schema(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Where to write it (default: LIBRARY/mission.schema.json; - for stdout).",
+        ),
+    ] = None,
+) -> None:
+    """Write the JSON Schema of a mission file, for editors."""
+    target = output or state.library / "mission.schema.json"
+    if str(target) == "-":
+        from refsheets.schema import mission_schema
+
+        print_json(mission_schema())
+        return
+    write_schema(target)
+    err.print(f"wrote {target}")

@@ -1,0 +1,69 @@
+"""`refsheets render`: one-page reference cards."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from refsheets.cli._app import app, err, open_library, out, read_ids
+
+
+class RenderFormat(enum.StrEnum):
+    """What `render` writes."""
+
+    pdf = "pdf"
+    docx = "docx"
+    all = "all"
+
+
+class LabelLang(enum.StrEnum):
+    """The language of a card's labels."""
+
+    fr = "fr"
+    en = "en"
+
+
+@app.command()
+def render(
+    ids: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="ID…", help="Missions to render; - reads ids from stdin, one per line."
+        ),
+    ],
+    fmt: Annotated[
+        RenderFormat, typer.Option("--format", "-f", help="What to write.", show_default=True)
+    ] = RenderFormat.pdf,
+    layout: Annotated[
+        str | None,
+        typer.Option(
+            "--layout", help="A layout (folder in layouts/); default: each mission's entity."
+        ),
+    ] = None,
+    lang: Annotated[
+        LabelLang,
+        typer.Option("--lang", help="Language of the labels (the text stays as written)."),
+    ] = LabelLang.fr,
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder to write the cards to.", show_default=True)
+    ] = Path("out"),
+) -> None:
+    """Render reference cards: writes OUT/<id>.pdf (and .docx)."""
+    formats = ("pdf", "docx") if fmt is RenderFormat.all else (fmt.value,)
+    library = open_library()
+    from refsheets.render import render as render_cards
+
+    written = render_cards(
+        library,
+        read_ids(ids),
+        formats=formats,
+        layout=layout,
+        lang="en" if lang is LabelLang.en else "fr",
+        out_dir=out_dir,
+    )
+    for path in written:
+        out.print(str(path), markup=False)
+    err.print(f"wrote {len(written)} file(s) in {out_dir}")
