@@ -7,6 +7,7 @@ their structured form, so the rest of the code only ever sees one shape.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -187,26 +188,49 @@ class Budget(Strict):
     @model_validator(mode="before")
     @classmethod
     def _from_short_form(cls, value: Any) -> Any:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, int):
-            return {"amount": value}
-        if isinstance(value, float):
-            raise ValueError(
-                f"{value} is not a whole number of euros; write the amount without "
-                "separators or cents, e.g. 20000"
-            )
-        if isinstance(value, str):
-            match = _AMOUNT_TEXT.match(value)
-            if not match:
-                raise ValueError(
-                    f"'{value[:40]}' is not an amount; write it as 20000, or '20 000 € HT'"
-                )
-            if match.group("cents") not in (None, "00"):
-                raise ValueError(f"'{value[:40]}' has cents; amounts are whole euros")
-            digits = re.sub(r"\D", "", match.group("number"))
-            return {"amount": int(digits), "basis": (match.group("basis") or "HT").upper()}
+        return read_amount(value)
+
+
+def read_amount(value: Any) -> Any:
+    """The structured form of an amount written short: `20000` or `'20 000 € HT'` become
+    `{"amount": 20000, "basis": "HT"}`; anything else is returned as given, for the model
+    to judge. Raises ValueError for text that is not an amount.
+
+    Missions' budgets and tenders' minimum amounts are both read here, so they accept the
+    same forms.
+    """
+    if isinstance(value, bool):
         return value
+    if isinstance(value, int):
+        return {"amount": value}
+    if isinstance(value, float):
+        raise ValueError(
+            f"{value} is not a whole number of euros; write the amount without "
+            "separators or cents, e.g. 20000"
+        )
+    if isinstance(value, str):
+        match = _AMOUNT_TEXT.match(value)
+        if not match:
+            raise ValueError(
+                f"'{value[:40]}' is not an amount; write it as 20000, or '20 000 € HT'"
+            )
+        if match.group("cents") not in (None, "00"):
+            raise ValueError(f"'{value[:40]}' has cents; amounts are whole euros")
+        digits = re.sub(r"\D", "", match.group("number"))
+        return {"amount": int(digits), "basis": (match.group("basis") or "HT").upper()}
+    return value
+
+
+def _whole_euros(value: Any) -> Any:
+    data = read_amount(value)
+    if isinstance(data, dict) and set(data) <= {"amount", "currency", "basis"}:
+        if data.get("currency", "EUR") != "EUR":
+            raise ValueError(f"'{data['currency']}' is not a currency refsheets knows; use EUR")
+        amount = data.get("amount")
+        if isinstance(amount, int) and not isinstance(amount, bool) and amount < 0:
+            raise ValueError(f"should be at least 0, not {amount}")
+        return amount
+    return data
 
 
 def _as_given(value: Any) -> Any:
@@ -226,6 +250,29 @@ PeriodField = Annotated[
     Field(description="When: '2019 - 2020', '2021/2022', 2022, or start/end keys."),
 ]
 
+AmountField = Annotated[
+    int,
+    BeforeValidator(_whole_euros, json_schema_input_type=str | int),
+    Field(strict=True),
+]
+"""Whole euros, in the forms a mission's budget accepts ('10 000 € HT', 10000); the
+basis is not kept: a rule's amount is compared with each mission's as written."""
+
+
+def read_day(value: Any) -> Any:
+    """A day (`2026-04-17`); YAML's datetimes keep their day: an hour never moves a
+    years window. Anything else is returned as given, for the model to judge."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value
+
+
+DayField = Annotated[dt.date, BeforeValidator(read_day, json_schema_input_type=dt.date | str)]
+"""A date, in the forms refsheets reads everywhere (a tender's deadline)."""
+
+ClientKindValue = Literal["public", "private"]
+"""Public or private buyer, as the forms (DC2, DUME) ask: missions and tenders alike."""
+
 # --------------------------------------------------------------------------- parts
 
 
@@ -233,7 +280,7 @@ class Client(Strict):
     """Who bought the mission."""
 
     name: NonEmptyText
-    kind: Literal["public", "private"] | None = Field(
+    kind: ClientKindValue | None = Field(
         default=None, description="Public or private buyer, as the forms (DC2, DUME) ask."
     )
     location: Text | None = None

@@ -64,8 +64,19 @@ class Source:
     data: Any = None
 
 
-def read_source(path: Path) -> tuple[Source | None, list[Diagnostic]]:
-    """Read and parse one YAML file; on failure return the diagnostics instead."""
+# What each kind of file starts with, for the messages about an empty or shapeless file.
+_FIRST_KEYS = {
+    "mission": "title: …, client: …",
+    "tender": "name: …, buyer: …, deadline: …",
+}
+
+
+def read_source(path: Path, *, kind: str = "mission") -> tuple[Source | None, list[Diagnostic]]:
+    """Read and parse one YAML file; on failure return the diagnostics instead.
+
+    `kind` ("mission", "tender", …) is what the messages call the file.
+    """
+    first_keys = _FIRST_KEYS.get(kind, "key: value")
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -74,7 +85,7 @@ def read_source(path: Path) -> tuple[Source | None, list[Diagnostic]]:
         return None, [
             Diagnostic(
                 path,
-                f"is {len(raw) // 1024} KiB; a mission file is at most "
+                f"is {len(raw) // 1024} KiB; a {kind} file is at most "
                 f"{MAX_FILE_BYTES // 1024} KiB: move long texts out or split it",
             )
         ]
@@ -104,7 +115,7 @@ def read_source(path: Path) -> tuple[Source | None, list[Diagnostic]]:
         return None, [
             Diagnostic(
                 path,
-                "is empty; write the mission's keys (title:, client:, …) or delete the file",
+                f"is empty; write the {kind}'s keys ({first_keys}) or delete the file",
                 1,
                 1,
             )
@@ -114,7 +125,7 @@ def read_source(path: Path) -> tuple[Source | None, list[Diagnostic]]:
             Diagnostic(
                 path,
                 f"holds a {_yaml_type(data)}, not a set of keys; each line should read "
-                "'key: value' (title: …, client: …)",
+                f"'key: value' ({first_keys})",
                 1,
                 1,
             )
@@ -374,6 +385,18 @@ def _inner_model(annotation: Any) -> Any:
 def line_of(source: Source, loc: Sequence[int | str]) -> tuple[int | None, int | None]:
     """The 1-based line and column of the value at `loc`, for warnings."""
     node, _ = find_node(_compose(source.text), loc)
+    if node is None:
+        return None, None
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def key_line_of(source: Source, loc: Sequence[int | str]) -> tuple[int | None, int | None]:
+    """The 1-based line and column of the key of the value at `loc` (to speak of a whole
+    list or mapping), or of the value when it has no key."""
+    root = _compose(source.text)
+    node = key_node(root, loc) if loc and isinstance(loc[-1], str) else None
+    if node is None:
+        node, _ = find_node(root, loc)
     if node is None:
         return None, None
     return node.start_mark.line + 1, node.start_mark.column + 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,13 @@ from refsheets.cli._app import app, err, open_library, out, print_diagnostics, p
 from refsheets.errors import Diagnostic, ExitStatus
 from refsheets.library import Library, load_library, mission_to_json
 from refsheets.schema import write_schema
+
+
+class SchemaKindOption(enum.StrEnum):
+    """`refsheets schema` arguments."""
+
+    mission = "mission"
+    tender = "tender"
 
 
 @app.command("list")
@@ -126,21 +134,43 @@ def tags() -> None:
 
 @app.command()
 def schema(
+    kinds: Annotated[
+        list[SchemaKindOption] | None,
+        typer.Argument(
+            metavar="[mission|tender]...",
+            help="Which schema (default: both).",
+            show_default=False,
+        ),
+    ] = None,
     output: Annotated[
         Path | None,
         typer.Option(
             "--out",
             "-o",
-            help="Where to write it (default: LIBRARY/mission.schema.json; - for stdout).",
+            help="Where to write one schema (default: LIBRARY/mission.schema.json and "
+            "tenders/tender.schema.json; - for stdout; without a kind, the mission's).",
         ),
     ] = None,
 ) -> None:
-    """Write the JSON Schema of a mission file, for editors."""
-    target = output or state.library / "mission.schema.json"
-    if str(target) == "-":
-        from refsheets.schema import mission_schema
+    """Write the JSON Schemas of mission and tender files, for editors."""
+    from refsheets.tender import SCHEMA_FILE, TENDERS_DIR
 
-        print_json(mission_schema())
-        return
-    write_schema(target)
-    err.print(f"wrote {target}")
+    # With --out and no kind, the mission's: what `schema --out` always wrote.
+    default_kinds = [SchemaKindOption.mission] if output is not None else list(SchemaKindOption)
+    chosen = list(dict.fromkeys(kinds or default_kinds))
+    if output is not None and len(chosen) != 1:
+        raise typer.BadParameter("--out writes one schema: name one kind (mission or tender)")
+    for kind in chosen:
+        if output is not None and str(output) == "-":
+            from refsheets.schema import schema_of
+
+            print_json(schema_of(kind.value))
+            continue
+        default = (
+            state.library / "mission.schema.json"
+            if kind is SchemaKindOption.mission
+            else Path(TENDERS_DIR) / SCHEMA_FILE
+        )
+        target = output or default
+        write_schema(target, kind.value)
+        err.print(f"wrote {target}", markup=False)
