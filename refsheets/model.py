@@ -23,6 +23,11 @@ from pydantic import (
     model_validator,
 )
 
+from refsheets.cpv import parse_cpv
+
+CpvCode = Annotated[str, BeforeValidator(parse_cpv, json_schema_input_type=str | int)]
+"""A CPV 2008 code: `79411000` or `79411000-8`, kept as its 8 digits."""
+
 # Characters XML 1.0 forbids (python-docx raises on them, WeasyPrint drops them silently).
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -334,6 +339,9 @@ class Mission(Strict):
     approach: Text | None = Field(default=None, description="The card's 'Partis pris'.")
     deliverables: list[NonEmptyText] = Field(default=[], description="'Réalisations'.")
     tags: list[NonEmptyText] = []
+    cpv: list[CpvCode] = Field(
+        default=[], description="CPV codes of the mission (8 digits, `refsheets cpv` finds them)."
+    )
     budget: BudgetField | None = None
     photos: list[Photo] = []
     # Private fields: never printed on a card, left out of public exports.
@@ -381,6 +389,11 @@ class TagDef(Strict):
 
     label: NonEmptyText
     aliases: list[NonEmptyText] = []
+    cpv: list[CpvCode] = Field(
+        default=[],
+        description="CPV codes of the tag's subject; each covers its descendants "
+        "(79400000 covers 79411000). A tender's themes are the tags its codes match.",
+    )
 
 
 class Taxonomy(Strict):

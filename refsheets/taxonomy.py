@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from refsheets.cpv import cpv_covers
 from refsheets.model import Taxonomy as TaxonomyFile
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -44,6 +45,7 @@ class Tag:
     key: str
     label: str
     aliases: tuple[str, ...]
+    cpv: tuple[str, ...] = ()
 
 
 class Taxonomy:
@@ -64,7 +66,7 @@ class Taxonomy:
     def from_file(cls, data: TaxonomyFile) -> Taxonomy:
         """Build from the validated `tags.yaml`."""
         return cls(
-            Tag(key, definition.label, tuple(definition.aliases))
+            Tag(key, definition.label, tuple(definition.aliases), tuple(definition.cpv))
             for key, definition in data.tags.items()
         )
 
@@ -72,6 +74,15 @@ class Taxonomy:
         """The canonical tag `text` names, or None."""
         key = self._index.get(tag_key(text))
         return self.tags[key] if key else None
+
+    def tags_for_cpv(self, codes: Iterable[str]) -> list[str]:
+        """The keys of the tags whose CPV codes cover one of `codes`, in the file's order."""
+        codes = list(codes)
+        return [
+            tag.key
+            for tag in self.tags.values()
+            if any(cpv_covers(broad, code) for broad in tag.cpv for code in codes)
+        ]
 
     def nearest(self, text: str, n: int = 3) -> list[str]:
         """The canonical keys closest to an unknown tag, for 'did you mean'."""
