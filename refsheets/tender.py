@@ -29,6 +29,7 @@ from refsheets.library import Library
 from refsheets.model import (
     AmountField,
     ClientKindValue,
+    CpvCode,
     DayField,
     NonEmptyText,
     Strict,
@@ -97,6 +98,13 @@ class TenderRules(Strict):
             "Only missions carried by the answering entity. Off by default: a candidate may "
             "rely on the capacities of a sister structure that joins the bid."
         ),
+    )
+    page_limit: int | None = Field(
+        default=None,
+        strict=True,
+        ge=1,
+        description="Pages the buyer allows per reference ('une page A4 maximum par "
+        "référence'); refsheets cards are one page each.",
     )
 
     def merged(self, override: TenderRules | None) -> TenderRules:
@@ -216,6 +224,9 @@ class Lot(Strict):
     deadline: DayField | None = Field(
         default=None, description="The lot's own deadline (default: the tender's)."
     )
+    cpv: list[CpvCode] | None = Field(
+        default=None, description="The lot's CPV codes, as its notice gives them."
+    )
     rules: TenderRules | None = Field(
         default=None, description="Overrides the tender's rules, key by key."
     )
@@ -232,6 +243,11 @@ class Tender(Strict):
     buyer: NonEmptyText
     reference: Text | None = Field(default=None, description="The buyer's reference number.")
     deadline: DayField = Field(description="Date limite de remise des offres (YYYY-MM-DD).")
+    cpv: list[CpvCode] = Field(
+        default=[],
+        description="The call's CPV codes (main first), as its notice gives them; "
+        "`refsheets tender new` names the tags they match as themes.",
+    )
     themes: list[NonEmptyText] = Field(default=[], description="Tags of the subject.")
     match: Literal["any", "all"] = Field(
         default="any", description="References with any of the themes, or all of them."

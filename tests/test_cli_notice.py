@@ -38,7 +38,8 @@ def test_tender_new_writes_the_file_and_says_what_is_left(project: Path) -> None
     assert result.returncode == 0, result.stderr
     written = project / "tenders" / "19s0001.yaml"
     assert "tenders/19s0001.yaml written" in result.stderr
-    assert "1 TODO line(s) to settle" in result.stderr  # the themes: no tag has codes yet
+    # No tag has the code of green spaces; the RC gives every rule.
+    assert "1 TODO line(s) to settle (themes) before `refsheets tender check" in result.stderr
     assert "BT-821 of LOT-0001, LOT-0002" in result.stderr
     data = yaml.safe_load(written.read_text(encoding="utf-8"))
     assert data["rules"] == {
@@ -138,3 +139,59 @@ def test_notice_commands_do_not_import_the_renderers(args: list[str]) -> None:
     imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
     assert "refsheets.cli" in imported
     assert not {name for name in imported if name.split(".")[0] in ("weasyprint", "docx")}
+
+
+def tiers_lieu_notice(path: Path) -> None:
+    """A one-lot call for a tiers-lieu AMO, made from the SDK's cn_24 (its structure kept,
+    its subject, codes and deadline changed)."""
+    text = (NOTICES / "cn_24_FRA_comments.xml").read_text(encoding="utf-8")
+    start = text.index("<cac:ProcurementProjectLot>", text.index("LOT-0002") - 200)
+    end = text.index("</cac:ProcurementProjectLot>", start) + len("</cac:ProcurementProjectLot>")
+    text = text[:start] + text[end:]
+    title = "Service d'entretien de remise en état et de nettoyage des espaces verts"
+    text = text.replace(
+        title + ".",
+        "Accompagnement à la préfiguration d'un tiers-lieu intercommunal : diagnostic, "
+        "concertation des habitants, programmation et modèle économique.",
+    )
+    text = text.replace(title, "Assistance à maîtrise d'ouvrage pour un tiers-lieu")
+    text = text.replace(">77310000<", ">79411000<").replace("2019-06-24Z", "2027-01-29Z")
+    additional = (
+        '<cac:AdditionalCommodityClassification><cbc:ItemClassificationCode listName="cpv">'
+        "98133100</cbc:ItemClassificationCode></cac:AdditionalCommodityClassification>"
+    )
+    text = text.replace(
+        "<cac:MainCommodityClassification>", additional + "<cac:MainCommodityClassification>", 1
+    )
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_from_the_notice_to_the_annex(tmp_path: Path) -> None:
+    for name in ("data", "layouts", "fonts"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    (tmp_path / "tenders").mkdir()
+    tiers_lieu_notice(tmp_path / "avis.xml")
+    (tmp_path / "rc.txt").write_text(RC, encoding="utf-8")
+
+    new = run_cli(["tender", "new", "avis.xml", "rc.txt", "--entity", "pop-up"], cwd=tmp_path)
+    assert new.returncode == 0, new.stderr
+    assert "TODO" not in new.stderr
+    tender = tmp_path / "tenders" / "19s0001.yaml"
+    data = yaml.safe_load(tender.read_text(encoding="utf-8"))
+    assert data["cpv"] == ["79411000", "98133100"]
+    assert data["themes"] == ["tiers-lieu", "accompagnement"]  # tags.yaml maps their codes
+
+    exported = run_cli(["export", "tenders/19s0001.yaml", "--jobs", "1"], cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    out = tmp_path / "out" / "19s0001"
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["tender"]["rules"]["years"] == 5
+    assert manifest["tender"]["rules"]["min_amount"] == 5000
+    assert manifest["tender"]["rules"]["client_kind"] == "public"
+    assert manifest["tender"]["deadline"] == "2027-01-29"
+    selected = [reference["id"] for reference in manifest["selection"]]
+    assert 2 <= len(selected) <= 3
+    assert (out / "annexe-references.pdf").is_file()
+    for mission in selected:
+        assert (out / "cards" / f"{mission}.pdf").is_file()

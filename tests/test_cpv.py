@@ -94,8 +94,8 @@ def test_tags_yaml_and_missions_carry_validated_codes(tmp_path: Path) -> None:
     tags = library / "tags.yaml"
     tags.write_text(
         tags.read_text(encoding="utf-8").replace(
-            "  tiers-lieu:\n    label: Tiers-lieu\n",
-            "  tiers-lieu:\n    label: Tiers-lieu\n    cpv: [98133100-6]\n",
+            "  fablab:\n    label: Fablab\n",
+            "  fablab:\n    label: Fablab\n    cpv: [73200000-4]\n",
         ),
         encoding="utf-8",
     )
@@ -105,7 +105,7 @@ def test_tags_yaml_and_missions_carry_validated_codes(tmp_path: Path) -> None:
     )
     loaded = load_library(library)
     assert loaded.errors == []
-    assert loaded.taxonomy.tags_for_cpv(["98133100"]) == ["tiers-lieu"]
+    assert loaded.taxonomy.tags_for_cpv(["73210000"]) == ["fablab"]  # a descendant
     assert loaded.missions[mission.stem].cpv == ["79411000", "71410000"]
 
 

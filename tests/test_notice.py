@@ -13,6 +13,7 @@ import yaml
 from refsheets.errors import NotFoundError, RefsheetsError, UsageError
 from refsheets.library import Library, load_library
 from refsheets.notice import NewTender, new_tender
+from refsheets.tender import TenderError, load_tender
 from tests.conftest import DATA
 
 NOTICES = Path(__file__).resolve().parent / "fixtures" / "notices"
@@ -118,7 +119,9 @@ def test_the_sources_disagree_and_nothing_is_chosen(tmp_path: Path, library: Lib
     assert "  # TODO years: the sources disagree; choose, quoting your source:" in text
     assert "# - 5: « 1) Un dossier précis et détaillé de références" in text
     assert "# - 3: « Le candidat présente au moins deux références" in text
-    assert "rules.years: the sources disagree" in " ".join(result.todos)
+    assert [todo for todo in result.todos if "disagree" in todo] == [
+        "rules.years: the sources disagree; choose, quoting your source:"
+    ]
     # What they agree on is kept, from both.
     assert data["rules"]["min_references"] == 2
     assert data["rules"]["required_facts"] == ["amount", "dates", "client_kind", "attestation"]
@@ -146,6 +149,7 @@ def test_a_notice_without_deadline_leaves_a_todo(tmp_path: Path, library: Librar
     assert "deadline" not in data
     assert "# TODO deadline: not found in the sources" in result.text
     assert "deadline: not found in the sources" in result.todos
+    assert "entity: which of our structures answers: one of pop-up, pop-cafe" in result.todos
     assert data["cpv"] == ["85312110"]
 
 
@@ -230,6 +234,33 @@ def test_two_notices_of_one_call_that_differ(tmp_path: Path, library: Library) -
         "buyer: cn_24_FRA_comments.xml says 'Rouen Habitat', ted.xml says 'Rouen Habitat OPH'"
     ]
     assert "buyer" not in data_of(result)
-    assert "# TODO buyer: cn_24_FRA_comments.xml says 'Rouen Habitat', ted.xml says" in (
-        unwrapped(result.text)
+    text = unwrapped(result.text)
+    assert (
+        "# TODO buyer: the sources disagree: cn_24_FRA_comments.xml says 'Rouen Habitat'," in text
     )
+    assert "buyer: the sources disagree: cn_24_FRA_comments.xml says 'Rouen Habitat', ted.xml" in (
+        " ".join(result.todos)
+    )
+
+
+@pytest.mark.parametrize(
+    "sources",
+    [["cn_24_FRA_comments.xml", "rc.txt"], ["cn_81_FRA.xml"], ["cn_81_FRA.xml", "rc.txt"]],
+)
+def test_the_written_tender_validates(tmp_path: Path, library: Library, sources: list[str]) -> None:
+    write_rc(tmp_path)
+    paths = [tmp_path / name if name == "rc.txt" else NOTICES / name for name in sources]
+    result = new_tender(paths, library=library, out=tmp_path / "t.yaml", entity="pop-up")
+    tender = load_tender(result.path, library=library)
+    assert tender.cpv == data_of(result)["cpv"]
+    assert tender.rules.model_dump(exclude_defaults=True) == data_of(result)["rules"]
+
+
+def test_a_tender_with_todo_lines_does_not_validate_until_they_are_settled(
+    tmp_path: Path, library: Library
+) -> None:
+    result = new_tender([NOTICES / "cn_23.xml"], library=library, out=tmp_path / "t.yaml")
+    with pytest.raises(TenderError) as error:
+        load_tender(result.path, library=library)
+    messages = " ".join(d.message for d in error.value.diagnostics)
+    assert "deadline" in messages and "entity" in messages

@@ -52,9 +52,10 @@ def tender_new(
     done = "would be written" if dry_run else "written"
     err.print(f"{result.path} {done}", markup=False)
     if todos:
+        keys = ", ".join(dict.fromkeys(todo.split(":", 1)[0] for todo in todos))
         err.print(
-            f"{len(todos)} TODO line(s) to settle before `refsheets tender check "
-            f"{result.path}`: {'; '.join(todos)}",
+            f"{len(todos)} TODO line(s) to settle ({keys}) before `refsheets tender check "
+            f"{result.path}`",
             style="yellow",
             markup=False,
         )

@@ -39,8 +39,19 @@ class NewTender:
 
     @property
     def todos(self) -> list[str]:
-        """The values left for the bid manager."""
-        return self.draft.todos()
+        """The `# TODO` lines of the file, without their '# TODO ': the values left for
+        the bid manager, each with its key first ("rules.years: the sources disagree…")."""
+        todos = []
+        section = ""
+        for line in self.text.splitlines():
+            stripped = line.strip()
+            if not line.startswith((" ", "#")) and ":" in line:
+                section = line.split(":", 1)[0]  # a top-level key: rules, lots…
+            if stripped.startswith("# TODO "):
+                todo = stripped.removeprefix("# TODO ")
+                nested = line.startswith(" ") and section in ("rules", "lots")
+                todos.append(f"{section}.{todo}" if nested else todo)
+        return todos
 
 
 def read_source_file(path: Path) -> Notice | Document:
@@ -134,8 +145,8 @@ def _compare_notices(draft: Draft, first: Notice, other: Notice) -> None:
         pairs.append(("deadline", first_deadlines[0], other_deadlines[0]))
     for key, a, b in pairs:
         if a is not None and b is not None and str(a).casefold() != str(b).casefold():
-            draft.disagreements.append(
-                f"{key}: {first.path.name} says '{a}', {other.path.name} says '{b}'"
-            )
+            said = f"{first.path.name} says '{a}', {other.path.name} says '{b}'"
+            draft.disagreements.append(f"{key}: {said}")
+            draft.disputed[key] = f"the sources disagree: {said}"
             setattr(draft, key, None)
     draft.sources.append(f"{other.path.name} ({other.kind}, compared with {first.path.name})")

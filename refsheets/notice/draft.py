@@ -78,21 +78,7 @@ class Draft:
     notes: list[str] = field(default_factory=list)
     criteria: list[str] = field(default_factory=list)  # where the rules were looked for
     disagreements: list[str] = field(default_factory=list)
-
-    def todos(self) -> list[str]:
-        """One line per value left for the bid manager (also written as `# TODO` lines)."""
-        todos = []
-        for key in ("name", "buyer", "deadline"):
-            if getattr(self, key) is None:
-                todos.append(f"{key}: not found in the sources")
-        if self.entity is None:
-            todos.append("entity: which of our structures answers")
-        if not self.themes:
-            todos.append("themes: no tag maps to the notice's CPV codes")
-        for key in RULE_ORDER:
-            if key in self.rules.conflicts:
-                todos.append(f"rules.{key}: the sources disagree")
-        return todos
+    disputed: dict[str, str] = field(default_factory=dict)  # key -> what each source says
 
 
 @dataclass(frozen=True)

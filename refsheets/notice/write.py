@@ -7,6 +7,7 @@ holds a value nobody read.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Sequence
 
@@ -24,6 +25,7 @@ from refsheets.notice.eforms import Deadline
 from refsheets.notice.rules import Rule
 
 WIDTH = 92
+_GROUPED_DIGITS = re.compile(r"(?<=\d) (?=\d{3}\b)")
 
 _RULE_NAMES = {
     "years": "the years window",
@@ -62,12 +64,14 @@ def render_tender(draft: Draft) -> str:
         lines.append("# Rules on references looked for in:")
         lines += [f"#   - {where}" for where in draft.criteria]
     for text in draft.disagreements:
-        lines += _comment(f"TODO {text}", "")
+        lines += _comment(f"The sources disagree on {text} (a TODO line below)", "")
     lines.append("")
-    lines += _field("name", draft.name, "")
-    lines += _field("buyer", draft.buyer, "")
-    lines += _field("reference", draft.reference, "", optional=True)
-    lines += _field("deadline", draft.deadline, "")
+    for key in ("name", "buyer", "reference", "deadline"):
+        value = getattr(draft, key)
+        if key in draft.disputed:
+            lines += _comment(f"TODO {key}: {draft.disputed[key]}", "")
+        else:
+            lines += _field(key, value, "", optional=key == "reference")
     lines += _cpv(draft.cpv, "")
     lines += _themes(draft.themes, draft.cpv, "", inherited=False)
     lines += _query(draft.query, "")
@@ -90,8 +94,11 @@ def render_tender(draft: Draft) -> str:
 
 
 def _comment(text: str, indent: str) -> list[str]:
+    # A no-break space inside "5 000" keeps the number on one line (textwrap breaks only
+    # at ASCII spaces); it reads the same.
+    text = _GROUPED_DIGITS.sub("\u00a0", " ".join(text.split()))
     return textwrap.wrap(
-        " ".join(text.split()),
+        text,
         width=WIDTH,
         initial_indent=f"{indent}# ",
         subsequent_indent=f"{indent}#   ",
@@ -202,10 +209,13 @@ def _rules(rules: RuleDraft | None, looked_in: Sequence[str], indent: str) -> li
                 lines += _comment(f"TODO {key}: {_RULE_NAMES[key]} not found in {where}", inner)
     for rule in rules.other_facts:
         asked = ", ".join(str(fact) for fact in rule.value) if isinstance(rule.value, tuple) else ""
+        said = (
+            f"the sentence quoted above ({rule.where})"
+            if (rule.quote, rule.where) in quoted
+            else f"« {rule.quote} » ({rule.where})"
+        )
         lines += _comment(
-            f"Also asked of each reference, not checked by refsheets: {asked}: "
-            f"« {rule.quote} » ({rule.where})",
-            inner,
+            f"Also asked of each reference, not checked by refsheets: {asked}: {said}", inner
         )
     if not written:
         lines[0] = f"{indent}rules: {{}}"  # the TODO lines below say what was looked for
