@@ -2,13 +2,15 @@
 # Set up refsheets on this machine: system libraries (when we may install them), a
 # virtual environment in .venv, and the package with its dependencies.
 #   scripts/setup.sh        what rendering needs
-#   scripts/setup.sh --dev  plus what the tests need (poppler-utils, LibreOffice Writer)
+#   scripts/setup.sh --dev  plus what the tests need (poppler-utils, LibreOffice Writer,
+#                           Chromium and its WebDriver for the preview page's test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(libharfbuzz-subset0)       # fast font subsetting for WeasyPrint (else fontTools, 3-10x slower)
 if [[ "${1:-}" == "--dev" ]]; then
   packages+=(poppler-utils libreoffice-writer-nogui)  # pdftoppm; LibreOffice converts .docx cards for page counts
+  packages+=(chromium chromium-driver)  # a real browser loads `refsheets preview`'s page (selenium)
 fi
 
 missing=()

@@ -18,7 +18,7 @@ __all__ = ["app", "main"]
 
 # The command modules, in the order `--help` lists their commands; importing one registers
 # its commands on `app`.
-COMMAND_MODULES = ("library", "render", "pick", "tender", "notice", "export", "importer")
+COMMAND_MODULES = ("library", "render", "pick", "tender", "notice", "export", "importer", "preview")
 for _module in COMMAND_MODULES:
     importlib.import_module(f"{__name__}.{_module}")
 

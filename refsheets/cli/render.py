@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from refsheets.cli._app import app, err, open_library, out, read_ids
+from refsheets.errors import UsageError
 
 
 class RenderFormat(enum.StrEnum):
@@ -16,6 +17,7 @@ class RenderFormat(enum.StrEnum):
 
     pdf = "pdf"
     docx = "docx"
+    png = "png"
     all = "all"
 
 
@@ -50,9 +52,17 @@ def render(
     out_dir: Annotated[
         Path, typer.Option("--out", "-o", help="Folder to write the cards to.", show_default=True)
     ] = Path("out"),
+    dpi: Annotated[
+        int | None,
+        typer.Option(
+            "--dpi", help="Resolution of --format png, in pixels per inch (36-600; default 150)."
+        ),
+    ] = None,
 ) -> None:
-    """Render reference cards: writes OUT/<id>.pdf (and .docx)."""
+    """Render reference cards: writes OUT/<id>.pdf (or .docx, or .png: one per page)."""
     formats = ("pdf", "docx") if fmt is RenderFormat.all else (fmt.value,)
+    if dpi is not None and "png" not in formats:
+        raise UsageError("--dpi sets the resolution of PNG images; add --format png")
     library = open_library()
     from refsheets.render import render as render_cards
 
@@ -63,6 +73,7 @@ def render(
         layout=layout,
         lang="en" if lang is LabelLang.en else "fr",
         out_dir=out_dir,
+        dpi=dpi,
     )
     for path in written:
         out.print(str(path), markup=False)

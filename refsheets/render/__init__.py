@@ -1,8 +1,10 @@
 """Rendering cards to files: `render(library, ids, …)` writes `out_dir/<id>.<format>`.
 
 The PDF writer is `refsheets.render.pdf`, the Word writer `refsheets.render.docx`; both
-receive the same `Card`. Every file is written atomically: a card that fails leaves no
-partial file and keeps an older one intact. All cards are built and checked before the
+receive the same `Card`. PNG images (`refsheets.render.png`) are the PDF's pages,
+rasterised: `<id>.png`, or `<id>-<n>.png` for each page of a card of several. Every
+file is written atomically: a card that fails leaves no partial file and keeps an older
+one intact. All cards are built and checked before the
 first file is written, so a bad id stops the run before anything changes on disk.
 """
 
@@ -22,8 +24,8 @@ from refsheets.output import write_atomic
 if TYPE_CHECKING:
     from refsheets.render.pdf import FitResult
 
-Format = Literal["pdf", "docx"]
-FORMATS: tuple[Format, ...] = ("pdf", "docx")
+Format = Literal["pdf", "docx", "png"]
+FORMATS: tuple[Format, ...] = ("pdf", "docx", "png")
 
 
 def default_layout_name(library: Library, mission_id: str, layouts_root: Path) -> str:
@@ -55,16 +57,22 @@ def render(
     lang: Lang = "fr",
     out_dir: Path,
     layouts_root: Path | None = None,
+    dpi: int | None = None,
 ) -> list[Path]:
     """Render the cards of `ids` into `out_dir`; return the files written, in order.
 
     `layout` forces one layout for every card; by default each mission uses the layout
-    of its entity. Raises NotFoundError for an unknown id or layout, RenderError for a
-    card that cannot be produced (too long, bad photo, …).
+    of its entity. `dpi` is the resolution of PNG pages (default 150). Raises
+    NotFoundError for an unknown id or layout, RenderError for a card that cannot be
+    produced (too long, bad photo, …).
     """
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
-        raise RenderError(f"unknown format '{unknown[0]}'; use pdf or docx")
+        raise RenderError(f"unknown format '{unknown[0]}'; use pdf, docx or png")
+    if "png" in formats:
+        from refsheets.render.png import DEFAULT_DPI, check_dpi
+
+        dpi = check_dpi(DEFAULT_DPI if dpi is None else dpi)
     root = layouts_root or resolve_layouts_root(library.root)
     ids = list(dict.fromkeys(ids))  # the same id twice is one card
     if not ids:
@@ -81,14 +89,22 @@ def render(
     write_docx = _docx_writer() if "docx" in formats else None
     written: list[Path] = []
     for card, card_layout in jobs:
+        pdf: bytes | None = None
         for fmt in formats:
             target = Path(out_dir) / f"{card.id}.{fmt}"
             try:
-                if fmt == "pdf":
+                if fmt in ("pdf", "png") and pdf is None:
                     from refsheets.render.pdf import render_card_pdf
 
-                    data = render_card_pdf(card, card_layout, library_root=library.root)
-                    write_atomic(target, data)
+                    # Laid out once: the PNG pages are this very PDF, rasterised.
+                    pdf = render_card_pdf(card, card_layout, library_root=library.root)
+                if fmt == "pdf":
+                    assert pdf is not None
+                    write_atomic(target, pdf)
+                elif fmt == "png":
+                    assert pdf is not None and dpi is not None
+                    written += _write_pngs(pdf, card.id, Path(out_dir), dpi)
+                    continue
                 else:
                     assert write_docx is not None
                     write_docx(card, card_layout, target)  # atomic itself
@@ -98,6 +114,16 @@ def render(
                 ) from None
             written.append(target)
     return written
+
+
+def _write_pngs(pdf: bytes, card_id: str, out_dir: Path, dpi: int) -> list[Path]:
+    from refsheets.render.png import pdf_to_pngs, png_paths
+
+    pages = pdf_to_pngs(pdf, dpi=dpi, what=f"the card of '{card_id}'")
+    targets = png_paths(out_dir, card_id, len(pages))
+    for target, image in zip(targets, pages, strict=True):
+        write_atomic(target, image)
+    return targets
 
 
 def check_fits(

@@ -502,20 +502,36 @@ def _measure_overflow(document: Any) -> tuple[str | None, float]:
     return first, total * PX_TO_MM
 
 
-_renderers: dict[tuple[str, Path, tuple[Path, ...]], CardRenderer] = {}
+# One renderer per layout, with the version of the layout's files it was built from.
+_renderers: dict[tuple[str, Path, tuple[Path, ...]], tuple[tuple[Any, ...], CardRenderer]] = {}
 _renderers_lock = threading.Lock()
 
 
 def renderer_for(layout: Layout, library_root: Path | None = None) -> CardRenderer:
-    """A shared renderer for `layout` (built once per process and layout)."""
+    """A shared renderer for `layout` (built once per process and layout version)."""
     key = (layout.name, layout.root, layout.chain)
+    version = _layout_version(layout)
     with _renderers_lock:
-        renderer = _renderers.get(key)
-        if renderer is None:
-            renderer = _renderers[key] = CardRenderer(layout)
+        built, renderer = _renderers.get(key, (None, None))
+        if renderer is None or built != version:
+            renderer = CardRenderer(layout)
+            _renderers[key] = (version, renderer)
     if library_root is not None:
         renderer.allow(library_root)
     return renderer
+
+
+def _layout_version(layout: Layout) -> tuple[Any, ...]:
+    """What tells an edited layout from the one a renderer was built for (a long-running
+    process, such as `refsheets preview`, must not keep serving the old CSS or brand)."""
+    files = [p for folder in layout.chain for p in sorted(folder.iterdir()) if p.is_file()]
+    files += [face.path for face in layout.font_faces]
+    stats = []
+    for path in files:
+        with contextlib.suppress(OSError):
+            stat = path.stat()
+            stats.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(stats)
 
 
 def _library_root_of(cards: Sequence[Card]) -> Path | None:
