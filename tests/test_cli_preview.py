@@ -66,8 +66,12 @@ class Preview:
 
 
 @contextlib.contextmanager
-def run_preview(args: list[str], cwd: Path) -> Iterator[Preview]:
-    """Start `refsheets ARGS` (a preview on a free port); kill what is left afterwards."""
+def run_preview(args: list[str], cwd: Path, *, sigint_ignored: bool = False) -> Iterator[Preview]:
+    """Start `refsheets ARGS` (a preview on a free port); kill what is left afterwards.
+
+    `sigint_ignored` starts it as a shell script starts a background job: with SIGINT
+    ignored, which Python would otherwise keep.
+    """
     stderr = cwd / "preview-stderr.txt"
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
     env.pop("REFSHEETS_LIBRARY", None)
@@ -80,6 +84,9 @@ def run_preview(args: list[str], cwd: Path) -> Iterator[Preview]:
             stderr=errors,
             text=True,
             start_new_session=True,  # its own process group: the test can see what it left
+            preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+            if sigint_ignored
+            else None,
         )
     try:
         assert process.stdout is not None
@@ -222,7 +229,7 @@ def test_preview_of_a_tender_shows_the_annex_and_follows_the_tender_file(
     tender = tenders / "example.yaml"
     shutil.copy(ROOT / "tenders" / "example.yaml", tender)
     args = ["--library", str(library_copy), "preview", "tenders/example.yaml"]
-    with run_preview(args, tmp_path) as preview:
+    with run_preview(args, tmp_path, sigint_ignored=True) as preview:
         state = preview.state_where(lambda s: s["pages"] > 0)
         assert not state["problems"]
         # Cover and summary, then three cards (the tender asks for at most three).

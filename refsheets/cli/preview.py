@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -64,6 +65,9 @@ def preview(
     def log(line: str) -> None:
         err.print(line, markup=False, highlight=False)
 
+    # Ctrl-C is how a preview stops: honour it even when started from a script that
+    # ignores SIGINT for its background jobs (Python then keeps ignoring it too).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     with contextlib.ExitStack() as stack:
         chosen: PreviewTarget
         if _is_tender(target):
