@@ -156,15 +156,17 @@ def browser(tmp_path: Path) -> Iterator[Any]:
 
 
 def page_texts(driver: Any) -> list[str]:
-    """The text of each page image on screen (its alt), once the image has loaded."""
-    from selenium.webdriver.common.by import By
+    """The text of each page image on screen (its alt), once the image has loaded.
 
-    images = driver.find_elements(By.CSS_SELECTOR, "#pages img")
-    return [
-        spaced(image.get_attribute("alt"))
-        for image in images
-        if driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image)
-    ]
+    Read in one script: the page swaps its images when a render lands, so elements
+    found one call earlier may be gone the next.
+    """
+    texts = driver.execute_script(
+        "return [...document.querySelectorAll('#pages img')]"
+        ".filter((image) => image.complete && image.naturalWidth > 0)"
+        ".map((image) => image.alt)"
+    )
+    return [spaced(text) for text in texts]
 
 
 @pytest.mark.slow
