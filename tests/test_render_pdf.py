@@ -475,7 +475,10 @@ def test_cli_unknown_layout_and_format_are_user_errors(tmp_path: Path) -> None:
     result = run_cli(
         ["render", "vilogia-lieu-innovation-habitat", "--format", "odt", "--out", str(tmp_path)]
     )
-    assert result.returncode == 2 and "'odt' is not one of 'pdf', 'docx', 'all'" in result.stderr
+    assert (
+        result.returncode == 2
+        and "'odt' is not one of 'pdf', 'docx', 'png', 'all'" in result.stderr
+    )
     assert "Traceback" not in result.stderr
 
 
