@@ -326,6 +326,8 @@ def test_debug_is_not_needed_for_user_errors(library_copy: Path) -> None:
         ["tags"],
         ["check", "--no-fit"],
         ["schema", "--out", "-"],
+        ["cpv", "conseil"],
+        ["tender", "new", "tests/fixtures/notices/cn_24_FRA_comments.xml", "--dry-run"],
     ],
 )
 def test_commands_that_do_not_render_do_not_import_weasyprint(args: list[str]) -> None:

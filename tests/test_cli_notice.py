@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -118,27 +116,6 @@ def test_cpv_by_label_prefix_and_json() -> None:
     none = run_cli(["cpv", "zzzz"])
     assert none.returncode == 3
     assert "no CPV code matches 'zzzz'" in none.stderr
-
-
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["cpv", "conseil"],
-        ["tender", "new", str(NOTICES / "cn_24_FRA_comments.xml"), "--dry-run"],
-    ],
-)
-def test_notice_commands_do_not_import_the_renderers(args: list[str]) -> None:
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "refsheets", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
-    assert "refsheets.cli" in imported
-    assert not {name for name in imported if name.split(".")[0] in ("weasyprint", "docx")}
 
 
 def tiers_lieu_notice(path: Path) -> None:

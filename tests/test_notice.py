@@ -264,3 +264,17 @@ def test_a_tender_with_todo_lines_does_not_validate_until_they_are_settled(
         load_tender(result.path, library=library)
     messages = " ".join(d.message for d in error.value.diagnostics)
     assert "deadline" in messages and "entity" in messages
+
+
+def test_an_rc_in_markdown(tmp_path: Path, library: Library) -> None:
+    rc = write_rc(
+        tmp_path,
+        "# Article 5 – Références\n\n"
+        "- Le candidat présente **au moins trois** références de _prestations similaires_\n"
+        "  de moins de `5` ans.\n",
+        name="rc.md",
+    )
+    result = new_tender([rc], library=library, out=tmp_path / "t.yaml", entity="pop-up")
+    assert data_of(result)["rules"] == {"years": 5, "min_references": 3}
+    assert "(rc.md, line 3)" in result.text
+    assert "# TODO name: not found in the sources" in result.text  # no notice: no identity

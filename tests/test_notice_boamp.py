@@ -10,6 +10,7 @@ from xml.etree.ElementTree import Element
 import pytest
 from defusedxml.ElementTree import parse
 
+from refsheets.notice import new_tender
 from refsheets.notice.boamp import read_boamp
 from refsheets.notice.eforms import NS, NoticeError, read_eforms
 
@@ -91,6 +92,9 @@ def test_a_record_without_eforms_gives_its_own_fields(tmp_path: Path) -> None:
     deadline = notice.lots[0].deadline
     assert deadline is not None and deadline.yaml() == "2022-05-13 12:00:00+02:00"
     assert notice.kind == "BOAMP record, without eForms"
+    text = new_tender([path], out=tmp_path / "t.yaml").text
+    assert "buyer: Commune de Péronne  # record.json, nomacheteur\n" in text
+    assert "deadline: 2022-05-13 12:00:00+02:00  # record.json, datelimitereponse" in text
 
 
 @pytest.mark.parametrize(

@@ -124,6 +124,10 @@ UBL = "urn:oasis:names:specification:ubl:schema:xsd"
             "<x>&xxe;</x>",
             "declares a DTD or entities",
         ),
+        (
+            '<!DOCTYPE ContractNotice SYSTEM "http://example.org/cn.dtd"><ContractNotice/>',
+            "declares a DTD or entities",
+        ),
         ("<a>" * (MAX_DEPTH + 5) + "</a>" * (MAX_DEPTH + 5), f"nest more than {MAX_DEPTH} deep"),
     ],
 )

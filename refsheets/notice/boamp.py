@@ -22,6 +22,7 @@ from refsheets.notice.eforms import (
     MAX_DEPTH,
     MAX_XML_BYTES,
     NS,
+    RECORD_WITHOUT_EFORMS,
     Deadline,
     Lot,
     Notice,
@@ -151,7 +152,7 @@ def _scalar_text(value: Any) -> str:
 
 def _from_record_fields(record: dict[str, Any], path: Path) -> Notice:
     """What a pre-eForms record says in its own fields; its rules are not read."""
-    notice = Notice(path=path, kind="BOAMP record, without eForms")
+    notice = Notice(path=path, kind=RECORD_WITHOUT_EFORMS)
     notice.title = _field(record, "objet")
     notice.buyer = _field(record, "nomacheteur")
     notice.reference = _field(record, "idweb") or _field(record, "id")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from refsheets.cpv import cpv_label
-from refsheets.notice.eforms import LANGUAGES, Deadline, Lot, Notice
+from refsheets.notice.eforms import LANGUAGES, RECORD_WITHOUT_EFORMS, Deadline, Lot, Notice
 from refsheets.notice.rules import Findings, Rule, extract_rules, split_sentences
 from refsheets.taxonomy import Taxonomy
 
@@ -140,20 +140,40 @@ def _deadline_day(value: Sourced | None) -> dt.date | None:
     return None
 
 
+_NOTICE_KEYS = (
+    ("name", "title"),
+    ("buyer", "buyer"),
+    ("reference", "reference"),
+    ("query", "description"),
+    ("language", "language"),
+)
+_EFORMS_FIELDS = {
+    "title": "BT-21",
+    "buyer": "BT-500 of the buyer {buyer_id}",
+    "reference": "BT-22",
+    "description": "BT-24",
+    "language": "BT-702",
+}
+_RECORD_FIELDS = {
+    "title": "objet",
+    "buyer": "nomacheteur",
+    "reference": "idweb",
+    "description": "objet",
+    "language": "language",
+}
+
+
 def _from_notice(draft: Draft, notice: Notice) -> None:
     name = notice.path.name
-    if notice.title:
-        draft.name = Sourced(notice.title, f"{name}, BT-21")
-    if notice.buyer:
-        draft.buyer = Sourced(notice.buyer, f"{name}, BT-500 of the buyer {notice.buyer_id}")
-    if notice.reference:
-        draft.reference = Sourced(notice.reference, f"{name}, BT-22")
-    elif notice.folder_id:
+    # Where each value is in the notice: an eForms field, or a BOAMP record's own field.
+    fields = _RECORD_FIELDS if notice.kind == RECORD_WITHOUT_EFORMS else _EFORMS_FIELDS
+    if not notice.reference and notice.folder_id:
         draft.reference = Sourced(notice.folder_id, f"{name}, BT-04 (procedure identifier)")
-    if notice.description:
-        draft.query = Sourced(notice.description, f"{name}, BT-24")
-    if notice.language:
-        draft.language = Sourced(notice.language, f"{name}, BT-702")
+    for key, attribute in _NOTICE_KEYS:
+        value = getattr(notice, attribute)
+        if value:
+            where = fields[attribute].format(buyer_id=notice.buyer_id)
+            setattr(draft, key, Sourced(value, f"{name}, {where}"))
     codes = list(dict.fromkeys(notice.cpv_main + notice.cpv_additional))
     if len(notice.lots) == 1:
         codes = list(dict.fromkeys(codes + notice.lots[0].cpv))

@@ -9,6 +9,7 @@ the depth of its elements are bounded before anything else is read.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,9 @@ NS = {
 }
 _UBL_DOCUMENT = re.compile(r"\{urn:oasis:names:specification:ubl:schema:xsd:(\w+)-2\}(\w+)")
 _EXTENSION = "ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent/efext:EformsExtension"
+
+RECORD_WITHOUT_EFORMS = "BOAMP record, without eForms"
+"""The kind of a BOAMP record read from its own fields (its `donnees` are not eForms)."""
 
 # ISO 639-2 codes of the notice languages (BT-702) for the two languages of our annexes.
 LANGUAGES = {"FRA": "fr", "ENG": "en"}
@@ -112,12 +116,12 @@ def parse_xml(data: bytes, path: Path) -> Element:
             f"{path} is {len(data) // (1024 * 1024)} MiB; a notice is under "
             f"{MAX_XML_BYTES // (1024 * 1024)} MiB: is it the right file?"
         )
-    import io
-
     depth = 0
     root: Element | None = None
     try:
-        for event, element in iterparse(io.BytesIO(data), events=("start", "end")):
+        # eForms notices have no DTD: refuse any, not only the entities one may declare.
+        events = iterparse(io.BytesIO(data), events=("start", "end"), forbid_dtd=True)
+        for event, element in events:
             if event == "start":
                 depth += 1
                 if root is None:

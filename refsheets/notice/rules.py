@@ -60,6 +60,7 @@ class Findings:
 
 # --- sentences -------------------------------------------------------------------------
 
+_MARKDOWN = re.compile(r"\*{1,3}|`|(?<!\w)_{1,3}|_{1,3}(?!\w)")
 _LINE_HYPHEN = "\u00ad"  # marks a hyphen at a line's end: quoted as printed, matched as cut
 _BULLET = re.compile(r"^\s*(?:[—–•*▪◦-]|\d+(?:\.\d+)*[).]|[a-z][).])\s+")
 _END = re.compile(r"(?<=[.;!?])\s+(?=[«\"(—–A-ZÀ-Ý0-9])")
@@ -203,6 +204,7 @@ _NOT_REFERENCES = re.compile(r"chiffre d'affaires|\bexercices?\b|\bbilans?\b|mem
 
 def _folded(text: str) -> str:
     text = text.replace("-" + _LINE_HYPHEN, "")
+    text = _MARKDOWN.sub("", text)  # an RC in Markdown: "au moins **trois** références"
     return fold(text).replace("’", "'").replace("‘", "'")
 
 
