@@ -178,6 +178,16 @@ def test_lots_with_their_own_criteria(tmp_path: Path, library: Library) -> None:
     assert lots[0]["rules"] == {"max_references": 2}
     assert lots[1]["rules"] == {"years": 5, "min_amount": 20000, "min_references": 3}
     assert "(avis.xml, BT-750 (slc-abil-ref-services), LOT-0002)" in unwrapped(result.text)
+    assert result.draft.disagreements == []
+    # An RC that says otherwise than a lot's criterion: reported, left for the bid manager.
+    rc = write_rc(tmp_path, "Le candidat présente au moins deux références de moins de 5 ans.")
+    result = new_tender([notice, rc], library=library, out=tmp_path / "t.yaml", force=True)
+    lots = data_of(result)["lots"]
+    assert data_of(result)["rules"] == {"years": 5, "min_references": 2}
+    assert lots[1]["rules"] == {"years": 5, "min_amount": 20000}
+    (disagreement,) = result.draft.disagreements
+    assert disagreement.startswith("rules.min_references (lot LOT-0002): the sources disagree: 3")
+    assert "lots.min_references: the sources disagree; choose, quoting your source:" in result.todos
 
 
 def test_file_name_and_refusals(tmp_path: Path, library: Library) -> None:

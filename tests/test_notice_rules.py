@@ -287,3 +287,23 @@ def test_minimum_amounts_in_every_written_form(
 )
 def test_parse_number(text: str, value: float) -> None:
     assert parse_number(text) == value
+
+
+@given(
+    case=st.sampled_from([case for case in SENTENCES if case[1]]),
+    breaks=st.lists(st.integers(min_value=1, max_value=60), max_size=6),
+)
+def test_line_breaks_inside_a_sentence_change_nothing(
+    case: tuple[str, dict[str, object]], breaks: list[int]
+) -> None:
+    sentence, expected = case
+    words = sentence.split()
+    cuts = sorted({b for b in breaks if b < len(words)})
+    lines, start = [], 0
+    for number, cut in enumerate([*cuts, len(words)], start=1):
+        lines.append((" ".join(words[start:cut]), f"rc.txt, line {number}"))
+        start = cut
+    findings = extract_rules(split_sentences(lines), deadline=DEADLINE)
+    assert values(findings) == expected
+    assert {rule.where for rule in findings.rules} == {"rc.txt, line 1"}
+    assert {rule.quote for rule in findings.rules} == {" ".join(words)}

@@ -116,6 +116,9 @@ def draft_tender(
                 lot.rules = resolve_rules(lot_findings[lot.id], draft.disagreements, lot.id)
     tender_findings.extend(findings)
     draft.rules = resolve_rules(tender_findings, draft.disagreements, None)
+    for lot in draft.lots:
+        if lot.rules is not None:
+            _check_lot_against_tender(lot.rules, draft.rules, lot.id, draft.disagreements)
     if taxonomy is not None:
         draft.themes = themes_for(_codes(draft.cpv), taxonomy)
         for lot in draft.lots:
@@ -281,6 +284,20 @@ def resolve_rules(findings: Findings, disagreements: list[str], lot: str | None)
             said = "; ".join(f"{rule.value} ({rule.where})" for rule in _unique(rules))
             disagreements.append(f"rules.{key}{scope}: the sources disagree: {said}")
     return draft
+
+
+def _check_lot_against_tender(
+    lot: RuleDraft, tender: RuleDraft, lot_id: str, disagreements: list[str]
+) -> None:
+    """A lot's criterion and the RC giving one rule two values is a disagreement too: a
+    lot's value would otherwise override the RC's in silence."""
+    for key in SCALAR_RULES:
+        if key in lot.values and key in tender.values and lot.values[key] != tender.values[key]:
+            both = _unique(lot.quotes[key] + tender.quotes[key])
+            del lot.values[key]
+            lot.conflicts[key] = both
+            said = "; ".join(f"{rule.value} ({rule.where})" for rule in both)
+            disagreements.append(f"rules.{key} (lot {lot_id}): the sources disagree: {said}")
 
 
 def _unique(rules: list[Rule]) -> list[Rule]:
