@@ -104,7 +104,9 @@ def split_sentences(lines: Sequence[tuple[str, str]]) -> list[Sentence]:
                 flush()
                 paragraph += 1
             continue
-        if _BULLET.match(text) and pieces:
+        # A bullet or list number starts a sentence after one that ended (". ; :"); after
+        # a line cut mid-sentence, "3) porteront…" is the sentence going on.
+        if _BULLET.match(text) and pieces and pieces[-1][0][-1:] in ".;:!?":
             flush()
         pieces.append((text, where))
     if pieces:
