@@ -184,6 +184,8 @@ class PickResult:
     """Ids that pass every filter but rank below the limit, best first."""
     unmatched: int = 0
     """How many missions are not about the subject (no wanted tag, no query word)."""
+    unmatched_scores: tuple[tuple[str, float], ...] = ()
+    """Those missions' ids, each with its text score (between 0 and 1), best first."""
 
     @property
     def ids(self) -> list[str]:
@@ -234,6 +236,10 @@ class PickResult:
             ],
             "beyond_limit": list(self.beyond_limit),
             "unmatched": self.unmatched,
+            "not_about_the_subject": [
+                {"id": mission_id, "text_score": score}
+                for mission_id, score in self.unmatched_scores
+            ],
         }
 
 
@@ -279,14 +285,16 @@ def pick(library: Library, query: PickQuery, *, today: date) -> PickResult:
     kept: list[tuple[tuple[Any, ...], str, ScoreParts, tuple[str, ...], Hit | None]] = []
     excluded: list[Excluded] = []
     unmatched = 0
+    unmatched_scores: list[tuple[str, float]] = []
     for mission_id, mission in library.missions.items():
         carried = mission_tag_keys(resolve, mission)
-        if wanted_keys and not _tags_match(wanted_keys, carried, query.match):
-            unmatched += 1
-            continue
         hit = hits.get(mission_id)
-        if query.text and not wanted_keys and hit is None and carried.isdisjoint(scored_keys):
+        if (wanted_keys and not _tags_match(wanted_keys, carried, query.match)) or (
+            query.text and not wanted_keys and hit is None and carried.isdisjoint(scored_keys)
+        ):
             unmatched += 1
+            text_score = round(hit.score / best, _ROUND) if hit and best > 0 else 0.0
+            unmatched_scores.append((mission_id, text_score))
             continue
         reasons = filter_reasons(mission, query, reference)
         if reasons:
@@ -318,6 +326,7 @@ def pick(library: Library, query: PickQuery, *, today: date) -> PickResult:
         excluded=tuple(excluded),
         beyond_limit=tuple(row[1] for row in kept[limit:]),
         unmatched=unmatched,
+        unmatched_scores=tuple(sorted(unmatched_scores, key=lambda row: (-row[1], row[0]))),
     )
 
 

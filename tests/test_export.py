@@ -133,7 +133,11 @@ def test_example_tender_through_the_cli(project: Path) -> None:
     assert manifest["excluded"], "the example tender excludes some missions, with reasons"
     # a reference carried by the sister brand is flagged, in the manifest and on stderr
     others = [i for i in ids if library.missions[i].entity != "pop-up"]
-    assert len(manifest["warnings"]) == len(others)
+    carried = [w for w in manifest["warnings"] if " was carried by " in w]
+    assert len(carried) == len(others)
+    # the example's deadline (2026-04-17) is past: said on stderr and in the manifest
+    assert "warning: the deadline 2026-04-17 is past" in result.stderr
+    assert any(w.startswith("the deadline 2026-04-17 is past") for w in manifest["warnings"])
     for mission_id in others:
         assert any(w.startswith(f"{mission_id} was carried by") for w in manifest["warnings"])
         assert f"warning: {mission_id} was carried by" in result.stderr
@@ -193,23 +197,29 @@ def test_cache_renders_only_what_changed(project: Path) -> None:
     assert recoloured.rendered == {"pdf": 3}  # type: ignore[attr-defined]
 
 
-def test_missing_required_fact_fails_unless_allowed(project: Path) -> None:
+def test_missing_required_fact_keeps_a_reference_out_unless_allowed(project: Path) -> None:
     # Without the years window and client kind, undated or kind-less missions compete;
-    # requiring dates must then stop the export rather than print an undated reference.
+    # requiring dates keeps an undated one out of the annex (named, with what it lacks),
+    # unless --allow-incomplete lets it in with what it lacks recorded.
     tender = _pdf_only(
         project,
         **{
             "  years: 5\n": "",
             "  client_kind: public\n": "",
-            "max_references: 3": "max_references: 8",
+            "max_references: 3": "max_references: 8\n  min_references: 6",
         },
     )
     library = load_library(project / "data")
     plan = plan_export(tender, library, out_root=project / "out", today=TODAY)
-    incomplete = {r.id for r in plan.references if r.missing}
-    assert "vilogia-lieu-innovation-habitat" in incomplete
-    with pytest.raises(IncompleteReferencesError, match="vilogia-lieu-innovation-habitat: dates"):
+    assert "vilogia-lieu-innovation-habitat" not in {r.id for r in plan.references}
+    with pytest.raises(
+        IncompleteReferencesError, match=r"5 reference\(s\) meet the rules"
+    ) as caught:
         _export(project, tender)
+    assert (
+        "vilogia-lieu-innovation-habitat (0.221): required_facts: lacks dates (start and end), "
+        "client kind" in caught.value.message
+    )
     assert not (project / "out" / "t").exists()
     _export(project, tender, allow_incomplete=True)
     manifest = json.loads((project / "out" / "t" / "manifest.json").read_text())

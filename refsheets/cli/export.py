@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from refsheets.cli._app import app, err, open_library, out
-from refsheets.cli.pick import print_pick
+from refsheets.cli.pick import print_choice
 from refsheets.errors import ExitStatus
 
 
@@ -35,21 +35,33 @@ def export(
     clear_cache: Annotated[
         bool, typer.Option("--clear-cache", help="Forget every rendered card first.")
     ] = False,
+    lot: Annotated[
+        str | None,
+        typer.Option(
+            "--lot",
+            help="Export only this lot (its number: 1, 2A) into out/<tender>/lot-N/.",
+        ),
+    ] = None,
 ) -> None:
-    """Export a tender's references annex: PDF and Word annexes, cards, tables, manifest, zip."""
-    from refsheets.export import export_tender, plan_export
+    """Export a tender's references annex: PDF and Word annexes, cards, tables, manifest, zip
+    (one annex per lot, in out/<tender>/lot-N/, for a tender in lots)."""
+    from refsheets.export import export_tender, plan_tender
     from refsheets.export.cache import CardCache
 
     library = open_library()
     today = datetime.date.today()
     if dry_run:
-        plan = plan_export(
-            tender, library, out_root=out_dir, today=today, allow_incomplete=allow_incomplete
+        plan = plan_tender(
+            tender,
+            library,
+            out_root=out_dir,
+            today=today,
+            allow_incomplete=allow_incomplete,
+            lot=lot,
         )
-        print_pick(plan.result)
-        for ref in plan.references:
-            if ref.missing:
-                err.print(f"{ref.id}: lacks {', '.join(ref.missing)}", style="yellow")
+        for annex in plan.annexes:
+            if annex.choice is not None:
+                print_choice(annex.choice)
         for warning in plan.warnings:
             err.print(f"warning: {warning}", style="yellow", markup=False)
         for problem in plan.problems:
@@ -88,6 +100,7 @@ def export(
             jobs=jobs,
             allow_incomplete=allow_incomplete,
             progress=progress,
+            lot=lot,
         )
     plan = report.plan
     for warning in plan.warnings:
@@ -96,6 +109,8 @@ def export(
         err.print(
             f"{fmt}: {report.rendered[fmt]} card(s) rendered, {report.cached[fmt]} from the cache"
         )
-    out.print(f"{len(plan.references)} references exported to {plan.target}/")
+    for annex in plan.annexes:
+        where = f" ({annex.scope.label})" if annex.scope and annex.scope.lot else ""
+        out.print(f"{len(annex.references)} references exported to {annex.target}/{where}")
     for path in report.files:
         out.print(f"  {path.relative_to(plan.target)}", markup=False)

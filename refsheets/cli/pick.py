@@ -14,7 +14,10 @@ from rich.table import Table
 from refsheets.cli._app import app, err, open_library, out, print_json
 
 if TYPE_CHECKING:
+    from refsheets.choice import Choice
+    from refsheets.library import Library
     from refsheets.select import PickResult
+    from refsheets.tender import Tender
 
 
 class MatchMode(enum.StrEnum):
@@ -85,8 +88,13 @@ def pick(
         Path | None,
         typer.Option(
             "--tender",
-            help="Apply a tender file (themes, object, rules); the options above override it.",
+            help="Show the choice a tender file makes (themes, object, rules, hand choice), "
+            "as `export` does; the options above override its subject and rules instead.",
         ),
+    ] = None,
+    lot: Annotated[
+        str | None,
+        typer.Option("--lot", help="With --tender: only this lot (its number: 1, 2A)."),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the result as JSON, with score parts.")
@@ -112,12 +120,10 @@ def pick(
 
     if as_json and ids_only:
         raise typer.BadParameter("choose one of --json and --ids", param_hint="--json/--ids")
+    if lot is not None and tender is None:
+        raise typer.BadParameter("--lot needs --tender", param_hint="--lot")
     library = open_library()
     base = PickQuery()
-    if tender is not None:
-        from refsheets.tender import load_tender
-
-        base = load_tender(tender, library=library).pick_query()
     given: dict[str, Any] = {
         "tags": tuple(tag) if tag else None,
         "match": match.value if match else None,
@@ -131,7 +137,20 @@ def pick(
         "entity": entity,
         "limit": limit,
     }
-    wanted = dataclasses.replace(base, **{k: v for k, v in given.items() if v is not None})
+    overrides = {k: v for k, v in given.items() if v is not None}
+    if tender is not None:
+        from refsheets.tender import load_tender
+
+        tender_file = load_tender(tender, library=library)
+        if not overrides:
+            show_choice(library, tender_file, tender, lot, as_json=as_json, ids_only=ids_only)
+            return
+        # Options override the subject or the rules: a plain pick, without the hand choice.
+        base = tender_file.scope(lot).pick_query() if lot else tender_file.pick_query()
+        if tender_file.lots and lot is None:
+            err.print("note: the options apply to the tender's own keys, not to its lots")
+        err.print("note: with options, the tender's hand choice is not applied")
+    wanted = dataclasses.replace(base, **overrides)
     result = pick_missions(library, wanted, today=datetime.date.today())
     if as_json:
         print_json({"tender": str(tender) if tender else None, **result.to_json()})
@@ -143,6 +162,92 @@ def pick(
             err.print(f"excluded {item.id}: {'; '.join(item.reasons)}", markup=False)
         return
     print_pick(result)
+
+
+def show_choice(
+    library: Library,
+    tender: Tender,
+    path: Path,
+    lot: str | None,
+    *,
+    as_json: bool,
+    ids_only: bool,
+) -> None:
+    """The choice `export` makes for a tender (each lot, or one), as a table, JSON or ids."""
+    from refsheets.choice import choose
+
+    scopes = [tender.scope(lot)] if lot is not None else tender.scopes()
+    choices = [choose(library, scope, today=datetime.date.today()) for scope in scopes]
+    if as_json:
+        if len(choices) == 1:
+            print_json({"tender": str(path), **choices[0].to_json()})
+        else:
+            print_json({"tender": str(path), "lots": [c.to_json() for c in choices]})
+    elif ids_only:
+        for mission_id in dict.fromkeys(i for c in choices for i in c.ids):
+            sys.stdout.write(mission_id + "\n")
+        for choice in choices:
+            for miss in choice.missed:
+                if miss.kind != "subject":
+                    err.print(f"not chosen {miss.id}: {'; '.join(miss.reasons)}", markup=False)
+    else:
+        for choice in choices:
+            print_choice(choice)
+    for choice in choices:
+        for problem in choice.errors:
+            err.print(f"export would stop: {problem}", style="red", markup=False)
+        for warning in choice.warnings:
+            err.print(f"warning: {warning}", style="yellow", markup=False)
+
+
+def print_choice(choice: Choice) -> None:
+    """The references of one annex, then the closest missions not chosen, with why."""
+    from refsheets.text import format_amount, format_period
+
+    scope, rules = choice.scope, choice.scope.rules
+    asked = []
+    if rules.min_references is not None:
+        asked.append(f"at least {rules.min_references}")
+    if rules.max_references is not None:
+        asked.append(f"at most {rules.max_references}")
+    heading = f"Lot {scope.number}: {scope.title}" if scope.lot else "The tender"
+    table = Table(
+        title=f"{heading}: {len(choice.chosen)} reference(s)"
+        + (f" ({', '.join(asked)})" if asked else "")
+        + f", deadline {scope.deadline.isoformat()}"
+    )
+    headers = ("#", "id", "title", "client", "period", "amount", "score", "why")
+    for i, column in enumerate(headers):
+        table.add_column(column, overflow="fold", no_wrap=i in (0, 4, 5, 6))
+    for item in choice.chosen:
+        mission = item.mission
+        table.add_row(
+            str(item.rank),
+            item.id,
+            mission.title,
+            mission.client.name,
+            format_period(mission.period) or "—",
+            format_amount(mission.budget) if mission.budget else "—",
+            f"{item.score:.3f}" if item.score is not None else "—",
+            item.why,
+        )
+    out.print(table)
+    if not choice.missed:
+        return
+    near = Table(title="The closest missions not chosen")
+    for column in ("id", "title", "score", "why not"):
+        near.add_column(column, overflow="fold", no_wrap=column == "score")
+    for miss in choice.closest:
+        near.add_row(miss.id, miss.mission.title, f"{miss.score:.3f}", "; ".join(miss.reasons))
+    out.print(near)
+    rest = choice.missed[len(choice.closest) :]
+    if rest:
+        out.print(
+            f"{len(rest)} more not chosen: "
+            + ", ".join(miss.id for miss in rest)
+            + " (`--json` gives every reason)",
+            markup=False,
+        )
 
 
 def print_pick(result: PickResult) -> None:

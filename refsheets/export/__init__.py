@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from multiprocessing import get_context
 from pathlib import Path
@@ -22,7 +22,8 @@ from typing import Any
 
 from refsheets import __version__
 from refsheets.card import Card, build_card
-from refsheets.errors import RefsheetsError
+from refsheets.choice import Choice, Chosen, choose
+from refsheets.errors import RefsheetsError, UsageError
 from refsheets.export.cache import CardCache, card_key, hash_files
 from refsheets.export.publish import (
     export_lock,
@@ -35,8 +36,8 @@ from refsheets.export.tables import rows_for, to_csv, to_xlsx
 from refsheets.layouts import Layout, load_layout, resolve_layouts_root
 from refsheets.library import Library
 from refsheets.model import Mission
-from refsheets.select import PickResult, Selected, pick
-from refsheets.tender import Tender, load_tender
+from refsheets.select import PickResult, Selected
+from refsheets.tender import Scope, Tender, load_tender
 
 ANNEX_PDF = "annexe-references.pdf"
 ANNEX_DOCX = "annexe-references.docx"
@@ -56,9 +57,9 @@ class IncompleteReferencesError(RefsheetsError):
 
 @dataclass(frozen=True)
 class Reference:
-    """One selected reference: its rank, mission, card and what it lacks."""
+    """One reference of an annex: its place, mission, card and what it lacks."""
 
-    selected: Selected
+    chosen: Chosen
     mission: Mission
     card: Card
     missing: tuple[str, ...]
@@ -66,12 +67,18 @@ class Reference:
     @property
     def id(self) -> str:
         """The mission id."""
-        return self.selected.id
+        return self.chosen.id
+
+    @property
+    def selected(self) -> Selected | None:
+        """Its ranking (None for a hand-picked mission not about the subject)."""
+        return self.chosen.selected
 
 
 @dataclass
 class ExportPlan:
-    """What an export will do: the selection and the checks (what --dry-run prints)."""
+    """What one annex will hold (the whole tender's, or one lot's): the choice and the
+    checks."""
 
     tender: Tender
     tender_path: Path
@@ -81,6 +88,21 @@ class ExportPlan:
     layout: Layout
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    choice: Choice | None = None
+    scope: Scope | None = None
+
+    @property
+    def deadline(self) -> date:
+        """The annex's deadline: its lot's own, or the tender's."""
+        return self.scope.deadline if self.scope else self.tender.deadline
+
+    @property
+    def title(self) -> str:
+        """The annex's title: the tender's name, and the lot's number and title."""
+        lot = self.scope.lot if self.scope else None
+        if lot is None:
+            return self.tender.name
+        return f"{self.tender.name} — Lot {lot.number}" + (f" : {lot.title}" if lot.title else "")
 
     @property
     def environment(self) -> str:
@@ -93,10 +115,38 @@ class ExportPlan:
 
 
 @dataclass
+class TenderPlan:
+    """What a whole export will do: one annex per lot (or one for the tender), one
+    manifest, one zip, all published together into `target`."""
+
+    tender: Tender
+    tender_path: Path
+    target: Path
+    """The folder published: out/<tender>/, or out/<tender>/lot-N/ for one lot."""
+    lock: Path
+    """The folder whose lock serialises exports of this tender: out/<tender>/."""
+    annexes: list[ExportPlan]
+    days_left: int
+    """Days from today to the deadline (negative once it is past)."""
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def references(self) -> list[Reference]:
+        """Every annex's references, in order (a reference serving two lots twice)."""
+        return [ref for annex in self.annexes for ref in annex.references]
+
+    @property
+    def by_lot(self) -> bool:
+        """Whether the annexes are the tender's lots (each in its lot-N/ folder)."""
+        return any(annex.scope is not None and annex.scope.lot for annex in self.annexes)
+
+
+@dataclass
 class ExportReport:
     """What an export did."""
 
-    plan: ExportPlan
+    plan: TenderPlan
     files: list[Path]
     rendered: dict[str, int]  # format -> cards rendered (cache misses)
     cached: dict[str, int]  # format -> cards taken from the cache
@@ -115,6 +165,49 @@ def safe_name(text: str) -> str:
     return slug or "export"
 
 
+def deadline_warning(tender: Tender, today: date) -> str | None:
+    """A sentence when the tender's deadline is past, else None."""
+    days = (tender.deadline - today).days
+    if days >= 0:
+        return None
+    return (
+        f"the deadline {tender.deadline.isoformat()} is past ({-days} day(s) ago): "
+        "the buyer no longer takes offers for this call; check the deadline in the tender file"
+    )
+
+
+def plan_tender(
+    tender_path: Path,
+    library: Library,
+    *,
+    out_root: Path,
+    today: date,
+    allow_incomplete: bool = False,
+    layouts_root: Path | None = None,
+    lot: str | None = None,
+) -> TenderPlan:
+    """Read the tender, choose each annex's references and check the rules: one annex per
+    lot (only lot `lot` when given), or one for a tender without lots."""
+    tender = load_tender(tender_path, library=library)
+    scopes = [tender.scope(lot)] if lot is not None else tender.scopes()
+    layouts_root = layouts_root or resolve_layouts_root(library.root)
+    layout = load_layout(tender.layout or tender.entity, layouts_root)
+    root = out_root / safe_name(tender_path.stem)
+    annexes = [
+        _plan_annex(tender, tender_path, scope, library, layout, root, today, allow_incomplete)
+        for scope in scopes
+    ]
+    target = annexes[0].target if lot is not None else root
+    plan = TenderPlan(tender, tender_path, target, root, annexes, (tender.deadline - today).days)
+    past = deadline_warning(tender, today)
+    if past:
+        plan.warnings.append(past)
+    for annex in annexes:
+        plan.problems += annex.problems
+        plan.warnings += annex.warnings
+    return plan
+
+
 def plan_export(
     tender_path: Path,
     library: Library,
@@ -123,63 +216,74 @@ def plan_export(
     today: date,
     allow_incomplete: bool = False,
     layouts_root: Path | None = None,
+    lot: str | None = None,
 ) -> ExportPlan:
-    """Read the tender, pick and check its references; raise when the rules fail."""
-    tender = load_tender(tender_path, library=library)
-    query = replace(tender.pick_query(), require=())
-    result = pick(library, query, today=today)
-    layouts_root = layouts_root or resolve_layouts_root(library.root)
-    layout = load_layout(tender.layout or tender.entity, layouts_root)
-    references = []
-    for selected in result.selected:
-        mission = library.missions[selected.id]
-        card = build_card(library, selected.id, lang=tender.language, mission=mission)
-        missing = tuple(
-            fact for fact in tender.rules.required_facts if _lacks(mission, fact, library.root)
+    """The plan of the one annex of a tender without lots (or of lot `lot`)."""
+    plan = plan_tender(
+        tender_path,
+        library,
+        out_root=out_root,
+        today=today,
+        allow_incomplete=allow_incomplete,
+        layouts_root=layouts_root,
+        lot=lot,
+    )
+    if len(plan.annexes) != 1:
+        raise UsageError(f"{tender_path} has lots: name one, or plan them all with plan_tender")
+    return plan.annexes[0]
+
+
+def _plan_annex(
+    tender: Tender,
+    tender_path: Path,
+    scope: Scope,
+    library: Library,
+    layout: Layout,
+    root: Path,
+    today: date,
+    allow_incomplete: bool,
+) -> ExportPlan:
+    choice = choose(library, scope, today=today, allow_incomplete=allow_incomplete)
+    references = [
+        Reference(
+            chosen,
+            chosen.mission,
+            build_card(library, chosen.id, lang=tender.language, mission=chosen.mission),
+            chosen.missing,
         )
-        references.append(Reference(selected, mission, card, missing))
+        for chosen in choice.chosen
+    ]
+    target = root / scope.folder if scope.folder else root
     plan = ExportPlan(
-        tender, tender_path, result, references, out_root / safe_name(tender_path.stem), layout
+        tender,
+        tender_path,
+        choice.ranking,
+        references,
+        target,
+        layout,
+        problems=list(choice.errors),
+        warnings=list(choice.warnings),
+        choice=choice,
+        scope=scope,
     )
     answering = library.entities.get(tender.entity)
+    where = f" ({scope.label})" if scope.lot else ""
     for ref in references:
         if ref.mission.entity and ref.mission.entity != tender.entity:
             carried = library.entities.get(ref.mission.entity)
             plan.warnings.append(
                 f"{ref.id} was carried by {carried.name if carried else ref.mission.entity}, "
-                f"not by {answering.name if answering else tender.entity} who answers: "
+                f"not by {answering.name if answering else tender.entity} who answers{where}: "
                 "the card says so; the bid must show that this capacity is available "
                 "(groupement, commitment letter), or set rules.own_references_only"
             )
-    if not references:
-        plan.problems.append(
-            "no mission passes the tender's rules; `refsheets pick --tender "
-            f"{tender_path}` shows why each one is excluded"
-        )
-    incomplete = [r for r in references if r.missing]
-    if incomplete and not allow_incomplete:
-        lines = [
-            f"  {r.id}: {', '.join(FACT_LABELS.get(f, f) for f in r.missing)}" for r in incomplete
-        ]
-        plan.problems.append(
-            "these references lack facts the tender requires:\n"
-            + "\n".join(lines)
-            + "\ncomplete the mission files, or export with --allow-incomplete "
-            "(the manifest then records what is missing)"
-        )
+    for ref in references:
+        if ref.missing:
+            plan.warnings.append(
+                f"{ref.id} lacks {', '.join(FACT_LABELS.get(f, f) for f in ref.missing)}, "
+                f"which the tender requires{where}; the manifest records it"
+            )
     return plan
-
-
-def _lacks(mission: Mission, fact: str, library_root: Path) -> bool:
-    if fact == "amount":
-        return mission.budget is None
-    if fact == "dates":
-        return mission.period is None or mission.period.start is None or mission.period.end is None
-    if fact == "client_kind":
-        return mission.client.kind is None
-    if fact == "attestation":
-        return mission.attestation is None or not (library_root / mission.attestation).is_file()
-    return False
 
 
 def export_tender(
@@ -193,73 +297,106 @@ def export_tender(
     layouts_root: Path | None = None,
     cache_root: Path | None = None,
     progress: Progress | None = None,
+    lot: str | None = None,
 ) -> ExportReport:
-    """Export the tender's annex into `out_root/<tender>/`, all or nothing."""
-    plan = plan_export(
+    """Export the tender's annex into `out_root/<tender>/` (one `lot-N/` folder per lot),
+    or only lot `lot` into `out_root/<tender>/lot-N/`, all or nothing."""
+    plan = plan_tender(
         tender_path,
         library,
         out_root=out_root,
         today=today,
         allow_incomplete=allow_incomplete,
         layouts_root=layouts_root,
+        lot=lot,
     )
     if plan.problems:
-        raise IncompleteReferencesError("the export cannot go on:\n" + "\n".join(plan.problems))
+        # The warnings too (a past deadline above all): the bid manager reads this message only.
+        raise IncompleteReferencesError(
+            "the export cannot go on:\n"
+            + "\n".join([*plan.problems, *(f"warning: {w}" for w in plan.warnings)])
+        )
     cache = CardCache(cache_root or out_root / ".cache")
     jobs = max(1, jobs or os.cpu_count() or 1)
-    formats = list(dict.fromkeys(plan.tender.formats))
+    formats: list[str] = list(dict.fromkeys(plan.tender.formats))
     report_progress = progress or (lambda stage, done, total: None)
-    with export_lock(plan.target), staging_folder(plan.target) as staging:
+    rendered = dict.fromkeys(formats, 0)
+    cached = dict.fromkeys(formats, 0)
+    with export_lock(plan.lock), staging_folder(plan.target) as staging:
         recover(plan.target)
-        cards_dir = staging / "cards"
-        cards_dir.mkdir()
-
-        def write_tables() -> None:
-            rows = rows_for([(r.id, r.mission) for r in plan.references])
-            (staging / "references.csv").write_bytes(to_csv(rows))
-            (staging / "references.xlsx").write_bytes(to_xlsx(rows, title=plan.tender.name))
-
-        card_files, rendered = _render_cards(
-            formats,
-            plan,
-            library,
-            cache,
-            jobs,
-            report_progress,
-            today=today,
-            meanwhile=write_tables,
-        )
-        cached = {str(fmt): len(plan.references) - rendered[fmt] for fmt in formats}
-        for fmt in formats:
-            for ref in plan.references:
-                (cards_dir / f"{ref.id}.{fmt}").write_bytes(card_files[fmt][ref.id])
-        from refsheets.export.annex import annex_docx, annex_pdf
-
-        report_progress("annex", 0, 1)
-        if "pdf" in formats:
-            (staging / ANNEX_PDF).write_bytes(
-                annex_pdf(
-                    plan,
-                    [card_files["pdf"][r.id] for r in plan.references],
-                    library.root,
-                    today=today,
-                    cache=cache,
-                )
+        for annex in plan.annexes:
+            folder = staging / annex.target.relative_to(plan.target)
+            folder.mkdir(exist_ok=True)
+            counts = _write_annex(
+                annex, folder, formats, library, cache, jobs, report_progress, today=today
             )
-        if "docx" in formats:
-            (staging / ANNEX_DOCX).write_bytes(
-                annex_docx(plan, [card_files["docx"][r.id] for r in plan.references], today=today)
-            )
-        report_progress("annex", 1, 1)
+            for fmt in formats:
+                rendered[fmt] += counts[fmt]
+                cached[fmt] += len(annex.references) - counts[fmt]
         manifest = build_manifest(plan, staging)
         (staging / "manifest.json").write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
-        zip_name = f"{plan.target.name}.zip"
-        zip_folder(staging, staging / zip_name, prefix=plan.target.name)
+        name = plan.target.name if lot is None else f"{plan.lock.name}-{plan.target.name}"
+        zip_folder(staging, staging / f"{name}.zip", prefix=name)
         publish(staging, plan.target)
     files = sorted(p for p in plan.target.rglob("*") if p.is_file())
     return ExportReport(plan, files, rendered, cached)
+
+
+def _write_annex(
+    plan: ExportPlan,
+    folder: Path,
+    formats: list[str],
+    library: Library,
+    cache: CardCache,
+    jobs: int,
+    report_progress: Progress,
+    *,
+    today: date,
+) -> dict[str, int]:
+    """One annex's files into `folder`: cards, tables, the PDF and Word annexes; how many
+    cards of each format were rendered (the others came from the cache)."""
+    cards_dir = folder / "cards"
+    cards_dir.mkdir()
+
+    def write_tables() -> None:
+        rows = rows_for([(r.id, r.mission) for r in plan.references])
+        (folder / "references.csv").write_bytes(to_csv(rows))
+        (folder / "references.xlsx").write_bytes(to_xlsx(rows, title=plan.title))
+
+    card_files, rendered = _render_cards(
+        formats,
+        plan,
+        library,
+        cache,
+        jobs,
+        report_progress,
+        today=today,
+        meanwhile=write_tables,
+    )
+    for fmt in formats:
+        for ref in plan.references:
+            (cards_dir / f"{ref.id}.{fmt}").write_bytes(card_files[fmt][ref.id])
+    from refsheets.export.annex import annex_docx, annex_pdf
+
+    report_progress("annex", 0, 1)
+    if "pdf" in formats:
+        (folder / ANNEX_PDF).write_bytes(
+            annex_pdf(
+                plan,
+                [card_files["pdf"][r.id] for r in plan.references],
+                library.root,
+                today=today,
+                cache=cache,
+            )
+        )
+    if "docx" in formats:
+        (folder / ANNEX_DOCX).write_bytes(
+            annex_docx(plan, [card_files["docx"][r.id] for r in plan.references], today=today)
+        )
+    report_progress("annex", 1, 1)
+    return rendered
 
 
 def _render_cards(
@@ -401,8 +538,10 @@ def _pdf_cards(cards: Sequence[Card], layout: Layout, library_root: Path) -> lis
     return [parts[i] for i in range(len(cards))]
 
 
-def build_manifest(plan: ExportPlan, folder: Path) -> dict[str, Any]:
-    """What the export holds and why: tender, selection, exclusions, file hashes."""
+def build_manifest(plan: TenderPlan, folder: Path) -> dict[str, Any]:
+    """What the export holds and why: the tender, each annex's choice (the references with
+    their scores, hand choices and waivers; every mission not chosen, with its reasons),
+    the warnings, the SHA-256 of every file."""
     tender = plan.tender
     files = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
@@ -414,9 +553,7 @@ def build_manifest(plan: ExportPlan, folder: Path) -> dict[str, Any]:
                 "sha256": hashlib.sha256(payload).hexdigest(),
             }
         )
-    selection_json = plan.result.to_json()
-    scored = {item["id"]: item for item in selection_json.get("selected", [])}
-    return {
+    manifest: dict[str, Any] = {
         "tool": {"name": "refsheets", "version": __version__},
         "tender": {
             "file": plan.tender_path.name,
@@ -425,26 +562,56 @@ def build_manifest(plan: ExportPlan, folder: Path) -> dict[str, Any]:
             "reference": tender.reference,
             "deadline": tender.deadline.isoformat(),
             "entity": tender.entity,
-            "layout": plan.layout.name,
+            "layout": plan.annexes[0].layout.name,
             "language": tender.language,
             "formats": list(tender.formats),
             "rules": tender.rules.model_dump(mode="json"),
+            "lots": [lot.number for lot in tender.lots],
         },
-        "query": selection_json.get("query"),
+    }
+    annexes = [_annex_manifest(annex, plan.target) for annex in plan.annexes]
+    if plan.by_lot:
+        manifest["lots"] = annexes
+    else:
+        manifest.update(annexes[0])
+    manifest["warnings"] = plan.warnings
+    manifest["files"] = files
+    return manifest
+
+
+def _annex_manifest(plan: ExportPlan, root: Path) -> dict[str, Any]:
+    assert plan.choice is not None and plan.scope is not None  # set by _plan_annex
+    choice = plan.choice.to_json()
+    entry: dict[str, Any] = {}
+    if plan.scope.lot is not None:
+        entry = {
+            "lot": plan.scope.number,
+            "title": plan.scope.title,
+            "folder": plan.target.relative_to(root).as_posix() if plan.target != root else ".",
+            "deadline": plan.scope.deadline.isoformat(),
+            "rules": plan.scope.rules.model_dump(mode="json"),
+        }
+    scored = {item["id"]: item for item in choice["selected"]}
+    entry |= {
+        "query": choice["query"],
+        "counts": choice["counts"],
         "selection": [
             {
-                "rank": ref.selected.rank,
+                "rank": ref.chosen.rank,
                 "id": ref.id,
                 "title": ref.mission.title,
-                "score": scored.get(ref.id, {}).get("score"),
-                "score_parts": scored.get(ref.id, {}).get("parts"),
-                "why": scored.get(ref.id, {}).get("why"),
+                "score": scored[ref.id]["score"],
+                "score_parts": scored[ref.id]["parts"],
+                "why": scored[ref.id]["why"],
+                "by_hand": ref.chosen.by_hand,
+                "reason": scored[ref.id]["reason"],
+                "waived": scored[ref.id]["waived"],
                 "missing_facts": list(ref.missing),
                 "entity": ref.mission.entity,
             }
             for ref in plan.references
         ],
-        "excluded": selection_json.get("excluded", []),
+        "excluded": choice["excluded"],
         "warnings": plan.warnings,
-        "files": files,
     }
+    return entry

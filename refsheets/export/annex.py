@@ -120,9 +120,9 @@ def front_html(plan: ExportPlan, *, today: date) -> str:
         tender=tender,
         brand=plan.layout.brand,
         logo_url=_file_url(plan.layout.logo_path),
-        title=french(tender.name),
+        title=french(plan.title),
         buyer=french(tender.buyer),
-        deadline=format_date(tender.deadline),
+        deadline=format_date(plan.deadline),
         today=format_date(today),
         rows=_summary_rows(plan),
         count=len(plan.references),
@@ -235,7 +235,7 @@ def annex_pdf(
     brand = plan.layout.brand.name
     _set_info(
         annex,
-        title=f"Références — {plan.tender.name}",
+        title=f"Références — {plan.title}",
         author=brand,
         lang=plan.tender.language,
         subject=plan.tender.buyer,
@@ -255,7 +255,7 @@ def annex_docx(plan: ExportPlan, cards: Sequence[bytes], *, today: date | None =
         f"Acheteur : {french(tender.buyer)}",
         *([f"Référence de la consultation : {tender.reference}"] if tender.reference else []),
         f"Candidat : {plan.layout.brand.name}",
-        f"Date limite de remise des offres : {format_date(tender.deadline)}",
+        f"Date limite de remise des offres : {format_date(plan.deadline)}",
         f"Références présentées : {len(plan.references)}",
         f"Document établi le {format_date(today)}",
     ]
@@ -264,10 +264,10 @@ def annex_docx(plan: ExportPlan, cards: Sequence[bytes], *, today: date | None =
         for r in _summary_rows(plan)
     ]
     front = FrontMatter(
-        title=french(tender.name),
+        title=french(plan.title),
         lines=[french(line) for line in lines],
         heading="Synthèse des références",
         columns=["N°", "Client", "Public/Privé", "Intitulé", "Période", "Montant", "Réalisé par"],
         rows=rows,
     )
-    return merge_cards_docx(front, cards, title=f"Références — {tender.name}")
+    return merge_cards_docx(front, cards, title=f"Références — {plan.title}")
