@@ -192,7 +192,8 @@ class TenderTarget:
             allow_incomplete=True,  # a preview shows what is missing rather than nothing
             cache_root=self.work / "cache",
         )
-        annex = report.plan.target / ANNEX_PDF
+        # A tender in lots: the first lot's annex (each lot has its own folder).
+        annex = report.plan.annexes[0].target / ANNEX_PDF
         if not annex.is_file():
             raise RefsheetsError(
                 f"{self.tender_path.name} asks for no PDF (formats:); add pdf to preview it"
