@@ -39,7 +39,7 @@ from watchdog.observers import Observer
 
 from refsheets.card import Lang
 from refsheets.errors import Diagnostic, ExitStatus, NotFoundError, RefsheetsError
-from refsheets.layouts import fonts_root_for, resolve_layouts_root
+from refsheets.layouts import fonts_root_for, load_layout, resolve_layouts_root
 from refsheets.library import MISSIONS_DIR, load_library
 
 HOST = "127.0.0.1"  # never beyond loopback: the cards may carry unpublished facts
@@ -113,6 +113,8 @@ class MissionTarget:
         library = load_library(self.library_root)
         if self.mission_id not in library.paths:
             library.get(self.mission_id)  # NotFoundError naming the closest ids
+        if self.layout is not None:  # a mistyped --layout: say so now, not on the page
+            load_layout(self.layout, resolve_layouts_root(self.library_root))
 
     def render(self, dpi: int) -> Rendered:
         """The card, rendered by `refsheets.render.render` into a private folder."""

@@ -114,6 +114,11 @@ def test_an_unknown_mission_is_refused_before_serving(library_copy: Path) -> Non
         MissionTarget(library_copy, "2021-cc-haute-somme-tiers-lieu")
 
 
+def test_an_unknown_layout_is_refused_before_serving(library_copy: Path) -> None:
+    with pytest.raises(NotFoundError, match=r"no layout 'pop-upp'.*did you mean 'pop-up'"):
+        MissionTarget(library_copy, MISSION, layout="pop-upp")
+
+
 def test_a_tender_file_that_does_not_exist(library_copy: Path, tmp_path: Path) -> None:
     with pytest.raises(NotFoundError, match="no tender file"):
         TenderTarget(library_copy, tmp_path / "nope.yaml", tmp_path)
