@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+
+MAX_MESSAGE = 600
+"""The longest message a diagnostic or a user error keeps (values are quoted cut)."""
 
 
 class ExitStatus(enum.IntEnum):
@@ -42,6 +46,11 @@ class Diagnostic:
     field: str | None = None  # dotted location in the document, e.g. budget.amount
     severity: Severity = "error"
 
+    def __post_init__(self) -> None:
+        # The last guard against a value quoted whole: one message is one line or two.
+        if len(self.message) > MAX_MESSAGE:
+            object.__setattr__(self, "message", self.message[: MAX_MESSAGE - 1] + "…")
+
     def format(self, root: Path | None = None) -> str:
         """`path:line:col: field: message`, with the path relative to `root` when inside it."""
         path = self.path
@@ -55,7 +64,7 @@ class Diagnostic:
                 where += f":{self.column}"
         label = f"{self.field}: " if self.field else ""
         kind = "" if self.severity == "error" else "warning: "
-        return f"{where}: {kind}{label}{self.message}"
+        return printable(f"{where}: {kind}{label}{self.message}")
 
 
 class RefsheetsError(Exception):
@@ -64,6 +73,8 @@ class RefsheetsError(Exception):
     exit_status = ExitStatus.INVALID_DATA
 
     def __init__(self, message: str, diagnostics: list[Diagnostic] | None = None) -> None:
+        if len(message) > MAX_MESSAGE:
+            message = message[: MAX_MESSAGE - 1] + "…"
         super().__init__(message)
         self.message = message
         self.diagnostics = diagnostics or []
@@ -87,9 +98,24 @@ class RenderError(RefsheetsError):
     exit_status = ExitStatus.RENDER_FAILED
 
 
+# What a terminal must never receive raw from data: C0 and C1 controls (escape sequences,
+# hyperlinks, cursor moves), DEL, and the bidirectional controls that reorder what is
+# shown (U+202E makes "gpj.exe" read "exe.jpg"). Tabs and newlines stay.
+UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+    "\u2028\u2029\ufffe\uffff]"
+)
+
+
+def printable(text: str) -> str:
+    """`text` safe to show on a terminal: each control character as a visible `\\uXXXX`."""
+    return UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def shorten(text: str, limit: int = 60) -> str:
-    """Cut a value for a message: YAML anchors can make a value enormous."""
-    text = text.replace("\n", "⏎")
+    """Cut a value for a message (YAML anchors can make a value enormous), with its
+    control characters made visible."""
+    text = printable(text.replace("\n", "⏎"))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -40,12 +40,12 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LAYOUTS_ROOT = PROJECT_ROOT / "layouts"
 """The layouts shipped with refsheets (used when the library has none beside it)."""
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+_NAME = re.compile(r"[a-z0-9][a-z0-9-]*\Z")  # \Z: "$" would accept a final newline
+_HEX = re.compile(r"#[0-9a-fA-F]{6}\Z")
 
 
 def _check_hex(value: str) -> str:
-    if not _HEX.match(value):
+    if not _HEX.fullmatch(value):
         raise ValueError(f"'{value[:20]}' is not a colour; write it as #rrggbb, e.g. #1f6f5c")
     return value.lower()
 
@@ -181,7 +181,7 @@ def list_layouts(layouts_root: Path) -> list[str]:
     if not root.is_dir():
         return []
     return sorted(
-        p.name for p in root.iterdir() if (p / BRAND_FILE).is_file() and _NAME.match(p.name)
+        p.name for p in root.iterdir() if (p / BRAND_FILE).is_file() and _NAME.fullmatch(p.name)
     )
 
 
@@ -227,7 +227,7 @@ def _chain_sources(name: str, root: Path) -> Iterator[Source]:
             )
         seen.append(current)
         path = root / current / BRAND_FILE
-        if not _NAME.match(current) or not path.is_file():
+        if not _NAME.fullmatch(current) or not path.is_file():
             known = list_layouts(root)
             hint = did_you_mean(current, known)
             where = f" (extended by '{seen[-2]}')" if len(seen) > 1 else ""

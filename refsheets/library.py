@@ -6,13 +6,17 @@ first problem: a broken file is reported and left out, the others load.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from refsheets.errors import Diagnostic, NotFoundError, did_you_mean
+from refsheets.attestation import attestation_problem
+from refsheets.errors import Diagnostic, NotFoundError, did_you_mean, shorten
+from refsheets.files import describe_os_error
 from refsheets.model import PRIVATE_FIELDS, Entities, Entity, Mission
 from refsheets.model import Taxonomy as TaxonomyFile
 from refsheets.taxonomy import Taxonomy
@@ -23,7 +27,9 @@ TAGS_FILE = "tags.yaml"
 ENTITIES_FILE = "entities.yaml"
 SCHEMA_FILE = "mission.schema.json"
 
-_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+# \Z, not $: "$" also matches before a final newline ("2021-evil\n" would pass).
+_ID = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
+_LOOP = OSError(errno.ELOOP, os.strerror(errno.ELOOP))
 
 
 @dataclass
@@ -151,12 +157,12 @@ def _load_mission(
     entities: dict[str, Entity],
     diagnostics: list[Diagnostic],
 ) -> Mission | None:
-    if not _ID.match(mission_id):
+    if not _ID.fullmatch(mission_id):
         diagnostics.append(
             Diagnostic(
                 path,
-                f"the file name '{path.name}' is not a mission id; use lower-case letters, "
-                "digits and hyphens only (it names the output files)",
+                f"the file name '{shorten(path.name)}' is not a mission id; use lower-case "
+                "letters, digits and hyphens only (it names the output files)",
             )
         )
         return None
@@ -190,7 +196,7 @@ def _check_entity(
     """An error when the mission names an entity that entities.yaml does not hold."""
     if entity is not None and entities and entity not in entities:
         hint = did_you_mean(entity, entities)
-        yield _diag(source, ("entity",), f"unknown entity '{entity}'; {hint}")
+        yield _diag(source, ("entity",), f"unknown entity '{shorten(entity)}'; {hint}")
 
 
 def _check_files(source: Source, mission: Mission, root: Path) -> Iterator[Diagnostic]:
@@ -204,9 +210,18 @@ def _check_files(source: Source, mission: Mission, root: Path) -> Iterator[Diagn
         files.append((("attestation",), mission.attestation, (".pdf",)))
     for loc, relative, suffixes in files:
         target = root / relative
-        if not target.resolve().is_relative_to(root.resolve()):
+        try:
+            inside = target.resolve().is_relative_to(root.resolve())
+            is_file = target.is_file()
+        except RuntimeError:  # Python 3.11 reports a symbolic link loop so
+            yield _diag(source, loc, f"{shorten(relative)} {describe_os_error(_LOOP)}")
+            continue
+        except (OSError, ValueError) as exc:  # a name too long, a NUL byte
+            yield _diag(source, loc, f"{shorten(relative)} {describe_os_error(exc)}")
+            continue
+        if not inside:
             yield _diag(source, loc, "leaves the library folder through a link; copy the file in")
-        elif not target.is_file():
+        elif not is_file:
             yield _diag(source, loc, f"no file at {relative} (relative to {root}); check the path")
         elif target.suffix.lower() not in suffixes:
             yield _diag(source, loc, f"should be a {' or '.join(suffixes)} file")
@@ -221,6 +236,10 @@ def _check_files(source: Source, mission: Mission, root: Path) -> Iterator[Diagn
                 inspect_photo(target)
             except RenderError as exc:
                 yield _diag(source, loc, exc.message)
+        else:
+            problem = attestation_problem(target)
+            if problem:
+                yield _diag(source, loc, problem)
 
 
 def _check_facts(source: Source, mission: Mission) -> Iterator[Diagnostic]:
@@ -278,7 +297,7 @@ def _check_tags(
                 yield _diag(
                     source,
                     ("tags", i),
-                    f"unknown tag '{tag}'; {hint} (or add it to tags.yaml)",
+                    f"unknown tag '{shorten(tag)}'; {hint} (or add it to tags.yaml)",
                     severity="warning",
                 )
 

@@ -28,8 +28,13 @@ from refsheets.cpv import parse_cpv
 CpvCode = Annotated[str, BeforeValidator(parse_cpv, json_schema_input_type=str | int)]
 """A CPV 2008 code: `79411000` or `79411000-8`, kept as its 8 digits."""
 
-# Characters XML 1.0 forbids (python-docx raises on them, WeasyPrint drops them silently).
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Characters XML 1.0 forbids (python-docx raises on them, WeasyPrint drops them silently),
+# and the C1 controls (U+0080-U+009F: terminal escapes, U+0085 a line break to some
+# readers and not to others).
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+# Bidirectional overrides, embeddings and isolates: they reorder what a reader sees
+# (U+202E shows "cod.exe" as "exe.doc"); French and English text never needs them.
+_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def _check_xml_text(value: str) -> str:
@@ -38,6 +43,13 @@ def _check_xml_text(value: str) -> str:
         raise ValueError(
             f"contains the control character U+{ord(match.group()):04X} "
             f"at position {match.start() + 1}, which no card format can hold; remove it"
+        )
+    match = _BIDI_CONTROL.search(value)
+    if match:
+        raise ValueError(
+            f"contains the invisible bidirectional control U+{ord(match.group()):04X} "
+            f"at position {match.start() + 1}, which reorders the text a reader sees; "
+            "remove it"
         )
     return value.strip()
 
@@ -48,13 +60,27 @@ Text = Annotated[str, AfterValidator(_check_xml_text)]
 NonEmptyText = Annotated[Text, Field(min_length=1)]
 
 
+MAX_NAME_BYTES = 255  # one component of a path, on every common file system
+
+
 def _check_relative_path(value: str) -> str:
     if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", value) or value.startswith("//"):
         raise ValueError(
             "is a URL; refsheets never fetches anything: copy the file into the library "
             "and give its path relative to the library folder"
         )
+    match = _XML_INVALID.search(value) or _BIDI_CONTROL.search(value)
+    if match:
+        raise ValueError(
+            f"holds the control character U+{ord(match.group()):04X}, which no file name "
+            "should; rename the file and fix the path"
+        )
     path = PurePosixPath(value.replace("\\", "/"))
+    if any(len(part.encode()) > MAX_NAME_BYTES for part in path.parts):
+        raise ValueError(
+            f"has a name over {MAX_NAME_BYTES} bytes, longer than file systems allow; "
+            "rename the file and fix the path"
+        )
     if path.is_absolute():
         raise ValueError("is an absolute path; give a path relative to the library folder")
     if ".." in path.parts:
@@ -183,10 +209,19 @@ _AMOUNT_TEXT = re.compile(
 )
 
 
+MAX_AMOUNT_DIGITS = 12
+"""Digits of the largest amount (under a thousand billion euros): past it, a typo."""
+
+
 class Budget(Strict):
     """The mission's amount, as the forms ask for it: whole euros, HT or TTC."""
 
-    amount: int = Field(strict=True, ge=0, description="Whole euros, no separators: 20000")
+    amount: int = Field(
+        strict=True,
+        ge=0,
+        lt=10**MAX_AMOUNT_DIGITS,
+        description="Whole euros, no separators: 20000",
+    )
     currency: Literal["EUR"] = "EUR"
     basis: Literal["HT", "TTC"] = "HT"
 
@@ -222,6 +257,11 @@ def read_amount(value: Any) -> Any:
         if match.group("cents") not in (None, "00"):
             raise ValueError(f"'{value[:40]}' has cents; amounts are whole euros")
         digits = re.sub(r"\D", "", match.group("number"))
+        if len(digits) > MAX_AMOUNT_DIGITS:
+            raise ValueError(
+                f"'{value[:40]}' has {len(digits)} digits; an amount is at most "
+                f"{MAX_AMOUNT_DIGITS} digits (whole euros): check it"
+            )
         return {"amount": int(digits), "basis": (match.group("basis") or "HT").upper()}
     return value
 

@@ -18,26 +18,44 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from refsheets.errors import Diagnostic, did_you_mean, shorten
+from refsheets.files import UnreadableFile, read_limited
 
 M = TypeVar("M", bound=BaseModel)
 
 MAX_FILE_BYTES = 1024 * 1024
+MAX_EXPANDED_CHARS = 2 * 1024 * 1024
+"""The most text a file may hold once its aliases are expanded (a billion-laughs bound)."""
 MAX_ERRORS_PER_FILE = 20
 
 # libyaml's parser: PyYAML's wheels ship it, and it parses about ten times faster.
 _BaseLoader = yaml.CSafeLoader
 
 
-class _DuplicateKey(yaml.MarkedYAMLError):
+class _Refused(yaml.MarkedYAMLError):
+    """A construct refsheets refuses; its problem is the whole message."""
+
+
+class _DuplicateKey(_Refused):
     pass
 
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 class _Loader(_BaseLoader):
-    """libyaml's parser with a constructor that refuses duplicate keys."""
+    """libyaml's parser with a constructor that refuses duplicate keys and merge keys."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Hashable, yaml.Node] = {}
         for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG:
+                # A merge key hides where each key comes from (no line to point an error
+                # at) and multiplies text like an alias: files say each key themselves.
+                raise _Refused(
+                    problem="'<<' (a YAML merge key) is not supported; write the keys out "
+                    "here instead of merging them from an anchor (&name)",
+                    problem_mark=key_node.start_mark,
+                )
             key = self.construct_object(key_node, deep=deep)
             if isinstance(key, Hashable) and key in seen:
                 first = seen[key].start_mark
@@ -49,6 +67,83 @@ class _Loader(_BaseLoader):
             if isinstance(key, Hashable):
                 seen[key] = key_node
         return super().construct_mapping(node, deep=deep)
+
+
+class _TooLarge(Exception):
+    """A document whose text, once its aliases are expanded, passes the bound."""
+
+    def __init__(self, node: yaml.Node, size: int) -> None:
+        super().__init__(size)
+        self.node = node
+        self.size = size
+
+    def diagnostic(self, path: Path) -> Diagnostic:
+        mark = self.node.start_mark
+        return Diagnostic(
+            path,
+            f"repeats text through YAML aliases (*name) until it holds over "
+            f"{self.size // (1024 * 1024)} MiB of text, more than the "
+            f"{MAX_EXPANDED_CHARS // (1024 * 1024)} MiB a file may expand to; "
+            "write the text out once instead of repeating an alias",
+            mark.line + 1,
+            mark.column + 1,
+        )
+
+
+def _load(text: str) -> Any:
+    """The data of `text`, refused when its aliases expand it past `MAX_EXPANDED_CHARS`."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if "*" in text:  # without an alias ('*name') nothing is repeated
+            _check_expansion(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Raise _TooLarge when the document's text, aliases expanded, passes the bound.
+
+    An alias is the same node object met again, so each node's expanded size is
+    computed once (a walk linear in the file, not in its expansion) and without
+    recursion (a document may be nested 1,000 levels deep).
+    """
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        if isinstance(node, yaml.ScalarNode):
+            sizes[id(node)] = len(node.value)
+            continue
+        children = _children(node)
+        if not children_done:
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+            continue
+        sizes[id(node)] = sum(sizes[id(child)] for child in children)
+    total = sizes[id(root)]
+    if total <= MAX_EXPANDED_CHARS:
+        return
+    # Point at the deepest node that passes the bound on its own: where the repeats are.
+    node = root
+    while True:
+        bigger = [c for c in _children(node) if sizes[id(c)] > MAX_EXPANDED_CHARS]
+        if not bigger:
+            raise _TooLarge(node, sizes[id(node)])
+        node = bigger[0]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 # YAML 1.1 reads these words as booleans: "no" in a list of tags becomes False.
@@ -78,17 +173,17 @@ def read_source(path: Path, *, kind: str = "mission") -> tuple[Source | None, li
     """
     first_keys = _FIRST_KEYS.get(kind, "key: value")
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, [Diagnostic(path, f"cannot be read: {exc.strerror}")]
-    if len(raw) > MAX_FILE_BYTES:
-        return None, [
-            Diagnostic(
-                path,
-                f"is {len(raw) // 1024} KiB; a {kind} file is at most "
-                f"{MAX_FILE_BYTES // 1024} KiB: move long texts out or split it",
-            )
-        ]
+        raw = read_limited(path, MAX_FILE_BYTES)
+    except UnreadableFile as exc:
+        if exc.too_big:
+            return None, [
+                Diagnostic(
+                    path,
+                    f"is over {MAX_FILE_BYTES // 1024} KiB; a {kind} file is at most "
+                    f"{MAX_FILE_BYTES // 1024} KiB: move long texts out or split it",
+                )
+            ]
+        return None, [Diagnostic(path, exc.reason)]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -104,13 +199,19 @@ def read_source(path: Path, *, kind: str = "mission") -> tuple[Source | None, li
             )
         ]
     try:
-        data = yaml.load(text, Loader=_Loader)  # a safe loader (SafeLoader subclass)
+        data = _load(text)
+    except _TooLarge as exc:
+        return None, [exc.diagnostic(path)]
     except yaml.MarkedYAMLError as exc:
         return None, [_syntax_diagnostic(path, text, exc)]
     except yaml.YAMLError as exc:
         return None, [Diagnostic(path, f"is not valid YAML: {shorten(str(exc), 200)}")]
     except ValueError as exc:  # an impossible date (2019-02-30) fails in the constructor
         return None, [_bad_value_diagnostic(path, text, exc)]
+    except RecursionError:  # libyaml stops at 1,000 levels; Python's stack may stop sooner
+        return None, [
+            Diagnostic(path, "is nested too deeply to be read; a mission file is a few levels deep")
+        ]
     if data is None:
         return None, [
             Diagnostic(
@@ -149,6 +250,18 @@ def _bad_value_diagnostic(path: Path, text: str, exc: ValueError) -> Diagnostic:
                     mark.line + 1,
                     mark.column + 1,
                 )
+        elif node.tag == "tag:yaml.org,2002:int":
+            try:
+                loader.construct_yaml_int(node)
+            except ValueError:  # Python refuses to read an integer of over 4,300 digits
+                mark = node.start_mark
+                return Diagnostic(
+                    path,
+                    f"'{shorten(node.value, 30)}' is a number of {len(node.value)} digits, "
+                    "too long to be an amount, a year or a count; check it",
+                    mark.line + 1,
+                    mark.column + 1,
+                )
     return Diagnostic(path, f"holds a value YAML cannot read: {shorten(str(exc), 120)}")
 
 
@@ -180,7 +293,7 @@ def _syntax_diagnostic(path: Path, text: str, exc: yaml.MarkedYAMLError) -> Diag
         hint = "; check the indentation of this line and of the one above"
     elif "found unacceptable character" in problem:
         hint = "; remove this control character"
-    message = problem if isinstance(exc, _DuplicateKey) else f"YAML syntax: {problem}{hint}"
+    message = problem if isinstance(exc, _Refused) else f"YAML syntax: {problem}{hint}"
     if mark is None:
         return Diagnostic(path, message)
     return Diagnostic(path, message, mark.line + 1, mark.column + 1)
@@ -297,6 +410,9 @@ def _plain_message(err: Any) -> str:
         return f"'{shorten(str(value), 40)}' is not allowed; use one of {expected}"
     if kind == "string_too_short":
         return "is empty; write it or remove the key"
+    if kind == "less_than":
+        bound = f"{err['ctx']['lt']:,}".replace(",", " ")
+        return f"should be under {bound}, not {shorten(str(value), 20)}"
     if kind == "greater_than_equal":
         return f"should be at least {err['ctx']['ge']}, not {shorten(str(value), 20)}"
     return shorten(str(err["msg"]), 200)

@@ -14,8 +14,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
-from refsheets.errors import Diagnostic
+from refsheets.errors import Diagnostic, printable
 from refsheets.library import Library, load_library
 
 app = typer.Typer(
@@ -26,8 +27,26 @@ app = typer.Typer(
     add_completion=False,
 )
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class PlainConsole(Console):
+    """A console for which every string is plain text, never markup.
+
+    Titles, clients, file names and paths come from data: "[bold]", "[/]" or
+    "[link=…]" in them must print as written (not style the terminal, not crash), and a
+    control or bidirectional character must show as `\\uXXXX`, never act. Every string a
+    command prints, table cells and titles included, goes through `render_str`; styles
+    are given with `style=`, never as markup.
+    """
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        """`text` as plain Rich text, its control characters made visible."""
+        kwargs["markup"] = False
+        kwargs["emoji"] = False
+        return super().render_str(printable(text), **kwargs)
+
+
+out = PlainConsole(highlight=False, soft_wrap=True, markup=False, emoji=False)
+err = PlainConsole(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 
 class State:

@@ -312,12 +312,11 @@ def cover_photo(path: Path, width_pt: float, height_pt: float) -> bytes:
     """
     from PIL import Image
 
-    from refsheets.render.images import MAX_DPI, inspect_photo
+    from refsheets.render.images import MAX_DPI, inspect_photo, open_photo
 
     info = inspect_photo(path)
     ratio = width_pt / height_pt
-    with Image.open(path) as image:
-        image.load()
+    with open_photo(path) as image:
         width, height = image.size
         if width / height > ratio:  # too wide: crop the sides
             new_width = round(height * ratio)

@@ -8,17 +8,21 @@ is checked from the header before anything is decoded, against decompression bom
 
 from __future__ import annotations
 
+import contextlib
 import io
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
-from refsheets.errors import RenderError
+from refsheets.errors import RenderError, shorten
+from refsheets.files import UnreadableFile, read_limited
 
 MAX_PIXELS = 40_000_000  # a 40 Mpx photo is already more than any camera phone gives
 MAX_DPI = 300
+MAX_PHOTO_BYTES = 64 * 1024 * 1024
 ALLOWED_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
 
 # Where a card prints its photo (the aside column); the template uses the same figures.
@@ -50,9 +54,12 @@ def inspect_photo(path: Path, *, max_pixels: int = MAX_PIXELS) -> PhotoInfo:
             f"the photo {path.name} has too many pixels (over the "
             f"{max_pixels // 1_000_000} Mpx limit); resize it"
         ) from None
-    except (UnidentifiedImageError, OSError) as exc:
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
+        # ValueError: a PNG text or colour-profile chunk that inflates past Pillow's
+        # limit (a decompression bomb in the metadata); SyntaxError, EOFError: damaged.
         raise RenderError(
-            f"the photo {path.name} is not an image Pillow can read ({exc}); save it as PNG or JPEG"
+            f"the photo {path.name} is not an image Pillow can read "
+            f"({shorten(str(exc), 80)}); save it as PNG or JPEG"
         ) from None
     if fmt not in ALLOWED_FORMATS:
         raise RenderError(f"the photo {path.name} is a {fmt} image; save it as PNG or JPEG")
@@ -61,7 +68,85 @@ def inspect_photo(path: Path, *, max_pixels: int = MAX_PIXELS) -> PhotoInfo:
             f"the photo {path.name} is {width}×{height} px ({width * height // 1_000_000} Mpx), "
             f"over the {max_pixels // 1_000_000} Mpx limit; resize it"
         )
+    _check_complete(path, fmt)
     return PhotoInfo(fmt, width, height)
+
+
+def _check_complete(path: Path, fmt: str) -> None:
+    """RenderError when the file is cut short: checked from its structure, cheaply (no
+    pixel decoded), so that loading a library stays fast; `open_photo` decodes it all."""
+    try:
+        data = read_limited(path, MAX_PHOTO_BYTES)
+    except UnreadableFile as exc:
+        raise RenderError(f"the photo {path.name} {exc.reason}") from None
+    complete = _png_complete(data) if fmt == "PNG" else _jpeg_complete(data)
+    if not complete:
+        raise RenderError(
+            f"the photo {path.name} is cut short (a truncated file); copy or export it again"
+        )
+
+
+def _png_complete(data: bytes) -> bool:
+    """True when the PNG's chunks run whole up to IEND."""
+    position = 8
+    while position + 8 <= len(data):
+        length = int.from_bytes(data[position : position + 4], "big")
+        kind = data[position + 4 : position + 8]
+        position += 12 + length
+        if kind == b"IEND":
+            return position <= len(data)
+    return False
+
+
+def _jpeg_complete(data: bytes) -> bool:
+    """True when the JPEG's image data ends with its end-of-image marker.
+
+    The segments before the image data are skipped by their lengths (an EXIF thumbnail
+    holds an end marker of its own); a camera may append data after the end marker.
+    """
+    position = 2
+    while position + 4 <= len(data):
+        if data[position] != 0xFF:
+            return False
+        marker = data[position + 1]
+        if marker == 0xFF:  # fill byte
+            position += 1
+            continue
+        length = int.from_bytes(data[position + 2 : position + 4], "big")
+        position += 2 + length
+        if marker == 0xDA:  # start of scan: entropy-coded data follows
+            return data.find(b"\xff\xd9", position) != -1
+    return False
+
+
+_DECODING = threading.Lock()
+
+
+@contextlib.contextmanager
+def open_photo(path: Path) -> Iterator[Image.Image]:
+    """The photo, decoded whole; RenderError when it is truncated or damaged.
+
+    WeasyPrint turns on Pillow's global LOAD_TRUNCATED_IMAGES when it is imported (a
+    cut file then decodes half grey, silently): it is off while a photo is decoded here.
+    """
+    inspect_photo(path)
+    with _DECODING:
+        tolerant = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            image = Image.open(path)
+            image.load()
+        except (OSError, ValueError, SyntaxError, EOFError) as exc:
+            raise RenderError(
+                f"the photo {path.name} cannot be decoded ({shorten(str(exc), 80)}); "
+                "copy or export it again"
+            ) from None
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = tolerant
+    try:
+        yield image
+    finally:
+        image.close()
 
 
 def max_pixels_for(width_mm: float, height_mm: float, dpi: int = MAX_DPI) -> tuple[int, int]:
@@ -85,10 +170,10 @@ def downscale(
     # The photo is printed to cover its box (object-fit: cover): its shorter side decides.
     scale = max(box_w / info.width, box_h / info.height)
     if scale >= 1:
-        return path.read_bytes()
+        with open_photo(path):  # decoded once here, strictly, before WeasyPrint does
+            return path.read_bytes()
     size = (max(1, round(info.width * scale)), max(1, round(info.height * scale)))
-    with Image.open(path) as image:
-        image.load()
+    with open_photo(path) as image:
         resized = image.resize(size, Image.Resampling.LANCZOS)
         buffer = io.BytesIO()
         if info.format == "JPEG":
