@@ -101,10 +101,14 @@ def build_docx_bomb(folder: Path, inflated_mib: int = 2048) -> Path:
     return path
 
 
-def build_docx_paragraphs(folder: Path, count: int = 300_000) -> Path:
-    """A .docx of `count` short paragraphs (small on disk, long to walk)."""
+def build_docx_paragraphs(folder: Path, count: int = 300_000, *, empty: bool = False) -> Path:
+    """A .docx of `count` short (or empty) paragraphs: small on disk, long to walk."""
     path = folder / "paragraphs.docx"
-    paragraph = b"<w:p><w:r><w:t>Atelier de co-conception des usages</w:t></w:r></w:p>"
+    paragraph = (
+        b"<w:p/>"
+        if empty
+        else b"<w:p><w:r><w:t>Atelier de co-conception des usages</w:t></w:r></w:p>"
+    )
 
     def chunks() -> object:
         for _ in range(count // 1000):
@@ -115,7 +119,7 @@ def build_docx_paragraphs(folder: Path, count: int = 300_000) -> Path:
 
 
 def build_pdf_pages(folder: Path, pages: int = 3000) -> Path:
-    """A PDF of `pages` pages, each with a line of text."""
+    """A PDF of `pages` pages, each with the text of a mission."""
     import pikepdf
 
     pdf = pikepdf.new()
@@ -125,8 +129,16 @@ def build_pdf_pages(folder: Path, pages: int = 3000) -> Path:
         )
     )
     resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+    # Each page is a mission page as a portfolio lays it out: 40 lines of text.
+    rows = [line for line in MISSION.format(context=CONTEXT).splitlines() if line.strip()]
+    rows = (rows * 3)[:40]
     for number in range(pages):
-        content = f"BT /F1 12 Tf 72 720 Td (Mission {number} CC Haute-Somme 2019) Tj ET".encode()
+        text = " ".join(
+            f"1 0 0 1 60 {800 - 18 * i} Tm ({row.encode('latin-1', 'replace').decode('latin-1')})"
+            " Tj"
+            for i, row in enumerate([f"Page {number + 1}", *rows])
+        )
+        content = f"BT /F1 10 Tf {text} ET".encode("latin-1")
         page = pikepdf.Page(
             pikepdf.Dictionary(
                 Type=pikepdf.Name.Page,
@@ -152,20 +164,20 @@ def build_aes_pdf(folder: Path) -> Path:
     return path
 
 
-def build_text_portfolio(folder: Path, mib: int = 49) -> Path:
+def build_text_portfolio(folder: Path, mib: float = 49) -> Path:
     """A text portfolio of `mib` MiB: one mission repeated (every file name the same)."""
     path = folder / "big.txt"
     block = MISSION.format(context=CONTEXT).encode()
     with path.open("wb") as handle:
-        for _ in range(mib * 1024 * 1024 // len(block)):
+        for _ in range(int(mib * 1024 * 1024) // len(block)):
             handle.write(block)
     return path
 
 
-def build_bold_line(folder: Path, kib: int = 200) -> Path:
+def build_bold_line(folder: Path, kib: float = 200) -> Path:
     """One mission whose context is a `kib` KiB line of `**a ` (no bold ever closes)."""
     path = folder / "bold.txt"
-    path.write_text(MISSION.format(context="**a " * (kib * 1024 // 4)), encoding="utf-8")
+    path.write_text(MISSION.format(context="**a " * int(kib * 1024 // 4)), encoding="utf-8")
     return path
 
 
@@ -187,12 +199,30 @@ def build_separators(folder: Path) -> Path:
 BUILDERS: dict[str, tuple[str, Callable[[Path], Path]]] = {
     "docx-bomb": ("5 MB .docx, document.xml inflates to 2 GiB", build_docx_bomb),
     "docx-paragraphs": (".docx of 300,000 paragraphs", build_docx_paragraphs),
+    "docx-empty-paras": (
+        ".docx of 300,000 empty paragraphs",
+        lambda folder: build_docx_paragraphs(folder, empty=True),
+    ),
     "pdf-pages": ("PDF of 3,000 pages", build_pdf_pages),
     "pdf-aes256": ("AES-256 encrypted PDF", build_aes_pdf),
     "text-49mib": ("49 MiB text portfolio, one mission repeated", build_text_portfolio),
     "bold-line": ("200 KiB line of '**a '", build_bold_line),
     "link-line": ("200 KiB line of '[a]('", build_link_line),
     "separators": ("U+0085 and U+2029 in a portfolio", build_separators),
+    # Just inside the bounds: the most an accepted input costs.
+    "docx-10k-paras": (
+        "at the bound: .docx of 10,000 paragraphs",
+        lambda folder: build_docx_paragraphs(folder, 10_000),
+    ),
+    "pdf-300-pages": ("at the bound: PDF of 300 pages", lambda f: build_pdf_pages(f, 300)),
+    "text-4mib": (
+        "at the bound: 3.9 MiB text portfolio (1,900 missions)",
+        lambda folder: build_text_portfolio(folder, 3.9),
+    ),
+    "bold-20k-line": (
+        "at the bound: 20,000-character line of '**a '",
+        lambda f: build_bold_line(f, 19.5),
+    ),
 }
 
 

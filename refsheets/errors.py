@@ -64,7 +64,7 @@ class Diagnostic:
                 where += f":{self.column}"
         label = f"{self.field}: " if self.field else ""
         kind = "" if self.severity == "error" else "warning: "
-        return printable(f"{where}: {kind}{label}{self.message}")
+        return printable(f"{where}: {kind}{label}{self.message}", newlines=False)
 
 
 class RefsheetsError(Exception):
@@ -107,9 +107,11 @@ UNPRINTABLE = re.compile(
 )
 
 
-def printable(text: str) -> str:
-    """`text` safe to show on a terminal: each control character as a visible `\\uXXXX`."""
-    return UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+def printable(text: str, *, newlines: bool = True) -> str:
+    """`text` safe to show on a terminal: each control character as a visible `\\uXXXX`
+    (newlines too, unless `newlines` says they may stay)."""
+    text = UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text if newlines else text.replace("\n", "\\u000a")
 
 
 def shorten(text: str, limit: int = 60) -> str:

@@ -28,7 +28,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 
-from refsheets.errors import Diagnostic, NotFoundError, RefsheetsError, did_you_mean
+from refsheets.errors import Diagnostic, NotFoundError, RefsheetsError, did_you_mean, shorten
 from refsheets.model import NonEmptyText, Strict, Text
 from refsheets.yamlfile import Source, read_source, validate_source
 
@@ -62,6 +62,22 @@ def _check_relative(value: str) -> str:
 
 RelativePath = Annotated[str, AfterValidator(_check_relative)]
 
+# A font family name reaches CSS (`font-family: "…"`): letters, digits, spaces, dots,
+# hyphens and underscores only, so that no quote, semicolon or brace can end the value.
+_FONT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}\Z")
+
+
+def _check_font_name(value: str) -> str:
+    if not _FONT_NAME.fullmatch(value):
+        raise ValueError(
+            f"'{shorten(value, 40)}' is not a font family name refsheets accepts: letters, "
+            "digits, spaces, '.', '-' and '_' only (e.g. Lato, Source Sans 3)"
+        )
+    return value
+
+
+FontName = Annotated[str, AfterValidator(_check_font_name)]
+
 
 class Colors(Strict):
     """The brand's palette, as `#rrggbb`."""
@@ -78,7 +94,7 @@ class Colors(Strict):
 class FontFace(Strict):
     """One font file, under the project's `fonts/` folder."""
 
-    family: NonEmptyText
+    family: FontName
     file: RelativePath
     weight: int = Field(default=400, ge=100, le=900)
     style: Literal["normal", "italic"] = "normal"
@@ -87,8 +103,8 @@ class FontFace(Strict):
 class Fonts(Strict):
     """The families a card uses, and the files that provide them."""
 
-    body: NonEmptyText
-    heading: NonEmptyText
+    body: FontName
+    heading: FontName
     faces: list[FontFace] = Field(min_length=1)
 
 

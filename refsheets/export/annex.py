@@ -15,7 +15,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jinja2
 import pikepdf
 
 from refsheets.card import Card
@@ -109,14 +108,14 @@ def _summary_rows(plan: ExportPlan) -> list[dict[str, Any]]:
 def front_html(plan: ExportPlan, *, today: date) -> str:
     """The cover and summary pages' HTML (autoescaped: tender text is data)."""
     from refsheets.render.pdf import _file_url
+    from refsheets.render.sandbox import layout_environment, render_layout_template
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(p) for p in plan.layout.chain]),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
+    env = layout_environment([str(p) for p in plan.layout.chain])
     tender = plan.tender
-    return env.get_template(FRONT_TEMPLATE).render(
+    return render_layout_template(
+        env,
+        FRONT_TEMPLATE,
+        "the annex's cover",
         tender=tender,
         brand=plan.layout.brand,
         logo_url=_file_url(plan.layout.logo_path),

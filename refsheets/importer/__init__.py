@@ -21,15 +21,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from refsheets.errors import Diagnostic, NotFoundError, RefsheetsError
+from refsheets.files import UnreadableFile, read_limited
 from refsheets.importer.extract import Line, extract_lines
 from refsheets.importer.parse import Draft, parse_portfolio
 from refsheets.importer.write import file_stems, render_mission
 from refsheets.model import Entity, Mission
 from refsheets.taxonomy import Taxonomy, fold
+from refsheets.yamlfile import read_source
 
 __all__ = [
     "Draft",
@@ -210,12 +211,10 @@ def _existing_missions(folder: Path) -> dict[Path, dict[str, Any]]:
     if not folder.is_dir():
         return found
     for file in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
-        try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            continue
-        if isinstance(data, dict):
-            found[file] = data
+        # Read as the library reads: bounded, regular files only (a FIFO would hang).
+        source, _ = read_source(file)
+        if source is not None:
+            found[file] = source.data
     return found
 
 
@@ -242,10 +241,10 @@ def _plan(
     *,
     force: bool,
 ) -> ImportedMission:
-    if file.exists():
+    if file.exists() or file.is_symlink():
         try:
-            same = file.read_text(encoding="utf-8") == text
-        except (OSError, UnicodeDecodeError):
+            same = read_limited(file, len(text.encode()) + 1).decode() == text
+        except (UnreadableFile, UnicodeDecodeError):
             same = False
         if same:
             return ImportedMission(draft, file, ImportStatus.UNCHANGED, text)

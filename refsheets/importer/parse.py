@@ -57,6 +57,21 @@ _FURNITURE = {"explorez", "nosprojets", "exploreznosprojets"}
 
 _BULLET = re.compile(r"^(?:[•·▪●○◦►➢✓→]\s*|[-–—*+]\s+|\d{1,2}[.)]\s+)(?P<text>\S.*)$")
 _EMAIL = re.compile(r"^(?:(?P<brand>.+?)\s*[—–|·,:-]\s*)?(?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)$")
+MAX_MISSIONS = 500
+_EMAIL_LINE_CHARS = 320  # a brand and an address; longer, the pattern is quadratic
+
+
+def _email_match(text: str) -> re.Match[str] | None:
+    """A footer line 'Brand — name@host' (or a bare address); None for anything else.
+
+    Brand separators and address characters overlap ('-'), so the pattern tries every
+    split of the line: it is only tried on lines short enough to be a footer's.
+    """
+    if "@" not in text or len(text) > _EMAIL_LINE_CHARS:
+        return None
+    return _EMAIL.match(text)
+
+
 # A bound of a period, read on folded text: "2019", "mars 2019", "03/2019".
 _BOUND = r"(?:(?P<{0}month>[a-z]+)\.?\s+|(?P<{0}num>\d{{1,2}})/)?(?P<{0}year>(?:19|20)\d{{2}})"
 _YEARS = re.compile(
@@ -120,8 +135,10 @@ _ARTICLE = re.compile(r"^(?:(?:le|la|les)\s+|l['’]\s*)", re.IGNORECASE)
 # Markdown, which text exports of portfolios carry: kept as plain text.
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
 _MD_QUOTE = re.compile(r"^>\s?")
-_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_MD_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+# The bold and link patterns never scan past the next delimiter: with `.+?`, a long line
+# of unclosed "**a " made each "**" scan the rest of the line (quadratic: 103 s a line).
+_MD_LINK = re.compile(r"\[([^\[\]]*)\]\([^()]*\)")
+_MD_BOLD = re.compile(r"(\*\*|__)(?=\S)((?:(?!\1)[^*_]|\*(?!\*)|_(?!_))+?)(?<=\S)\1")
 _MD_ITALIC = re.compile(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])")
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!])")
 _MD_RULE = re.compile(r"^(?:-{3,}|\*{3,}|_{3,})$")
@@ -243,6 +260,12 @@ def parse_portfolio(
         else:
             groups.append([heading])
 
+    if len(groups) > MAX_MISSIONS:
+        # Each mission costs a few milliseconds to parse and tens to write and check.
+        raise RefsheetsError(
+            f"{source} holds {len(groups)} missions; one import takes at most {MAX_MISSIONS}: "
+            "split the portfolio, or check that it is the right file"
+        )
     parser = _Parser(cleaned, entities or {}, entities is not None, source)
     drafts: list[Draft] = []
     body_end = 0
@@ -362,7 +385,7 @@ def _cuts_sentence(before: Sequence[Line], after: Sequence[Line]) -> bool:
             line.text
             for line in after
             if line.is_page_break
-            or (line.text and not (_is_furniture(line.text) or _EMAIL.match(line.text)))
+            or (line.text and not (_is_furniture(line.text) or _email_match(line.text)))
         ),
         None,
     )
@@ -544,7 +567,7 @@ class _Parser:
                 kinds.append("amount")
             elif fold(text) in _BUDGET_LABEL:
                 kinds.append("budget-label")
-            elif _EMAIL.match(text):
+            elif _email_match(text):
                 kinds.append("email")
             elif self.is_brand(text):
                 kinds.append("brand")
@@ -638,7 +661,7 @@ class _Parser:
             self._add_partner(draft, " ".join(partner))
 
     def _add_email(self, draft: Draft, text: str) -> None:
-        match = _EMAIL.match(text)
+        match = _email_match(text)
         if match:
             draft._emails.append(match.group("email"))
             if match.group("brand"):  # "POP Up — popupequipe@pop.eu.com"
@@ -734,7 +757,7 @@ class _Parser:
                     kept.append(Line("", line.line, line.page))
             elif (joining and not line.text) or _is_furniture(line.text):
                 continue
-            elif _EMAIL.match(line.text):
+            elif _email_match(line.text):
                 self._add_email(draft, line.text)
             elif self.is_brand(line.text):
                 draft._brands.append(line.text)
@@ -776,7 +799,7 @@ class _Parser:
                 _is_furniture(text)
                 or _AMOUNT.match(text)
                 or fold(text) in _BUDGET_LABEL
-                or _EMAIL.match(text)
+                or _email_match(text)
                 or self.is_brand(text)
             ):
                 return i

@@ -152,11 +152,15 @@ def file_stem(draft: Draft) -> str:
 def file_stems(drafts: Sequence[Draft]) -> list[str]:
     """One distinct stem per draft: repeats get -2, -3… in portfolio order."""
     stems: list[str] = []
+    taken: set[str] = set()
+    last: dict[str, int] = {}  # the last number given to each base: linear, not cubic
     for draft in drafts:
         base = file_stem(draft)
-        stem, n = base, 1
-        while stem in stems:
+        stem, n = base, last.get(base, 1)
+        while stem in taken:
             n += 1
             stem = f"{base}-{n}"
+        last[base] = n
+        taken.add(stem)
         stems.append(stem)
     return stems

@@ -37,6 +37,7 @@ from refsheets.layouts import Layout
 from refsheets.render.fetcher import SafeFetcher
 from refsheets.render.fit import FIT_STEPS, FLOOR_PT, FitStep, overflow_message, section_label
 from refsheets.render.images import PHOTO_CACHE, PHOTO_HEIGHT_MM, PHOTO_WIDTH_MM
+from refsheets.render.sandbox import layout_environment, render_layout_template
 from refsheets.typography import keep_last_words
 
 TEMPLATE = "card.html.j2"
@@ -205,13 +206,16 @@ class CardRenderer:
 
     def html(self, cards: Sequence[Card], steps: Sequence[int], *, title: str | None = None) -> str:
         """The HTML of `cards`, each at its fit step, with the document's metadata."""
-        template = self.env.get_template(_template_name(self.layout))
+        name = _template_name(self.layout)
         first = cards[0]
         brands = sorted({c.brand.name or self.layout.brand.name for c in cards})
         keywords: list[str] = []
         for card in cards:
             keywords += [t for t in card.tags if t not in keywords]
-        return template.render(
+        return render_layout_template(
+            self.env,
+            name,
+            f"the card of mission '{first.id}'",
             cards=list(zip(cards, steps, strict=True)),
             brand=self.layout.brand,
             logo_url=_file_url(self.layout.logo_path),
@@ -368,13 +372,7 @@ def _photo_transform(path: Path) -> bytes | None:
 
 
 def _environment(layout: Layout) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(layout.root)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = layout_environment(str(layout.root), trim_blocks=True, lstrip_blocks=True)
     env.filters["keep_tail"] = keep_tail
     return env
 
@@ -424,7 +422,7 @@ def _font_faces_css(layout: Layout) -> str:
     for face in layout.font_faces:
         rules.append(
             "@font-face {"
-            f' font-family: "{face.family}";'
+            f" font-family: {css_string(face.family)};"
             f' src: url("{_file_url(face.path)}");'
             f" font-weight: {face.weight}; font-style: {face.style};"
             " }"
@@ -432,18 +430,26 @@ def _font_faces_css(layout: Layout) -> str:
     return "\n".join(rules)
 
 
+def css_string(text: str) -> str:
+    """`text` as a quoted CSS string: every character but letters, digits, space, '.',
+    '-' and '_' written as a CSS escape, so a value can never end the string."""
+    escaped = "".join(
+        ch if ch.isascii() and (ch.isalnum() or ch in " .-_") else f"\\{ord(ch):x} " for ch in text
+    )
+    return f'"{escaped}"'
+
+
 def _brand_css(layout: Layout) -> str:
     colors = layout.brand.colors
     fonts = layout.brand.fonts
-    # Values were validated (#rrggbb, family names): no CSS can be smuggled in here.
-    family_body = fonts.body.replace('"', "")
-    family_heading = fonts.heading.replace('"', "")
+    # Values were validated (#rrggbb, family names of plain characters) and names are
+    # quoted as CSS strings besides: no CSS can be smuggled in here.
     return (
         ":root {"
         f" --primary: {colors.primary}; --accent: {colors.accent}; --ink: {colors.ink};"
         f" --muted: {colors.muted}; --rule: {colors.rule}; --background: {colors.background};"
         f" --tint: {colors.tint};"
-        f' --font-body: "{family_body}"; --font-heading: "{family_heading}";'
+        f" --font-body: {css_string(fonts.body)}; --font-heading: {css_string(fonts.heading)};"
         f" --photo-w: {PHOTO_WIDTH_MM}mm;"
         " }\n"
         f"@page {{ margin-left: {layout.brand.page_margin_mm}mm;"
