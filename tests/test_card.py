@@ -67,7 +67,11 @@ def test_tags_are_the_taxonomy_labels_without_duplicates(library: Library) -> No
 
 
 def test_private_fields_never_reach_the_card(library_copy: Path) -> None:
-    (library_copy / "attestation-anzin.pdf").write_bytes(b"%PDF-1.4\n")
+    import pikepdf
+
+    with pikepdf.new() as pdf:  # a real PDF: the library checks attestations when it loads
+        pdf.add_blank_page()
+        pdf.save(library_copy / "attestation-anzin.pdf")
     library = append(
         library_copy,
         "anzin-mediation-numerique-qpv",

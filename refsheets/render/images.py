@@ -43,7 +43,7 @@ def inspect_photo(path: Path, *, max_pixels: int = MAX_PIXELS) -> PhotoInfo:
     """Check that `path` is a PNG or JPEG within the pixel cap; RenderError otherwise."""
     try:
         # Opening reads the header only: the size is known before any pixel is decoded.
-        with Image.open(path) as image:
+        with _strict_decoding(), Image.open(path) as image:
             fmt = image.format or "?"
             width, height = image.size
     except FileNotFoundError:
@@ -119,20 +119,31 @@ def _jpeg_complete(data: bytes) -> bool:
     return False
 
 
-_DECODING = threading.Lock()
+_DECODING = threading.RLock()
+
+
+@contextlib.contextmanager
+def _strict_decoding() -> Iterator[None]:
+    """Pillow's global LOAD_TRUNCATED_IMAGES off for the block, then as it was.
+
+    WeasyPrint turns it on when it is imported: a cut file then decodes half grey and an
+    oversized colour profile is dropped, silently. A photo is judged the same whether
+    WeasyPrint is loaded in the process or not.
+    """
+    with _DECODING:
+        tolerant = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = tolerant
 
 
 @contextlib.contextmanager
 def open_photo(path: Path) -> Iterator[Image.Image]:
-    """The photo, decoded whole; RenderError when it is truncated or damaged.
-
-    WeasyPrint turns on Pillow's global LOAD_TRUNCATED_IMAGES when it is imported (a
-    cut file then decodes half grey, silently): it is off while a photo is decoded here.
-    """
+    """The photo, decoded whole and strictly; RenderError when it is truncated or damaged."""
     inspect_photo(path)
-    with _DECODING:
-        tolerant = ImageFile.LOAD_TRUNCATED_IMAGES
-        ImageFile.LOAD_TRUNCATED_IMAGES = False
+    with _strict_decoding():
         try:
             image = Image.open(path)
             image.load()
@@ -141,8 +152,6 @@ def open_photo(path: Path) -> Iterator[Image.Image]:
                 f"the photo {path.name} cannot be decoded ({shorten(str(exc), 80)}); "
                 "copy or export it again"
             ) from None
-        finally:
-            ImageFile.LOAD_TRUNCATED_IMAGES = tolerant
     try:
         yield image
     finally:
