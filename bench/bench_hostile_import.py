@@ -215,9 +215,9 @@ BUILDERS: dict[str, tuple[str, Callable[[Path], Path]]] = {
         lambda folder: build_docx_paragraphs(folder, 10_000),
     ),
     "pdf-300-pages": ("at the bound: PDF of 300 pages", lambda f: build_pdf_pages(f, 300)),
-    "text-4mib": (
-        "at the bound: 3.9 MiB text portfolio (1,900 missions)",
-        lambda folder: build_text_portfolio(folder, 3.9),
+    "text-500-missions": (
+        "at the bound: a text portfolio of 500 missions",
+        lambda folder: build_text_portfolio(folder, 500 * 306 / 1024 / 1024),
     ),
     "bold-20k-line": (
         "at the bound: 20,000-character line of '**a '",

@@ -9,9 +9,11 @@ refused at load, at the photo's line, and decoding is strict whatever the global
 
 from __future__ import annotations
 
+import contextlib
 import io
 import struct
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -72,17 +74,24 @@ def test_an_honest_png_loads(library: Path) -> None:
     assert "x" in load_library(library).missions
 
 
+@contextlib.contextmanager
+def _pillow_tolerance(tolerant: bool = True) -> Iterator[None]:
+    """Pillow's global LOAD_TRUNCATED_IMAGES as `import weasyprint` leaves it (on)."""
+    before = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = tolerant
+    try:
+        yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = before
+
+
 @pytest.mark.parametrize("tolerant", [False, True], ids=["pillow-default", "weasyprint-loaded"])
 @pytest.mark.parametrize("chunk", [b"zTXt", b"iCCP"])
 def test_a_png_metadata_bomb_is_refused_at_its_line(
     library: Path, chunk: bytes, tolerant: bool
 ) -> None:
-    before = ImageFile.LOAD_TRUNCATED_IMAGES
-    ImageFile.LOAD_TRUNCATED_IMAGES = tolerant  # `import weasyprint` turns it on
-    try:
+    with _pillow_tolerance(tolerant):
         message = _photo_error(library, "bomb.png", _png(_chunk(chunk, b"k\x00\x00" + BOMB)))
-    finally:
-        ImageFile.LOAD_TRUNCATED_IMAGES = before
     assert "bomb.png is not an image Pillow can read" in message
 
 
@@ -130,16 +139,12 @@ def _png_with_cut_pixels(path: Path) -> None:
 def test_decoding_is_strict_even_when_weasyprint_turned_tolerance_on(tmp_path: Path) -> None:
     path = tmp_path / "damaged.png"
     _png_with_cut_pixels(path)
-    before = ImageFile.LOAD_TRUNCATED_IMAGES
-    ImageFile.LOAD_TRUNCATED_IMAGES = True  # what `import weasyprint` does
-    try:
+    with _pillow_tolerance():
         with pytest.raises(RenderError, match=r"damaged\.png cannot be decoded"), open_photo(path):
             pass
         with pytest.raises(RenderError, match=r"damaged\.png cannot be decoded"):
             downscale(path)
         assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # restored for WeasyPrint
-    finally:
-        ImageFile.LOAD_TRUNCATED_IMAGES = before
 
 
 def test_the_word_card_blames_the_photo_not_the_folder(tmp_path: Path) -> None:
@@ -147,12 +152,7 @@ def test_the_word_card_blames_the_photo_not_the_folder(tmp_path: Path) -> None:
 
     path = tmp_path / "damaged.png"
     _png_with_cut_pixels(path)
-    before = ImageFile.LOAD_TRUNCATED_IMAGES
-    ImageFile.LOAD_TRUNCATED_IMAGES = True  # what `import weasyprint` does
-    try:
-        with pytest.raises(RenderError) as caught:
-            cover_photo(path, 170, 140)
-    finally:
-        ImageFile.LOAD_TRUNCATED_IMAGES = before
+    with _pillow_tolerance(), pytest.raises(RenderError) as caught:
+        cover_photo(path, 170, 140)
     assert "the photo damaged.png cannot be decoded" in caught.value.message
     assert "--out" not in caught.value.message
