@@ -159,6 +159,10 @@ def test_from_the_notice_to_the_annex(tmp_path: Path) -> None:
     assert data["cpv"] == ["79411000", "98133100"]
     assert data["themes"] == ["tiers-lieu", "accompagnement"]  # tags.yaml maps their codes
 
+    check = run_cli(["tender", "check", "tenders/19s0001.yaml"], cwd=tmp_path)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "READY: `refsheets export` will go through." in check.stdout
+
     exported = run_cli(["export", "tenders/19s0001.yaml", "--jobs", "1"], cwd=tmp_path)
     assert exported.returncode == 0, exported.stderr
     out = tmp_path / "out" / "19s0001"
