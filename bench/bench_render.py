@@ -56,7 +56,9 @@ def make_cards(library_root: Path, n: int) -> list[Card]:
     cards = []
     for i in range(n):
         card = base[i % len(base)]
-        photos = (CardPhoto(photo, "Atelier de co-conception"),) if i % 8 == 7 else ()
+        photos = (
+            (CardPhoto(photo, "Atelier de co-conception", alt="Atelier"),) if i % 8 == 7 else ()
+        )
         cards.append(dataclasses.replace(card, id=f"{card.id}-{i:03d}", photos=photos))
     return cards
 

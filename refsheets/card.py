@@ -41,6 +41,7 @@ class Labels:
     in_group_with: str
     reference: str
     contact: str
+    photo: str
     roles: dict[str, str] = field(default_factory=dict)
 
 
@@ -61,6 +62,7 @@ LABELS: dict[str, Labels] = {
         in_group_with="En groupement avec",
         reference="Référence",
         contact="Contact",
+        photo="Photo de la mission",
         roles={
             "lead": "mandataire",
             "co-contractor": "cotraitant",
@@ -83,6 +85,7 @@ LABELS: dict[str, Labels] = {
         in_group_with="In a consortium with",
         reference="Reference",
         contact="Contact",
+        photo="Photo of the mission",
         roles={"lead": "lead", "co-contractor": "co-contractor", "subcontractor": "subcontractor"},
     ),
 }
@@ -102,6 +105,8 @@ class CardPhoto:
 
     path: Path
     caption: str | None
+    alt: str  # the alternative text of the tagged PDF: the alt key, else the caption
+    crop: bool = False
 
 
 @dataclass(frozen=True)
@@ -211,7 +216,13 @@ def card_from_mission(
     tags: list[str] = []
     for tag in mission.tags:
         resolved = taxonomy.resolve(tag)
-        label = resolved.label if resolved else tag
+        # A tag outside the taxonomy is printed as written, but capitalised like the
+        # labels beside it ("espace public" -> "Espace public").
+        label = (
+            resolved.label_in(lang)
+            if resolved
+            else tag.lstrip("#")[:1].upper() + tag.lstrip("#")[1:]
+        )
         if label not in tags:
             tags.append(label)
     return Card(
@@ -225,7 +236,7 @@ def card_from_mission(
             plain(client.location) if client.location and mission.disclosure == "named" else None
         ),
         period=format_period(mission.period, lang),
-        amount=format_amount(mission.budget) if mission.budget else None,
+        amount=format_amount(mission.budget, lang) if mission.budget else None,
         brand=Brand(
             key=mission.entity,
             name=entity.name if entity else None,
@@ -239,7 +250,12 @@ def card_from_mission(
         deliverables=tuple(typeset(item) for item in mission.deliverables),
         tags=tuple(tags),
         photos=tuple(
-            CardPhoto(library_root / photo.path, plain(photo.caption) if photo.caption else None)
+            CardPhoto(
+                library_root / photo.path,
+                plain(photo.caption) if photo.caption else None,
+                alt=plain(photo.alt or photo.caption or f"{labels.photo} : {mission.title}"),
+                crop=photo.crop,
+            )
             for photo in mission.photos
         ),
     )

@@ -355,6 +355,15 @@ class Photo(Strict):
 
     path: LibraryPath
     caption: Text | None = None
+    alt: Text | None = Field(
+        default=None,
+        description="What the photo shows, for readers who cannot see it (default: caption).",
+    )
+    crop: bool = Field(
+        default=False,
+        strict=True,
+        description="Fill the card's photo box, cutting the edges (default: the whole photo).",
+    )
 
 
 class Contact(Strict):
@@ -428,6 +437,9 @@ class TagDef(Strict):
     """A canonical tag of the taxonomy."""
 
     label: NonEmptyText
+    label_en: NonEmptyText | None = Field(
+        default=None, description="The label on English cards (default: the label)."
+    )
     aliases: list[NonEmptyText] = []
     cpv: list[CpvCode] = Field(
         default=[],

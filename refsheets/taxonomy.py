@@ -46,6 +46,11 @@ class Tag:
     label: str
     aliases: tuple[str, ...]
     cpv: tuple[str, ...] = ()
+    label_en: str | None = None
+
+    def label_in(self, lang: str) -> str:
+        """The label printed on a card in `lang`."""
+        return (self.label_en or self.label) if lang == "en" else self.label
 
 
 class Taxonomy:
@@ -57,7 +62,8 @@ class Taxonomy:
         self.clashes: list[tuple[str, str, str]] = []
         """(name, tag it resolves to, other tag it also names): taxonomy errors."""
         for tag in self.tags.values():
-            for name in (tag.key, tag.label, *tag.aliases):
+            names = (tag.key, tag.label, *([tag.label_en] if tag.label_en else []), *tag.aliases)
+            for name in names:
                 first = self._index.setdefault(tag_key(name), tag.key)
                 if first != tag.key:
                     self.clashes.append((name, first, tag.key))
@@ -66,7 +72,13 @@ class Taxonomy:
     def from_file(cls, data: TaxonomyFile) -> Taxonomy:
         """Build from the validated `tags.yaml`."""
         return cls(
-            Tag(key, definition.label, tuple(definition.aliases), tuple(definition.cpv))
+            Tag(
+                key,
+                definition.label,
+                tuple(definition.aliases),
+                tuple(definition.cpv),
+                definition.label_en,
+            )
             for key, definition in data.tags.items()
         )
 

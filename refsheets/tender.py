@@ -270,6 +270,13 @@ class Tender(Strict):
     )
     formats: list[Literal["pdf", "docx"]] = Field(default=["pdf"], min_length=1)
     language: Literal["fr", "en"] = "fr"
+    pdf_variant: Literal[
+        "pdf/ua-1", "pdf/a-2a", "pdf/a-2u", "pdf/a-2b", "pdf/a-3a", "pdf/a-3u", "pdf/a-3b"
+    ] = Field(
+        default="pdf/ua-1",
+        description="PDF/UA-1 (tagged, accessible), or a PDF/A variant (also tagged) when "
+        "the buyer asks for archival files.",
+    )
 
     @field_validator("layout")
     @classmethod

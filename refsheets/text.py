@@ -46,8 +46,15 @@ def group_thousands(number: int) -> str:
     return f"{number:,}".replace(",", NNBSP)
 
 
-def format_amount(budget: Budget) -> str:
-    """'213 000 € HT': grouped digits, no-break spaces before the unit and the basis."""
+_BASIS_EN = {"HT": "excl.\u00a0VAT", "TTC": "incl.\u00a0VAT"}
+
+
+def format_amount(budget: Budget, lang: str = "fr") -> str:
+    """'213 000 € HT': grouped digits, no-break spaces before the unit and the basis;
+    in English '€213,000 excl. VAT'."""
+    if lang == "en":
+        basis = _BASIS_EN.get(budget.basis, budget.basis)
+        return f"€{budget.amount:,}{NBSP}{basis}"
     return f"{group_thousands(budget.amount)}{NBSP}€{NBSP}{budget.basis}"
 
 

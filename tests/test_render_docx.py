@@ -300,7 +300,7 @@ def test_a_long_card_gets_a_tighter_step(library: Library, layouts: dict[str, La
 
 def _card_with_photo(library: Library, photo: Path, caption: str | None) -> Card:
     card = build_card(library, "2022-havelinghen-emergence-tiers-lieu")
-    return dataclasses.replace(card, photos=(CardPhoto(photo, caption),))
+    return dataclasses.replace(card, photos=(CardPhoto(photo, caption, alt=caption or "Photo"),))
 
 
 def test_photo_goes_in_at_the_set_width(

@@ -157,14 +157,25 @@ def test_english_labels_keep_the_text_as_written(
     assert normalise(card.deliverables[0]) in text
 
 
-def test_the_footer_shows_the_contact_of_the_brand_that_carried_the_mission(
+def test_the_footer_speaks_for_the_layouts_brand_and_the_facts_name_who_carried_it(
     library: Library, layouts: dict[str, Layout]
 ) -> None:
+    # A POP Café mission in POP Up's layout: POP Up's logo, so POP Up's footer (a logo
+    # of one brand over the e-mail of another was the flaw); "Mission portée par" still
+    # says POP Café carried it.
     mission_id = next(m for m, mission in library if mission.entity == "pop-cafe")
     card = build_card(library, mission_id)
-    text = pdf_text(render_card_pdf(card, layouts["pop-up"]))  # another brand's layout
-    assert "contact@pop.cafe" in text
-    assert "popupequipe@pop.eu.com" not in text
+    pdf = render_card_pdf(card, layouts["pop-up"])
+    footer = subprocess.run(  # the bottom 22 mm of the page: the footer
+        ["pdftotext", "-x", "0", "-y", "780", "-W", "595", "-H", "62", "-", "-"],
+        input=pdf,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    assert "popupequipe@pop.eu.com" in footer
+    assert "POP Up" in footer
+    assert "contact@pop.cafe" not in pdf_text(pdf)
+    assert "POPCafé" in pdf_text(pdf)  # the facts band's "Mission portée par"
 
 
 def test_private_fields_never_reach_the_card(library_copy: Path) -> None:
@@ -370,7 +381,7 @@ def test_a_photo_outside_the_library_is_refused(library: Library, tmp_path: Path
     outside = tmp_path / "elsewhere.png"
     Image.new("RGB", (10, 10)).save(outside)
     card = build_card(library, "vilogia-lieu-innovation-habitat")
-    card = dataclasses.replace(card, photos=(CardPhoto(outside, None),))
+    card = dataclasses.replace(card, photos=(CardPhoto(outside, None, alt="Photo"),))
     with pytest.raises(RenderError, match=r"may not read|refused"):
         render_card_pdf(card, load_layout("pop-up", LAYOUTS_ROOT), library_root=library.root)
 
@@ -513,9 +524,10 @@ def test_the_last_words_stay_together_and_stay_escaped(
     card = build_card(library, "2021-valenciennes-passage-de-la-paix")
     html = card_html(card, layouts["pop-up"])
     assert '<span class="keep">en\u00a0tiers-lieu</span></h1>' in html
-    evil = dataclasses.replace(card, title="Titre <b>a</b>\u00a0<i>b-c</i>")
+    evil = dataclasses.replace(card, title="Titre <b>a-b</b> x <b>\u00a0<i>")
     html = card_html(evil, layouts["pop-up"])
-    assert '<span class="keep">&lt;b&gt;a&lt;/b&gt;\u00a0&lt;i&gt;b-c&lt;/i&gt;</span>' in html
+    assert '<span class="keep">&lt;b&gt;\u00a0&lt;i&gt;</span>' in html
+    assert '<span class="nobr">a-b</span>&lt;/b&gt;' in html  # protected, still escaped
 
 
 def _hyphenated(data: bytes) -> set[str]:

@@ -49,6 +49,15 @@ def render(
         LabelLang,
         typer.Option("--lang", help="Language of the labels (the text stays as written)."),
     ] = LabelLang.fr,
+    pdf_variant: Annotated[
+        str,
+        typer.Option(
+            "--pdf-variant",
+            help="pdf/ua-1 (tagged, accessible), or PDF/A for archiving: pdf/a-3u, pdf/a-3a, "
+            "pdf/a-2u… (tagged too).",
+            show_default=True,
+        ),
+    ] = "pdf/ua-1",
     out_dir: Annotated[
         Path, typer.Option("--out", "-o", help="Folder to write the cards to.", show_default=True)
     ] = Path("out"),
@@ -74,6 +83,7 @@ def render(
         lang="en" if lang is LabelLang.en else "fr",
         out_dir=out_dir,
         dpi=dpi,
+        pdf_variant=pdf_variant,
     )
     for path in written:
         out.print(str(path), markup=False)

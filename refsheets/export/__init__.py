@@ -103,6 +103,7 @@ class ExportPlan:
         if lot is None:
             return self.tender.name
         return f"{self.tender.name} — Lot {lot.number}" + (f" : {lot.title}" if lot.title else "")
+    library_root: Path = Path("data")
 
     @property
     def environment(self) -> str:
@@ -265,6 +266,7 @@ def _plan_annex(
         warnings=list(choice.warnings),
         choice=choice,
         scope=scope,
+        library_root=library.root,
     )
     answering = library.entities.get(tender.entity)
     where = f" ({scope.label})" if scope.lot else ""
@@ -361,9 +363,10 @@ def _write_annex(
     cards_dir.mkdir()
 
     def write_tables() -> None:
-        rows = rows_for([(r.id, r.mission) for r in plan.references])
-        (folder / "references.csv").write_bytes(to_csv(rows))
-        (folder / "references.xlsx").write_bytes(to_xlsx(rows, title=plan.title))
+        lang = plan.tender.language
+        rows = rows_for([(r.id, r.mission) for r in plan.references], lang)
+        (folder / "references.csv").write_bytes(to_csv(rows, lang))
+        (folder / "references.xlsx").write_bytes(to_xlsx(rows, title=plan.title, lang=lang))
 
     card_files, rendered = _render_cards(
         formats,
@@ -428,7 +431,8 @@ def _render_cards(
                 library_root=library.root,
                 environment=plan.environment,
                 lang=plan.tender.language,
-                fmt=fmt,
+                # A PDF card's bytes depend on its variant (PDF/UA-1 or a PDF/A) too.
+                fmt=f"pdf {plan.tender.pdf_variant}" if fmt == "pdf" else fmt,
             )
             for ref in plan.references
         }
@@ -440,19 +444,20 @@ def _render_cards(
             else:
                 data[fmt][ref.id] = hit
         progress(fmt, 0, len(todo[fmt]))
-    args: list[tuple[str, str, Path, Path, Sequence[Any]]] = []
+    variant = plan.tender.pdf_variant
+    args: list[tuple[str, str, Path, Path, Sequence[Any], str]] = []
     if "pdf" in formats:
         from refsheets.export.annex import front_pages, html_key
 
         pages = [
-            (html_key(plan, html), what, html)
-            for what, html in front_pages(plan, today)
-            if cache.get(html_key(plan, html), "pdf") is None
+            (html_key(plan, html, page_variant), what, html, page_variant)
+            for what, html, page_variant in front_pages(plan, today)
+            if cache.get(html_key(plan, html, page_variant), "pdf") is None
         ]
         if pages:
-            args.append(("html", plan.layout.name, plan.layout.root, library.root, pages))
+            args.append(("html", plan.layout.name, plan.layout.root, library.root, pages, variant))
     args += [
-        (fmt, plan.layout.name, plan.layout.root, library.root, batch)
+        (fmt, plan.layout.name, plan.layout.root, library.root, batch, variant)
         for fmt in formats
         for batch in _batches(todo[fmt], jobs)
     ]
@@ -491,24 +496,35 @@ def _batches(cards: list[Card], jobs: int) -> list[list[Card]]:
     return [cards[i : i + size] for i in range(0, len(cards), size)]
 
 
-def _render_batch(args: tuple[str, str, Path, Path, Sequence[Any]]) -> list[tuple[str, bytes]]:
+def _render_batch(
+    args: tuple[str, str, Path, Path, Sequence[Any], str],
+) -> list[tuple[str, bytes]]:
     """Render a batch of cards in one format, or the annex's own pages (in a worker)."""
-    fmt, layout_name, layouts_root, library_root, cards = args
+    fmt, layout_name, layouts_root, library_root, cards, variant = args
     layout = load_layout(layout_name, layouts_root)
     if fmt == "html":
         from refsheets.export.annex import render_html
 
-        return [(key, render_html(layout, library_root, html, what)) for key, what, html in cards]
+        return [
+            (key, render_html(layout, library_root, html, what, variant=page_variant))
+            for key, what, html, page_variant in cards
+        ]
     if fmt == "pdf":
         return list(
-            zip([c.id for c in cards], _pdf_cards(cards, layout, library_root), strict=True)
+            zip(
+                [c.id for c in cards],
+                _pdf_cards(cards, layout, library_root, variant=variant),
+                strict=True,
+            )
         )
     from refsheets.render.docx import build_card_docx
 
     return [(card.id, build_card_docx(card, layout)) for card in cards]
 
 
-def _pdf_cards(cards: Sequence[Card], layout: Layout, library_root: Path) -> list[bytes]:
+def _pdf_cards(
+    cards: Sequence[Card], layout: Layout, library_root: Path, *, variant: str
+) -> list[bytes]:
     """One-page PDFs of `cards`, laid out as one document at the most comfortable step.
 
     The few cards that spill onto a second page are fitted and rendered alone, instead
@@ -522,19 +538,21 @@ def _pdf_cards(cards: Sequence[Card], layout: Layout, library_root: Path) -> lis
     what = f"a batch of {len(cards)} cards"
     document = renderer.render(renderer.html(cards, [0] * len(cards)), what)
     counts = _pages_per_card(document, cards)
-    whole = renderer.write(document, what)
+    whole = renderer.write(document, what, variant=variant)
     starts = [sum(counts[:i]) for i in range(len(cards))]
     fitting = [i for i, n in enumerate(counts) if n == 1]
     parts = dict(
         zip(
             fitting,
-            split_pages(whole, [cards[i] for i in fitting], [starts[i] for i in fitting]),
+            split_pages(
+                whole, [cards[i] for i in fitting], [starts[i] for i in fitting], variant=variant
+            ),
             strict=True,
         )
     )
     for i, count in enumerate(counts):
         if count != 1:
-            parts[i] = renderer.card_pdf(cards[i])
+            parts[i] = renderer.card_pdf(cards[i], variant=variant)
     return [parts[i] for i in range(len(cards))]
 
 

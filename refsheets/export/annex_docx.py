@@ -34,61 +34,149 @@ _BODY_SIZE = re.compile(r'w:styleId="CardBody".*?<w:sz w:val="(\d+)"/>', re.S)
 
 
 @dataclass(frozen=True)
-class FrontMatter:
-    """What the Word annex says before the cards."""
+class SummaryRow:
+    """One line of the summary table, as the PDF's summary shows it."""
 
+    number: str
+    client: str
+    kind: str
     title: str
-    lines: Sequence[str]
+    period: str
+    amount: str
+    carried_by: str
+    partners: str
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    """What the Word annex says before the cards: a cover page, then a summary page."""
+
+    kicker: str
+    title: str
+    lines: Sequence[tuple[str, str]]  # (label, value) of the cover
+    stamp: str
     heading: str
-    columns: Sequence[str]
-    rows: Sequence[Sequence[str]]
+    intro: str
+    columns: Sequence[str]  # N°, Client, Intitulé, Période, Montant, Réalisé par
+    rows: Sequence[SummaryRow]
+    reference_label: str  # "Référence": the cards' footers say "Référence k / n"
+    primary: str  # colours of the rules, as RRGGBB
+    rule: str
+
+
+_COMPOUND = re.compile(r"[\w’']+(?:-[\w’']+)+")
+
+
+def _run_text(text: str) -> str:
+    """A run's text, hyphenated compounds ("tiers-lieu") joined by non-breaking hyphens,
+    as the Word cards write them."""
+
+    def join(match: re.Match[str]) -> str:
+        if len(match.group()) > 24:
+            return match.group()
+        return '</w:t><w:noBreakHyphen/><w:t xml:space="preserve">'.join(match.group().split("-"))
+
+    return f'<w:t xml:space="preserve">{_COMPOUND.sub(join, escape(text))}</w:t>'
 
 
 def _paragraph(style: str, text: str) -> str:
+    return f'<w:p><w:pPr><w:pStyle w:val="{style}"/></w:pPr><w:r>{_run_text(text)}</w:r></w:p>'
+
+
+# The summary's columns, in mm as on the PDF summary (the title takes what is left).
+_SUMMARY_MM = (8.0, 34.0, 0.0, 23.0, 25.0, 36.0)
+_TWIPS_PER_MM = 1440 / 25.4
+
+
+def _cell(paragraphs: str, width: int, border: str) -> str:
     return (
-        f'<w:p><w:pPr><w:pStyle w:val="{style}"/></w:pPr>'
-        f'<w:r><w:t xml:space="preserve">{escape(text)}</w:t></w:r></w:p>'
+        f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{width}"/>'
+        f"<w:tcBorders>{border}</w:tcBorders></w:tcPr>{paragraphs}</w:tc>"
     )
 
 
-def _cell(text: str, style: str, width: int) -> str:
-    return (
-        f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{width}"/></w:tcPr>'
-        f"{_paragraph(style, text)}</w:tc>"
-    )
-
-
-def front_xml(front: FrontMatter, text_width: int) -> str:
-    """The cover and the summary table, in the card template's named styles."""
-    weights = [4, 9, 5, 11, 7, 9, 8][: len(front.columns)]
-    widths = [text_width * w // sum(weights) for w in weights]
-    border = '<w:{0} w:val="single" w:sz="4" w:space="0" w:color="BFC7CF"/>'
-    borders = "".join(border.format(side) for side in ("top", "bottom", "insideH"))
+def summary_table_xml(front: FrontMatter, text_width: int) -> str:
+    """The summary table: the PDF's columns and widths, one rule under the header in the
+    brand's colour, hairlines between rows, amounts right-aligned and bold."""
+    fixed = sum(round(mm * _TWIPS_PER_MM) for mm in _SUMMARY_MM)
+    widths = [round(mm * _TWIPS_PER_MM) or (text_width - fixed) for mm in _SUMMARY_MM]
+    head_rule = f'<w:bottom w:val="single" w:sz="10" w:space="0" w:color="{front.primary}"/>'
+    row_rule = f'<w:bottom w:val="single" w:sz="4" w:space="0" w:color="{front.rule}"/>'
     grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
     header = "".join(
-        _cell(text, "CardFactLabel", w) for text, w in zip(front.columns, widths, strict=True)
+        _cell(_paragraph("SummaryHeadAmount" if i == 4 else "SummaryHead", text), w, head_rule)
+        for i, (text, w) in enumerate(zip(front.columns, widths, strict=True))
     )
-    rows = "".join(
-        "<w:tr><w:trPr><w:cantSplit/></w:trPr>"
-        + "".join(_cell(text, "CardFactNote", w) for text, w in zip(row, widths, strict=True))
-        + "</w:tr>"
-        for row in front.rows
+    rows = []
+    for row in front.rows:
+        cells = [
+            _paragraph("SummaryNumber", row.number),
+            _paragraph("SummaryStrong", row.client) + _paragraph("SummaryNote", row.kind),
+            _paragraph("SummaryCell", row.title),
+            _paragraph("SummaryCell", row.period),
+            _paragraph("SummaryAmount", row.amount),
+            _paragraph("SummaryCell", row.carried_by)
+            + (_paragraph("SummaryNote", row.partners) if row.partners else ""),
+        ]
+        rows.append(
+            "<w:tr><w:trPr><w:cantSplit/></w:trPr>"
+            + "".join(_cell(c, w, row_rule) for c, w in zip(cells, widths, strict=True))
+            + "</w:tr>"
+        )
+    none = "".join(
+        f'<w:{side} w:val="nil"/>'
+        for side in ("top", "left", "bottom", "right", "insideH", "insideV")
     )
-    table = (
-        f'<w:tbl><w:tblPr><w:tblW w:type="dxa" w:w="{text_width}"/>'
-        f'<w:tblBorders>{borders}</w:tblBorders><w:tblLayout w:type="fixed"/></w:tblPr>'
-        f"<w:tblGrid>{grid}</w:tblGrid>"
-        f"<w:tr><w:trPr><w:tblHeader/></w:trPr>{header}</w:tr>{rows}</w:tbl>"
+    margins = (
+        '<w:tblCellMar><w:top w:w="68" w:type="dxa"/><w:left w:w="0" w:type="dxa"/>'
+        '<w:bottom w:w="68" w:type="dxa"/><w:right w:w="113" w:type="dxa"/></w:tblCellMar>'
     )
     return (
-        _paragraph("CardTitle", front.title)
-        + "".join(
-            _paragraph("CardClient" if i == 0 else "CardBody", line)
-            for i, line in enumerate(front.lines)
-        )
-        + _paragraph("CardHeading", front.heading)
-        + table
+        f'<w:tbl><w:tblPr><w:tblW w:type="dxa" w:w="{text_width}"/>'
+        f'<w:tblBorders>{none}</w:tblBorders><w:tblLayout w:type="fixed"/>{margins}'
+        f"</w:tblPr><w:tblGrid>{grid}</w:tblGrid>"
+        f"<w:tr><w:trPr><w:tblHeader/><w:cantSplit/></w:trPr>{header}</w:tr>{''.join(rows)}"
+        "</w:tbl>"
     )
+
+
+def cover_xml(front: FrontMatter, logo: str) -> str:
+    """The cover page: logo, kicker, the tender's title, its facts, the date stamp."""
+    lines = "".join(
+        '<w:p><w:pPr><w:pStyle w:val="AnnexLine"/></w:pPr>'
+        f'<w:r><w:rPr><w:rStyle w:val="AnnexLabel"/></w:rPr><w:t xml:space="preserve">'
+        f"{escape(label)}</w:t></w:r><w:r><w:tab/></w:r>"
+        f"<w:r>{_run_text(value)}</w:r></w:p>"
+        for label, value in front.lines
+    )
+    return (
+        logo
+        + _paragraph("AnnexKicker", front.kicker)
+        + _paragraph("AnnexTitle", front.title)
+        + lines
+        + _paragraph("AnnexStamp", front.stamp)
+    )
+
+
+def summary_xml(front: FrontMatter, text_width: int) -> str:
+    """The summary page's body (its logo and kicker are in its header, as on a card)."""
+    return (
+        _paragraph("SummaryHeading", front.heading)
+        + _paragraph("SummaryIntro", front.intro)
+        + summary_table_xml(front, text_width)
+    )
+
+
+_KICKER_TEXT = re.compile(r'(<w:rStyle w:val="CardKicker"/></w:rPr><w:t[^>]*>)[^<]*(</w:t>)')
+_DRAWING_RUN = re.compile(r"<w:r>(?:(?!</w:r>).)*?<w:drawing>.*?</w:drawing></w:r>", re.S)
+
+
+def _with_reference(footer: str, label: str, k: int, n: int) -> str:
+    """A card's footer with "Référence k / n" at its right (the style's right tab)."""
+    text = escape(f"{label}\u00a0{k}\u00a0/\u00a0{n}")
+    runs = f'<w:r><w:tab/></w:r><w:r><w:t xml:space="preserve">{text}</w:t></w:r>'
+    head, sep, tail = footer.rpartition("</w:p>")
+    return head + runs + sep + tail if sep else footer
 
 
 class _Card:
@@ -118,7 +206,8 @@ class _Card:
 
 
 def merge_cards_docx(front: FrontMatter, cards: Sequence[bytes], *, title: str) -> bytes:
-    """The annex: front matter, then every card on its own page(s), as .docx bytes."""
+    """The annex: a cover page, a summary page, then every card on its own page, with
+    "Référence k / n" in its footer, as .docx bytes."""
     parts = [_Card(data) for data in cards]
     base = parts[0]
     tightest = min(parts, key=lambda card: card.body_size)
@@ -132,14 +221,92 @@ def merge_cards_docx(front: FrontMatter, cards: Sequence[bytes], *, title: str) 
 
     sect_template = base.sect
     text_width = _text_width(sect_template)
-    # The front matter's section has no header or footer of its own.
-    front_sect = re.sub(r"<w:(header|footer)Reference [^>]*/>", "", sect_template)
-    body = [front_xml(front, text_width), f"<w:p><w:pPr>{front_sect}</w:pPr></w:p>"]
+    no_parts = re.sub(r"<w:(header|footer)Reference [^>]*/>", "", sect_template)
+    # The cover's section has no header or footer; the summary's has the cards' header
+    # (logo, and "Annexe — Références" for a kicker) and their footer (brand, contact).
+    header_ref = re.search(r'<w:headerReference [^>]*r:id="([^"]+)"', sect_template)
+    footer_ref = re.search(r'<w:footerReference [^>]*r:id="([^"]+)"', sect_template)
+    base_rels = {
+        attrs["Id"]: attrs for attrs in (dict(_ATTR.findall(r)) for r in _REL.findall(base.rels))
+    }
+    logo = ""
+    summary_sect = no_parts
+    front_rels: list[str] = []
+    if header_ref is not None:
+        header_target = base_rels[header_ref.group(1)]["Target"]
+        header_xml = _KICKER_TEXT.sub(
+            lambda m: m.group(1) + escape(front.kicker) + m.group(2),
+            base.read(f"word/{header_target}"),
+        )
+        files["word/header0.xml"] = header_xml.encode()
+        rels_name = f"word/_rels/{header_target}.rels"
+        if rels_name in base.names:
+            header_rels = base.read(rels_name)
+            files["word/_rels/header0.xml.rels"] = header_rels.encode()
+            # The cover shows the same logo, in its body: the header's picture, re-linked.
+            drawing = _DRAWING_RUN.search(header_xml)
+            image = next(
+                (dict(_ATTR.findall(r)) for r in _REL.findall(header_rels) if _REL_IMAGE in r),
+                None,
+            )
+            if drawing is not None and image is not None:
+                files["word/media/annex-logo.png"] = base.zip.read(f"word/{image['Target']}")
+                front_rels.append(
+                    f'Id="rIdAnnexLogo" Type="{_REL_IMAGE}" Target="media/annex-logo.png"'
+                )
+                run = re.sub(r'r:embed="[^"]+"', 'r:embed="rIdAnnexLogo"', drawing.group(0))
+                run = re.sub(r'<wp:docPr id="\d+"', '<wp:docPr id="9001"', run)
+                # Larger on the cover, as on the PDF's (16 mm instead of the header's 9).
+                run = re.sub(
+                    r'(<(?:wp:extent|a:ext) )cx="(\d+)" cy="(\d+)"',
+                    lambda m: (
+                        f'{m.group(1)}cx="{int(m.group(2)) * 16 // 9}" '
+                        f'cy="{int(m.group(3)) * 16 // 9}"'
+                    ),
+                    run,
+                )
+                logo = f'<w:p><w:pPr><w:pStyle w:val="CardHeader"/></w:pPr>{run}</w:p>'
+        front_rels.append(
+            'Id="rIdHeader0" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+            'relationships/header" Target="header0.xml"'
+        )
+        overrides_front = [f'<Override PartName="/word/header0.xml" ContentType="{_HEADER_CT}"/>']
+        summary_sect = re.sub(
+            r"(<w:sectPr[^>]*>)",
+            r'\1<w:headerReference w:type="default" r:id="rIdHeader0"/>',
+            summary_sect,
+            count=1,
+        )
+    else:
+        overrides_front = []
+    if footer_ref is not None:
+        footer_target = base_rels[footer_ref.group(1)]["Target"]
+        files["word/footer0.xml"] = base.zip.read(f"word/{footer_target}")
+        front_rels.append(
+            'Id="rIdFooter0" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+            'relationships/footer" Target="footer0.xml"'
+        )
+        overrides_front.append(
+            f'<Override PartName="/word/footer0.xml" ContentType="{_FOOTER_CT}"/>'
+        )
+        summary_sect = re.sub(
+            r"(<w:sectPr[^>]*>(?:<w:headerReference [^>]*/>)?)",
+            r'\1<w:footerReference w:type="default" r:id="rIdFooter0"/>',
+            summary_sect,
+            count=1,
+        )
+    body = [
+        cover_xml(front, logo),
+        f"<w:p><w:pPr>{no_parts}</w:pPr></w:p>",
+        summary_xml(front, text_width),
+        f"<w:p><w:pPr>{summary_sect}</w:pPr></w:p>",
+    ]
 
     doc_rels = [m for m in _REL.findall(base.rels) if 'Type="' + _REL_IMAGE not in m]
+    doc_rels += front_rels
     abstract = base.numbering[: base.numbering.find("<w:num ")] if base.numbering else ""
     nums: list[str] = []
-    overrides: list[str] = []
+    overrides: list[str] = list(overrides_front)
     for index, card in enumerate(parts, start=1):
         card_body = card.body
         # numbering: every list instance gets an id of its own in the annex
@@ -179,7 +346,10 @@ def merge_cards_docx(front: FrontMatter, cards: Sequence[bytes], *, title: str) 
                 )
             )["Target"]
             part = f"{kind}{index}.xml"
-            files[f"word/{part}"] = card.zip.read(f"word/{old_target}")
+            content = card.read(f"word/{old_target}")
+            if kind == "footer":
+                content = _with_reference(content, front.reference_label, index, len(parts))
+            files[f"word/{part}"] = content.encode()
             rels_name = f"word/_rels/{old_target}.rels"
             if rels_name in card.names:
                 files[f"word/_rels/{part}.rels"] = card.zip.read(rels_name)

@@ -27,6 +27,47 @@ COLUMNS = (
     ("role", "Rôle"),
     ("partners", "Partenaires"),
 )
+# The same columns, and the words in the cells, for a tender answered in English.
+COLUMNS_EN = (
+    ("reference", "Reference"),
+    ("description", "Description of the services"),
+    ("amount", "Amount"),
+    ("currency", "Currency"),
+    ("basis", "Excl./incl. VAT"),
+    ("start", "Start"),
+    ("end", "End"),
+    ("client", "Client (recipient)"),
+    ("client_kind", "Public/private"),
+    ("role", "Role"),
+    ("partners", "Partners"),
+)
+_WORDS = {
+    "fr": {
+        "public": "Public",
+        "private": "Privé",
+        "sole": "Titulaire",
+        "lead_partner": "Cotraitant",
+        "member": "Membre du groupement",
+        "HT": "HT",
+        "TTC": "TTC",
+        "sheet": "Références",
+    },
+    "en": {
+        "public": "Public",
+        "private": "Private",
+        "sole": "Sole contractor",
+        "lead_partner": "Co-contractor",
+        "member": "Consortium member",
+        "HT": "excl. VAT",
+        "TTC": "incl. VAT",
+        "sheet": "References",
+    },
+}
+
+
+def columns(lang: str = "fr") -> tuple[tuple[str, str], ...]:
+    """The columns (key, header) in `lang`."""
+    return COLUMNS_EN if lang == "en" else COLUMNS
 
 
 @dataclass(frozen=True)
@@ -46,20 +87,26 @@ class Row:
     partners: str
 
 
-def our_role(mission: Mission) -> str:
+def our_role(mission: Mission, lang: str = "fr") -> str:
     """What we were in the contract, as far as the data says (never guessed)."""
+    words = _WORDS[lang]
     roles = {p.role for p in mission.partners}
     if not mission.partners or roles == {"subcontractor"}:
-        return "Titulaire"
+        return words["sole"]
     if "lead" in roles:
-        return "Cotraitant"
+        return words["lead_partner"]
     if "co-contractor" in roles:
-        return "Membre du groupement"
+        return words["member"]
     return ""  # partners whose role the data does not give: left blank, not guessed
 
 
-def rows_for(selection: Sequence[tuple[str, Mission]]) -> list[Row]:
-    """The rows of the selected missions, in the annex's order."""
+def rows_for(selection: Sequence[tuple[str, Mission]], lang: str = "fr") -> list[Row]:
+    """The rows of the selected missions, in the annex's order, with words in `lang`
+    (the partners' roles as the cards say them: "cotraitant", "co-contractor")."""
+    from refsheets.card import LABELS
+
+    words = _WORDS[lang]
+    role_words = LABELS[lang].roles
     rows = []
     for mission_id, mission in selection:
         client = mission.client
@@ -71,51 +118,54 @@ def rows_for(selection: Sequence[tuple[str, Mission]]) -> list[Row]:
                 description=mission.title,
                 amount=mission.budget.amount if mission.budget else None,
                 currency=mission.budget.currency if mission.budget else "",
-                basis=mission.budget.basis if mission.budget else "",
+                basis=words[mission.budget.basis] if mission.budget else "",
                 start=str(period.start) if period and period.start else "",
                 end=str(period.end) if period and period.end else "",
                 client=name or client.name,
-                client_kind={"public": "Public", "private": "Privé"}.get(client.kind or "", ""),
-                role=our_role(mission),
+                client_kind={"public": words["public"], "private": words["private"]}.get(
+                    client.kind or "", ""
+                ),
+                role=our_role(mission, lang),
                 partners=", ".join(
-                    p.name + (f" ({p.role})" if p.role else "") for p in mission.partners
+                    p.name + (f" ({role_words.get(p.role, p.role)})" if p.role else "")
+                    for p in mission.partners
                 ),
             )
         )
     return rows
 
 
-def to_csv(rows: Sequence[Row]) -> bytes:
+def to_csv(rows: Sequence[Row], lang: str = "fr") -> bytes:
     """UTF-8 with BOM, `;`-separated, CRLF line ends: French Excel opens it as is."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([label for _, label in COLUMNS])
+    writer.writerow([label for _, label in columns(lang)])
     for row in rows:
         writer.writerow(
-            ["" if getattr(row, key) is None else getattr(row, key) for key, _ in COLUMNS]
+            ["" if getattr(row, key) is None else getattr(row, key) for key, _ in columns(lang)]
         )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def to_xlsx(rows: Sequence[Row], *, title: str) -> bytes:
+def to_xlsx(rows: Sequence[Row], *, title: str, lang: str = "fr") -> bytes:
     """A one-sheet workbook: amounts as numbers formatted in euros, a frozen header."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = "Références"
-    sheet.append([label for _, label in COLUMNS])
+    sheet.title = _WORDS[lang]["sheet"]
+    sheet.append([label for _, label in columns(lang)])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row in rows:
-        sheet.append([getattr(row, key) for key, _ in COLUMNS])
-    amount_column = [key for key, _ in COLUMNS].index("amount") + 1
+        sheet.append([getattr(row, key) for key, _ in columns(lang)])
+    amount_column = [key for key, _ in columns(lang)].index("amount") + 1
     for (cell,) in sheet.iter_rows(min_row=2, min_col=amount_column, max_col=amount_column):
         cell.number_format = '#,##0 "€"'
     widths = {"reference": 28, "description": 60, "client": 30, "partners": 30}
-    for index, (key, _) in enumerate(COLUMNS, start=1):
+    for index, (key, _) in enumerate(columns(lang), start=1):
         letter = sheet.cell(row=1, column=index).column_letter
         sheet.column_dimensions[letter].width = widths.get(key, 14)
     sheet.freeze_panes = "A2"

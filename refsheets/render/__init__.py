@@ -58,14 +58,25 @@ def render(
     out_dir: Path,
     layouts_root: Path | None = None,
     dpi: int | None = None,
+    pdf_variant: str = "pdf/ua-1",
 ) -> list[Path]:
     """Render the cards of `ids` into `out_dir`; return the files written, in order.
+
+    PDF cards are tagged PDF/UA-1; `pdf_variant` asks for PDF/A (e.g. 'pdf/a-3u', also
+    tagged) instead.
 
     `layout` forces one layout for every card; by default each mission uses the layout
     of its entity. `dpi` is the resolution of PNG pages (default 150). Raises
     NotFoundError for an unknown id or layout, RenderError for a card that cannot be
     produced (too long, bad photo, …).
     """
+    from refsheets.render.pdf_tags import PDF_VARIANTS
+
+    if pdf_variant not in PDF_VARIANTS:
+        raise UsageError(
+            f"'{pdf_variant}' is not a PDF variant refsheets writes; use one of "
+            + ", ".join(PDF_VARIANTS)
+        )
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise RenderError(f"unknown format '{unknown[0]}'; use pdf, docx or png")
@@ -97,7 +108,9 @@ def render(
                     from refsheets.render.pdf import render_card_pdf
 
                     # Laid out once: the PNG pages are this very PDF, rasterised.
-                    pdf = render_card_pdf(card, card_layout, library_root=library.root)
+                    pdf = render_card_pdf(
+                        card, card_layout, library_root=library.root, variant=pdf_variant
+                    )
                 if fmt == "pdf":
                     assert pdf is not None
                     write_atomic(target, pdf)

@@ -26,7 +26,7 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
-from refsheets.card import Card
+from refsheets.card import Card, CardPhoto
 from refsheets.errors import RenderError
 from refsheets.layouts import Layout
 from refsheets.output import atomic_path
@@ -150,17 +150,38 @@ def _set_language(document: Any, lang: str) -> None:
 # --------------------------------------------------------------------------- content
 
 
+_COMPOUND = re.compile(r"[\w’']+(?:-[\w’']+)+")
+_COMPOUND_CHARS = 24  # as the PDF: longer compounds may still break at a hyphen
+
+
+def add_text(paragraph: Any, text: str, style: Any = None) -> None:
+    """Add `text` as a run, its hyphenated compounds ("tiers-lieu") with Word's
+    non-breaking hyphen, so that no line ends inside one (as on the PDF card)."""
+    run = paragraph.add_run(style=style)
+    position = 0
+    for match in _COMPOUND.finditer(text):
+        if len(match.group()) > _COMPOUND_CHARS:
+            continue
+        pieces = match.group().split("-")
+        run.add_text(text[position : match.start()] + pieces[0])
+        for piece in pieces[1:]:
+            run._r.append(run._r.makeelement(qn("w:noBreakHyphen"), {}))
+            run.add_text(piece)
+        position = match.end()
+    run.add_text(text[position:])
+
+
 def _paragraph(container: Any, style: str, text: str = "") -> Any:
     paragraph = container.add_paragraph(style=style)
     if text:
-        paragraph.add_run(text)
+        add_text(paragraph, text)
     return paragraph
 
 
 def _first_paragraph(cell: Any, style: str, text: str) -> None:
     paragraph = cell.paragraphs[0]
     paragraph.style = style
-    paragraph.add_run(text)
+    add_text(paragraph, text)
 
 
 class _CardWriter:
@@ -275,33 +296,69 @@ class _CardWriter:
             tags = _paragraph(cell, self.styles["Card Tags"])
             for index, tag in enumerate(card.tags):
                 if index:
-                    tags.add_run(" ")
+                    tags.add_run("  ")  # air between two tinted tags
                 # No-break spaces keep a tag in one box, with a little air inside it.
-                tags.add_run(
-                    f"\u00a0{tag.replace(' ', chr(0xA0))}\u00a0", style=self.styles["Card Tag"]
+                add_text(
+                    tags, f"\u00a0{tag.replace(' ', chr(0xA0))}\u00a0", self.styles["Card Tag"]
                 )
         for photo in card.photos:
-            self._photo(cell, photo.path, photo.caption)
+            self._photo(cell, photo)
 
-    def _photo(self, cell: Any, path: Path, caption: str | None) -> None:
-        data = cover_photo(path, self.page.photo_width, photo_height(self.page, self.step))
+    def _photo(self, cell: Any, photo: CardPhoto) -> None:
+        box_w, box_h = self.page.photo_width, photo_height(self.page, self.step)
+        if photo.crop:
+            data, width, height = cover_photo(photo.path, box_w, box_h), box_w, box_h
+        else:  # the whole photo, as large as the box allows (as on the PDF card)
+            data, width, height = fit_photo(photo.path, box_w, box_h)
         paragraph = (
             cell.paragraphs[0] if _is_empty(cell) else _paragraph(cell, self.styles["Card Photo"])
         )
         paragraph.style = self.styles["Card Photo"]
         run = paragraph.add_run()
-        shape = run.add_picture(
-            io.BytesIO(data),
-            width=Pt(self.page.photo_width),
-            height=Pt(photo_height(self.page, self.step)),
-        )
-        shape._inline.docPr.set("descr", caption or "")
+        shape = run.add_picture(io.BytesIO(data), width=Pt(width), height=Pt(height))
+        shape._inline.docPr.set("descr", photo.alt)
+        # No distance around the picture: without these, LibreOffice adds its default
+        # (about 3 mm), which shifts the photo off its column's edge.
+        for side in ("distT", "distB", "distL", "distR"):
+            shape._inline.set(side, "0")
+        caption = photo.caption
         if caption:
             _paragraph(cell, self.styles["Card Caption"], caption)
 
 
 def _is_empty(cell: Any) -> bool:
     return len(cell.paragraphs) == 1 and not cell.paragraphs[0].runs
+
+
+def fit_photo(path: Path, width_pt: float, height_pt: float) -> tuple[bytes, float, float]:
+    """The whole photo scaled to fit `width_pt` × `height_pt` (≤ 300 dpi), with the
+    size it is shown at."""
+    from PIL import Image
+
+    from refsheets.render.images import MAX_DPI, inspect_photo
+
+    info = inspect_photo(path)
+    with Image.open(path) as image:
+        image.load()
+        ratio = image.width / image.height
+        if ratio > width_pt / height_pt:
+            shown_w, shown_h = width_pt, width_pt / ratio
+        else:
+            shown_w, shown_h = height_pt * ratio, height_pt
+        target_w = round(shown_w / 72 * MAX_DPI)
+        scaled = image
+        if image.width > target_w:
+            scaled = image.resize(
+                (target_w, max(1, round(target_w / ratio))), Image.Resampling.LANCZOS
+            )
+        out = io.BytesIO()
+        if info.format == "JPEG":
+            if scaled.mode not in ("RGB", "L"):
+                scaled = scaled.convert("RGB")
+            scaled.save(out, "JPEG", quality=88, optimize=True)
+        else:
+            scaled.save(out, "PNG", optimize=True)
+    return out.getvalue(), shown_w, shown_h
 
 
 def cover_photo(path: Path, width_pt: float, height_pt: float) -> bytes:
@@ -347,34 +404,53 @@ def _kicker(card: Card) -> str:
     return f"{labels.reference}  ·  {card.client_kind}" if card.client_kind else labels.reference
 
 
-def _fill_header(header: Any, card: Card, logo: Any | None, styles: dict[str, Any]) -> None:
-    """The header: the template's logo paragraph, then a tab and the card's kicker."""
+def _fill_header(
+    header: Any, card: Card, logo: Any | None, styles: dict[str, Any], text_width: float
+) -> None:
+    """The header: the template's logo on the left, the card's kicker on the right,
+    centred on the logo's height as on the PDF (a borderless two-cell table: beside an
+    inline picture, text would sit on the picture's baseline)."""
     element = header._element
     for child in list(element):
         element.remove(child)
+    total = round(text_width * 20)
+    half = total // 2
+    cell = '<w:tcPr><w:tcW w:w="{}" w:type="dxa"/><w:vAlign w:val="center"/></w:tcPr>'
+    table = parse_xml(
+        f'<w:tbl xmlns:w="{_W[1:-1]}"><w:tblPr><w:tblStyle w:val="CardColumns"/>'
+        f'<w:tblW w:w="{total}" w:type="dxa"/><w:tblLayout w:type="fixed"/></w:tblPr>'
+        f'<w:tblGrid><w:gridCol w:w="{half}"/><w:gridCol w:w="{total - half}"/></w:tblGrid>'
+        f"<w:tr><w:tc>{cell.format(half)}"
+        '<w:p><w:pPr><w:pStyle w:val="CardHeader"/></w:pPr></w:p></w:tc>'
+        f"<w:tc>{cell.format(total - half)}"
+        '<w:p><w:pPr><w:pStyle w:val="CardHeaderKicker"/></w:pPr></w:p></w:tc></w:tr></w:tbl>'
+    )
+    element.append(table)
+    # Word wants a paragraph after a table: a 1 pt one, so the header keeps its height.
+    element.append(
+        parse_xml(f'<w:p xmlns:w="{_W[1:-1]}"><w:pPr><w:pStyle w:val="CardEnd"/></w:pPr></w:p>')
+    )
+    logo_cell, kicker_cell = header.tables[0].rows[0].cells
     if logo is not None:
-        element.append(copy.deepcopy(logo))
-        paragraph = header.paragraphs[0]
-    else:
-        paragraph = header.add_paragraph(style=styles["Card Header"])
-    # Keep the logo's run, replace what followed it with this card's kicker.
-    runs = paragraph._p.findall(qn("w:r"))
-    for run in runs:
-        if run.find(f".//{qn('w:drawing')}") is None:
-            paragraph._p.remove(run)
-    paragraph.add_run("\t")
-    paragraph.add_run(_kicker(card), style=styles["Card Kicker"])
+        for run in logo.findall(qn("w:r")):
+            if run.find(f".//{qn('w:drawing')}") is not None:
+                logo_cell.paragraphs[0]._p.append(copy.deepcopy(run))
+    kicker_cell.paragraphs[0].add_run(_kicker(card), style=styles["Card Kicker"])
 
 
 def _fill_footer(footer: Any, card: Card, layout: Layout, styles: dict[str, Any]) -> None:
-    """The footer: the card's brand and contact (the layout's where the mission has none)."""
+    """The footer: the brand the layout speaks for and its contact, as on the PDF card
+    (the neutral base layout shows the contact of the structure that carried it)."""
     brand = layout.brand
-    parts = contact_parts(
-        card.brand.name or brand.name,
-        card.brand.email or brand.email,
-        card.brand.phone,
-        card.brand.website or brand.website,
-    )
+    if brand.entity:
+        parts = contact_parts(brand.name, brand.email, None, brand.website)
+    else:
+        parts = contact_parts(
+            card.brand.name or brand.name,
+            card.brand.email or brand.email,
+            card.brand.phone,
+            card.brand.website or brand.website,
+        )
     element = footer._element
     for child in list(element):
         element.remove(child)
@@ -436,12 +512,12 @@ def _card_document(cards: Sequence[Card], layout: Layout) -> bytes:
             if logo is not None:
                 logo_copy = copy.deepcopy(logo)
                 _relink_images(logo_copy, logo_part, section.header.part)
-                _fill_header(section.header, card, logo_copy, writer.styles)
+                _fill_header(section.header, card, logo_copy, writer.styles, writer.page.text_width)
             else:
-                _fill_header(section.header, card, None, writer.styles)
+                _fill_header(section.header, card, None, writer.styles, writer.page.text_width)
         else:
             section = document.sections[0]
-            _fill_header(section.header, card, logo, writer.styles)
+            _fill_header(section.header, card, logo, writer.styles, writer.page.text_width)
         _fill_footer(section.footer, card, layout, writer.styles)
         writer.add(card)
     _set_properties(document, cards, layout)

@@ -59,6 +59,7 @@ class ParagraphStyle:
     shade: ColorRole | None = None  # background of a character style
     box: ColorRole | None = None  # border around a character style's text
     tab_right: bool = False  # a right-aligned tab stop at the end of the line
+    tab_at: float | None = None  # a left tab stop this far from the margin (points)
     exact: float | None = None  # an exact line height (spacers)
 
     @property
@@ -142,8 +143,10 @@ def _card_styles(step: FitStep) -> tuple[ParagraphStyle, ...]:
             "CardTags", "Card Tags", "body", 400, label, "ink", leading=2.0, after=gap_m,
         ),
         ParagraphStyle(
-            "CardPhoto", "Card Photo", "body", 400, body, "ink", leading=1.0, after=1.4 * MM,
-            keep_next=True,
+            # Single spacing (LINE_RATIO): a smaller multiple lifts the picture onto the
+            # line above and leaves the difference empty under it, before the caption.
+            "CardPhoto", "Card Photo", "body", 400, body, "ink", leading=LINE_RATIO,
+            before=gap_s, after=1.4 * MM, keep_next=True,
         ),
         ParagraphStyle(
             "CardCaption", "Card Caption", "body", 400, label, "muted", italic=True,
@@ -155,15 +158,69 @@ def _card_styles(step: FitStep) -> tuple[ParagraphStyle, ...]:
         ),
         ParagraphStyle(
             "CardFooter", "Card Footer", "body", 400, 7.5, "muted", leading=1.3,
-            rule_above="rule", rule_width=0.5, rule_space=2.4 * MM,
+            rule_above="rule", rule_width=0.5, rule_space=2.4 * MM, tab_right=True,
         ),
+        ParagraphStyle(
+            "CardHeaderKicker", "Card Header Kicker", "body", 400, 7.5, "muted", leading=1.2,
+            align="right",
+        ),
+        # The annex's cover and summary (the Word annex's own pages).
+        ParagraphStyle(
+            "AnnexKicker", "Annex Kicker", "heading", 700, 9, "accent", caps=True,
+            tracking=1.26, leading=1.2, before=26 * MM, after=5 * MM, keep_next=True,
+        ),
+        ParagraphStyle(
+            "AnnexTitle", "Annex Title", "heading", 800, 24, "primary", leading=1.15,
+            after=14 * MM, outline_level=0,
+        ),
+        ParagraphStyle(
+            "AnnexLine", "Annex Line", "body", 600, 10.5, "ink", leading=1.5,
+            after=2 * MM, tab_at=58 * MM,
+        ),
+        ParagraphStyle(
+            "AnnexStamp", "Annex Stamp", "body", 400, 8.5, "muted", leading=1.3,
+            before=60 * MM, rule_above="rule", rule_width=0.5, rule_space=3 * MM,
+        ),
+        ParagraphStyle(
+            "SummaryHeading", "Summary Heading", "heading", 800, 15, "primary", leading=1.2,
+            before=8 * MM, after=2 * MM, outline_level=0, keep_next=True,
+        ),
+        ParagraphStyle(
+            "SummaryIntro", "Summary Intro", "body", 400, 9.5, "muted", leading=1.3,
+            after=6 * MM,
+        ),
+        ParagraphStyle(
+            "SummaryHead", "Summary Head", "heading", 700, 7.5, "primary", caps=True,
+            tracking=0.45, leading=1.2, after=1 * MM,
+        ),
+        ParagraphStyle(
+            "SummaryHeadAmount", "Summary Head Amount", "heading", 700, 7.5, "primary",
+            caps=True, tracking=0.45, leading=1.2, after=1 * MM, align="right",
+        ),
+        ParagraphStyle("SummaryCell", "Summary Cell", "body", 400, 8.5, "ink", leading=1.35),
+        ParagraphStyle(
+            "SummaryStrong", "Summary Strong", "body", 600, 8.5, "ink", leading=1.35,
+        ),
+        ParagraphStyle(
+            "SummaryNumber", "Summary Number", "body", 700, 8.5, "accent", leading=1.35,
+        ),
+        ParagraphStyle(
+            "SummaryAmount", "Summary Amount", "body", 700, 8.5, "ink", leading=1.35,
+            align="right",
+        ),
+        ParagraphStyle("SummaryNote", "Summary Note", "body", 400, 8.5, "muted", leading=1.35),
         ParagraphStyle(
             "CardKicker", "Card Kicker", "heading", 700, 7.5, "muted", caps=True,
             tracking=1.05, character=True,
         ),
+        # Word draws no rounded corners around text: a tag is a tinted lozenge, the
+        # nearest Word has to the PDF's pill.
         ParagraphStyle(
             "CardTag", "Card Tag", "body", 600, label, "primary", character=True,
-            box="rule", shade="background",
+            shade="tint",
+        ),
+        ParagraphStyle(
+            "AnnexLabel", "Annex Label", "body", 400, 10.5, "muted", character=True,
         ),
         ParagraphStyle(
             "CardFooterBrand", "Card Footer Brand", "body", 700, 7.5, "primary",

@@ -161,6 +161,8 @@ def _paragraph_props(layout: Layout, spec: ParagraphStyle, page: PageGeometry) -
         parts.append(f"<w:pBdr>{borders}</w:pBdr>")
     if spec.tab_right:
         parts.append(f'<w:tabs><w:tab w:val="right" w:pos="{_twips(page.text_width)}"/></w:tabs>')
+    elif spec.tab_at is not None:
+        parts.append(f'<w:tabs><w:tab w:val="left" w:pos="{_twips(spec.tab_at)}"/></w:tabs>')
     parts.append(spacing_xml(spec))
     indent = spec.indent + (spec.rule_space + spec.rule_width if spec.rule_left else 0)
     if indent or spec.hanging:

@@ -17,8 +17,10 @@ from __future__ import annotations
 import contextlib
 import ctypes.util
 import hashlib
+import io
 import logging
 import os
+import re
 import sys
 import threading
 from collections.abc import Iterator, Sequence
@@ -28,6 +30,7 @@ from typing import Any
 
 import jinja2
 import markupsafe
+import pikepdf
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 
@@ -38,6 +41,12 @@ from refsheets.render.fetcher import SafeFetcher
 from refsheets.render.fit import FIT_STEPS, FLOOR_PT, FitStep, overflow_message, section_label
 from refsheets.render.images import PHOTO_CACHE, PHOTO_HEIGHT_MM, PHOTO_WIDTH_MM
 from refsheets.render.sandbox import layout_environment, render_layout_template
+from refsheets.render.pdf_tags import (
+    PDF_UA,
+    PDF_VARIANTS,
+    add_id_tree,
+    mark_orphans_as_artifacts,
+)
 from refsheets.typography import keep_last_words
 
 TEMPLATE = "card.html.j2"
@@ -256,14 +265,31 @@ class CardRenderer:
         ).hexdigest()[:32]
         return document
 
-    def write(self, document: Any, what: str) -> bytes:
-        """The PDF bytes of a laid-out document, reproducibly."""
+    def write(self, document: Any, what: str, *, variant: str | None = PDF_UA) -> bytes:
+        """The PDF bytes of a laid-out document, reproducibly.
+
+        `variant` is PDF/UA-1 by default (tagged: headings, lists, tables, figures with
+        their alt); a PDF/A variant is tagged too and also claims PDF/UA-1; None gives
+        an untagged PDF (for the annex's page footers, drawn over the cards as artifacts).
+        """
+        options: dict[str, Any] = {"pdf_identifier": document.refsheets_digest.encode()}
+        if variant is None:
+            options["pdf_tags"] = False
+        else:
+            if variant not in PDF_VARIANTS:
+                raise RenderError(
+                    f"'{variant}' is not a PDF variant refsheets writes; use one of "
+                    + ", ".join(PDF_VARIANTS)
+                )
+            options.update(pdf_variant=variant, pdf_tags=True)
+            if variant != PDF_UA:
+                document.metadata.xmp_metadata = [_UA_IDENTIFICATION]
         with _weasyprint_log() as capture:
-            data: bytes = document.write_pdf(
-                pdf_identifier=document.refsheets_digest.encode(), pdf_tags=False
-            )
+            data: bytes = document.write_pdf(**options)
         _raise_on_errors(capture, what)
-        return data
+        if variant is None:
+            return data
+        return _mend_tags(data)
 
     def fit(self, card: Card) -> tuple[FitResult, Any]:
         """Find the most comfortable step at which `card` fits; return it with its layout.
@@ -310,14 +336,16 @@ class CardRenderer:
         )
         return result, document
 
-    def card_pdf(self, card: Card) -> bytes:
+    def card_pdf(self, card: Card, *, variant: str = PDF_UA) -> bytes:
         """One card, fitted to one A4 page, as PDF bytes."""
         result, document = self.fit(card)
         if not result.fits:
             raise RenderError(result.message)
-        return self.write(document, f"the card of mission '{card.id}'")
+        return self.write(document, f"the card of mission '{card.id}'", variant=variant)
 
-    def cards_pdf(self, cards: Sequence[Card], *, title: str | None = None) -> bytes:
+    def cards_pdf(
+        self, cards: Sequence[Card], *, title: str | None = None, variant: str = PDF_UA
+    ) -> bytes:
         """Many fitted cards in one document, one page each, each anchored by its id."""
         if not cards:
             raise RenderError("no cards to render")
@@ -338,7 +366,25 @@ class CardRenderer:
             if any(n != 1 for n in counts):  # pragma: no cover - same layout as alone
                 bad = cards[next(i for i, n in enumerate(counts) if n != 1)].id
                 raise RenderError(f"the card of mission '{bad}' did not fit in the batch")
-        return self.write(document, what)
+        return self.write(document, what, variant=variant)
+
+
+# WeasyPrint identifies a PDF/A file as such only: a tagged PDF/A also says PDF/UA-1.
+_UA_IDENTIFICATION = (
+    b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    b'<rdf:Description rdf:about="" xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/"'
+    b' pdfuaid:part="1"/></rdf:RDF>'
+)
+
+
+def _mend_tags(data: bytes) -> bytes:
+    """Mend WeasyPrint's structure tree (see pdf_tags): footers as artifacts, an IDTree."""
+    pdf = pikepdf.open(io.BytesIO(data))
+    mark_orphans_as_artifacts(pdf)
+    add_id_tree(pdf)
+    buffer = io.BytesIO()
+    pdf.save(buffer, deterministic_id=True, compress_streams=True)
+    return buffer.getvalue()
 
 
 def _subject(cards: Sequence[Card]) -> str:
@@ -374,29 +420,57 @@ def _photo_transform(path: Path) -> bytes | None:
 def _environment(layout: Layout) -> jinja2.Environment:
     env = layout_environment(str(layout.root), trim_blocks=True, lstrip_blocks=True)
     env.filters["keep_tail"] = keep_tail
+    env.filters["words"] = _protect_words
     return env
 
 
-_KEEP_TAIL_CHARS = 24
+# At most this many characters kept together at a paragraph's end: more, and the line
+# before is left short above a long last line ("associés à un" / "cahier d'inspiration.").
+_KEEP_TAIL_CHARS = 16
+# Words the line breaker must leave whole: hyphenated compounds ("tiers-lieu",
+# "post-COVID") are not broken at their hyphen, and capitalised words (names of places
+# and people: "Havelinghen") are not hyphenated.
+_WORD = re.compile(r"[\w’'.]+(?:-[\w’'.]+)*")
+_COMPOUND_CHARS = 24
+
+
+def _protect_words(text: str) -> markupsafe.Markup:
+    parts: list[str] = []
+    position = 0
+    for match in _WORD.finditer(text):
+        parts.append(str(markupsafe.escape(text[position : match.start()])))
+        word = match.group()
+        if "-" in word.strip("-") and len(word) <= _COMPOUND_CHARS:
+            parts.append(str(markupsafe.Markup('<span class="nobr">{}</span>').format(word)))
+        elif word[0].isupper() and len(word) > 1:
+            parts.append(str(markupsafe.Markup('<span class="nohy">{}</span>').format(word)))
+        else:
+            parts.append(str(markupsafe.escape(word)))
+        position = match.end()
+    parts.append(str(markupsafe.escape(text[position:])))
+    return markupsafe.Markup("".join(parts))
 
 
 def keep_tail(text: str) -> markupsafe.Markup:
-    """Escape `text` and keep its last words on one line.
+    """Escape `text`, keep its last words on one line, and protect words from breaks.
 
     The card's text already binds the last two words with a no-break space, but a line
     can still break inside the last word, at its hyphen ("tiers-|lieu") or by automatic
     hyphenation ("inspira-|tion."), leaving a fragment alone on the last line. Lato has
-    no non-breaking hyphen, so the tail goes in a no-wrap span instead.
+    no non-breaking hyphen, so the tail goes in a no-wrap span instead; so do the
+    hyphenated compounds, and capitalised words are kept from hyphenation.
     """
     head, space, tail = keep_last_words(text).rpartition(" ")
     if not space or len(tail) > _KEEP_TAIL_CHARS:
-        return markupsafe.escape(text)
-    # A last word too long for keep_last_words to bind ("d’inspiration.") still takes
-    # the word before it along, when both fit comfortably on a line.
+        return _protect_words(text)
+    # A last word too long for keep_last_words to bind still takes the word before it
+    # along, when both are short.
     before, space2, previous = head.rpartition(" ")
     if "\u00a0" not in tail and space2 and len(previous) + 1 + len(tail) <= _KEEP_TAIL_CHARS:
         head, tail = before, f"{previous} {tail}"
-    return markupsafe.Markup('{}{}<span class="keep">{}</span>').format(head, space, tail)
+    return markupsafe.Markup('{}{}<span class="keep">{}</span>').format(
+        _protect_words(head), space, tail
+    )
 
 
 def _charset(layout: Layout) -> frozenset[str]:
@@ -560,10 +634,13 @@ def check_fit(card: Card, layout: Layout, *, library_root: Path | None = None) -
     return result
 
 
-def render_card_pdf(card: Card, layout: Layout, *, library_root: Path | None = None) -> bytes:
-    """One card, fitted to one A4 page, as PDF bytes; RenderError when it cannot fit."""
+def render_card_pdf(
+    card: Card, layout: Layout, *, library_root: Path | None = None, variant: str = PDF_UA
+) -> bytes:
+    """One card, fitted to one A4 page, as tagged PDF bytes (PDF/UA-1, or the PDF/A
+    `variant`); RenderError when it cannot fit."""
     renderer = renderer_for(layout, library_root or _library_root_of([card]))
-    return renderer.card_pdf(card)
+    return renderer.card_pdf(card, variant=variant)
 
 
 def render_cards_pdf(
@@ -572,8 +649,9 @@ def render_cards_pdf(
     *,
     title: str | None = None,
     library_root: Path | None = None,
+    variant: str = PDF_UA,
 ) -> bytes:
     """Many fitted cards in one PDF, one page each; each page has an anchor and a
     bookmark named after its card's id (map pages to cards by those, not by index)."""
     renderer = renderer_for(layout, library_root or _library_root_of(cards))
-    return renderer.cards_pdf(cards, title=title)
+    return renderer.cards_pdf(cards, title=title, variant=variant)

@@ -1,0 +1,333 @@
+"""Tagged PDF structure kept whole when pages move between files (PDF/UA-1, PDF/A).
+
+WeasyPrint tags a document it writes (headings, lists, tables, figures with their alt);
+but an annex is assembled from cards rendered apart, and a batch of cards is split into
+one file per card. Moving a page with pikepdf moves its drawing, not its place in the
+structure tree: the tags would be lost, and the result would no longer be accessible.
+So these functions move a page's structure along with it: the elements that mark its
+content are copied under the target's `Document` element, the page gets a new
+`StructParents` key in the target's parent tree, and table header ids are made unique.
+
+Two defects of WeasyPrint's tagging are mended on the way:
+- the text of page-margin boxes (our footer) is marked with MCIDs whose elements are
+  never attached to the tree; it is re-marked as a pagination artifact;
+- table header cells carry an `/ID` but the tree has no `/IDTree`, so a cell's
+  `/Headers` could not be resolved; the tree gets one, and header cells a `/Scope`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name, Pdf
+
+PDF_UA = "pdf/ua-1"
+# PDF/A on request: every variant is also tagged (and claims PDF/UA-1): the 'a' level
+# asks for tags, and a 'u'/'b' file loses nothing by having them.
+PDF_VARIANTS = ("pdf/ua-1", "pdf/a-2a", "pdf/a-2u", "pdf/a-2b", "pdf/a-3a", "pdf/a-3u", "pdf/a-3b")
+
+
+def pdfa_part(variant: str) -> tuple[int, str] | None:
+    """(part, conformance) of a PDF/A variant ('pdf/a-3u' -> (3, 'U')), None for UA."""
+    if not variant.startswith("pdf/a-"):
+        return None
+    return int(variant[6]), variant[7].upper()
+
+
+@dataclass
+class _Tree:
+    """The target's structure: its Document element and parent tree, being built."""
+
+    document: Dictionary
+    nums: list[tuple[int, pikepdf.Object]]
+    ids: dict[str, Dictionary]
+
+
+def _struct_root(pdf: Pdf) -> Dictionary | None:
+    root = pdf.Root.get("/StructTreeRoot")
+    return root if isinstance(root, Dictionary) else None
+
+
+def _elements(node: object) -> Iterator[Dictionary]:
+    """Every structure element under `node` (itself included), depth first."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Array):
+            stack.extend(reversed(list(item)))
+        elif isinstance(item, Dictionary) and item.get("/S") is not None:
+            yield item
+            kids = item.get("/K")
+            if isinstance(kids, Array):
+                stack.extend(reversed(list(kids)))
+            elif isinstance(kids, Dictionary):
+                stack.append(kids)
+
+
+def _number_tree(node: pikepdf.Object) -> dict[int, object]:
+    """A number tree (the parent tree) flattened: key -> value."""
+    found: dict[int, object] = {}
+    nums = node.get("/Nums")
+    if isinstance(nums, Array):
+        for i in range(0, len(nums) - 1, 2):
+            found[int(nums[i])] = nums[i + 1]
+    for kid in node.get("/Kids", Array()):
+        found.update(_number_tree(kid))
+    return found
+
+
+def mark_orphans_as_artifacts(pdf: Pdf) -> None:
+    """Re-mark content whose elements are not in the tree (margin boxes) as artifacts."""
+    root = _struct_root(pdf)
+    if root is None:
+        return
+    attached = {e.objgen for e in _elements(root.get("/K")) if e.is_indirect}
+    parents = _number_tree(root.ParentTree)
+    for page in pdf.pages:
+        key = page.obj.get("/StructParents")
+        if key is None or int(key) not in parents:
+            continue
+        entry = parents[int(key)]
+        if not isinstance(entry, Array):
+            continue
+        orphans = {
+            i
+            for i, element in enumerate(entry)
+            if element.is_indirect and element.objgen not in attached
+        }
+        if not orphans:
+            continue
+        rewritten: list[pikepdf.ContentStreamInstruction | pikepdf.ContentStreamInlineImage] = []
+        for instruction in pikepdf.parse_content_stream(page):
+            operands = instruction.operands
+            if (
+                isinstance(instruction, pikepdf.ContentStreamInstruction)
+                and instruction.operator == pikepdf.Operator("BDC")
+                and len(operands) == 2
+                and isinstance(operands[1], Dictionary)
+                and int(operands[1].get("/MCID", -1)) in orphans
+            ):
+                rewritten.append(
+                    pikepdf.ContentStreamInstruction(
+                        [Name.Artifact, Dictionary(Type=Name.Pagination)], pikepdf.Operator("BDC")
+                    )
+                )
+            else:
+                rewritten.append(instruction)
+        page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(rewritten))
+        for i in orphans:
+            entry[i] = pikepdf.Object.parse(b"null")
+
+
+def new_tree(pdf: Pdf) -> _Tree:
+    """An empty structure tree in `pdf` (a new document being assembled)."""
+    document = pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, K=Array()))
+    return _Tree(document=document, nums=[], ids={})
+
+
+def graft_page(tree: _Tree, target: Pdf, source: Pdf, index: int, *, prefix: str) -> None:
+    """Append page `index` of `source` to `target`, with its structure.
+
+    Call on a `source` opened for this purpose: its elements are edited before copying.
+    `prefix` makes the table header ids unique in the target.
+    """
+    page = source.pages[index]
+    root = _struct_root(source)
+    key = page.obj.get("/StructParents")
+    if root is None or key is None:
+        # An untagged page (an attestation scanned elsewhere): appended as it is.
+        target.pages.append(page)
+        return
+    document = root.K[0] if isinstance(root.K, Array) else root.K
+    top = [e for e in document.K if _on_page(e, page)]
+    parents = _number_tree(root.ParentTree).get(int(key))
+    for element in top:
+        del element["/P"]  # the copy must not drag the source's whole tree along
+    for element in (e for t in top for e in _elements(t)):
+        ident = element.get("/ID")
+        if ident is not None:
+            element.ID = pikepdf.String(f"{prefix}{ident}")
+        attributes = element.get("/A")
+        if isinstance(attributes, Dictionary) and "/Headers" in attributes:
+            attributes.Headers = Array([pikepdf.String(f"{prefix}{h}") for h in attributes.Headers])
+    target.pages.append(page)
+    new_page = target.pages[-1]
+    copied = [target.copy_foreign(e) for e in top]
+    new_key = len(tree.nums)
+    new_page.obj.StructParents = new_key
+    entry = _copy(target, source, parents) if isinstance(parents, Array) else Array()
+    tree.nums.append((new_key, target.make_indirect(entry)))
+    for element in copied:
+        element.P = tree.document
+        tree.document.K.append(element)
+        for inner in _elements(element):
+            if isinstance(inner.get("/Pg"), Dictionary):
+                inner.Pg = new_page.obj
+            ident = inner.get("/ID")
+            if ident is not None:
+                tree.ids[str(ident)] = inner
+
+
+def _copy(target: Pdf, source: Pdf, obj: pikepdf.Object) -> pikepdf.Object:
+    """`obj` of `source` copied into `target` (a direct object is made indirect first)."""
+    if not obj.is_indirect:
+        obj = source.make_indirect(obj)
+    return target.copy_foreign(obj)
+
+
+def _on_page(element: pikepdf.Object, page: pikepdf.Page) -> bool:
+    page_ref = element.get("/Pg")
+    if page_ref is None:
+        return any(_on_page(e, page) for e in _elements(element) if e is not element)
+    return bool(page_ref.objgen == page.obj.objgen)
+
+
+def tag_whole_page(tree: _Tree, pdf: Pdf, page: pikepdf.Page, alt: str) -> None:
+    """Tag an untagged page of `pdf` (already appended) as one figure with `alt`."""
+    page.contents_coalesce()
+    page.contents_add(pdf.make_stream(b"/Figure <</MCID 0>> BDC\n"), prepend=True)
+    page.contents_add(pdf.make_stream(b"\nEMC\n"), prepend=False)
+    figure = pdf.make_indirect(
+        Dictionary(
+            Type=Name.StructElem,
+            S=Name.Figure,
+            P=tree.document,
+            Pg=page.obj,
+            K=0,
+            Alt=pikepdf.String(alt),
+        )
+    )
+    tree.document.K.append(figure)
+    key = len(tree.nums)
+    page.obj.StructParents = key
+    tree.nums.append((key, pdf.make_indirect(Array([figure]))))
+
+
+def finish_tree(tree: _Tree, pdf: Pdf) -> None:
+    """Install the assembled tree as `pdf`'s structure tree root."""
+    nums = Array()
+    for key, entry in tree.nums:
+        nums.append(key)
+        nums.append(entry)
+    root = pdf.make_indirect(
+        Dictionary(
+            Type=Name.StructTreeRoot,
+            K=Array([tree.document]),
+            ParentTree=pdf.make_indirect(Dictionary(Nums=nums)),
+            ParentTreeNextKey=len(tree.nums),
+        )
+    )
+    if tree.ids:
+        names = Array()
+        for ident in sorted(tree.ids):
+            names.append(pikepdf.String(ident))
+            names.append(tree.ids[ident])
+        root.IDTree = pdf.make_indirect(Dictionary(Names=names))
+    tree.document.P = root
+    pdf.Root.StructTreeRoot = root
+
+
+def add_id_tree(pdf: Pdf) -> None:
+    """Give a WeasyPrint tree the `/IDTree` its table header ids need, and each header
+    cell its `/Scope` (our tables' header cells all head columns: `scope="col"`)."""
+    root = _struct_root(pdf)
+    if root is None:
+        return
+    for element in _elements(root.get("/K")):
+        attributes = element.get("/A")
+        if (
+            element.S == Name.TH
+            and isinstance(attributes, Dictionary)
+            and "/Scope" not in attributes
+        ):
+            attributes.Scope = Name.Column
+    ids = {str(e.ID): e for e in _elements(root.get("/K")) if e.get("/ID") is not None}
+    if ids:
+        names = Array()
+        for ident in sorted(ids):
+            names.append(pikepdf.String(ident))
+            names.append(ids[ident])
+        root.IDTree = pdf.make_indirect(Dictionary(Names=names))
+
+
+def xmp_packet(
+    *,
+    title: str,
+    lang: str,
+    author: str | None,
+    variant: str,
+    subject: str = "",
+    keywords: str = "",
+) -> bytes:
+    """The XMP metadata of an assembled document: title, language, PDF/UA (and PDF/A)
+    identification, and fixed dates matching the document information dictionary."""
+    part = pdfa_part(variant)
+    pdfa = (
+        f' xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/"'
+        f' pdfaid:part="{part[0]}" pdfaid:conformance="{part[1]}"'
+        if part
+        else ""
+    )
+    creator = (
+        f"<dc:creator><rdf:Seq><rdf:li>{escape(author)}</rdf:li></rdf:Seq></dc:creator>"
+        if author
+        else ""
+    )
+    body = (
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about=""'
+        ' xmlns:dc="http://purl.org/dc/elements/1.1/"'
+        ' xmlns:xmp="http://ns.adobe.com/xap/1.0/"'
+        ' xmlns:pdf="http://ns.adobe.com/pdf/1.3/"'
+        ' xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" pdfuaid:part="1"'
+        f"{pdfa}"
+        ' xmp:CreateDate="2000-01-01T00:00:00Z" xmp:ModifyDate="2000-01-01T00:00:00Z"'
+        ' xmp:CreatorTool="refsheets" pdf:Producer="refsheets">'
+        f'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escape(title)}</rdf:li>'
+        f"</rdf:Alt></dc:title>{creator}"
+        f'<dc:description><rdf:Alt><rdf:li xml:lang="x-default">{escape(subject)}</rdf:li>'
+        f"</rdf:Alt></dc:description><pdf:Keywords>{escape(keywords)}</pdf:Keywords>"
+        f"<dc:language><rdf:Bag><rdf:li>{escape(lang)}</rdf:li></rdf:Bag></dc:language>"
+        "</rdf:Description></rdf:RDF>"
+    )
+    return (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+        f'<x:xmpmeta xmlns:x="adobe:ns:meta/">{body}</x:xmpmeta>'
+        '<?xpacket end="w"?>'
+    ).encode()
+
+
+def declare_accessible(
+    pdf: Pdf,
+    *,
+    title: str,
+    lang: str,
+    author: str | None,
+    variant: str,
+    subject: str = "",
+    keywords: str = "",
+    intents: tuple[Pdf, pikepdf.Object] | None = None,
+) -> None:
+    """The catalogue entries a tagged document needs: marked, language, title shown by
+    the viewer, XMP with the PDF/UA (and PDF/A) identification, output intent."""
+    pdf.Root.MarkInfo = Dictionary(Marked=True)
+    pdf.Root.Lang = pikepdf.String(lang)
+    pdf.Root.ViewerPreferences = Dictionary(DisplayDocTitle=True)
+    packet = xmp_packet(
+        title=title,
+        lang=lang,
+        author=author,
+        variant=variant,
+        subject=subject,
+        keywords=keywords,
+    )
+    metadata = pdf.make_stream(packet)
+    metadata.Type = Name.Metadata
+    metadata.Subtype = Name.XML
+    pdf.Root.Metadata = metadata
+    if intents is not None and pdfa_part(variant):
+        source, value = intents
+        pdf.Root.OutputIntents = _copy(pdf, source, value)

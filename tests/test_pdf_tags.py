@@ -1,0 +1,260 @@
+"""Tagged PDFs (PDF/UA-1 by default, PDF/A on request), read back with pikepdf.
+
+The structure tree is read as an assistive technology would: roles in reading order,
+the document's language, every figure's alternative text, table header cells, and the
+PDF/UA identification. The `pdfua` checker (PyPI) runs too; its findings are expected to
+be empty, except for the one rule it cannot evaluate on pikepdf 10 (UA-14-001, empty
+headings: it raises on an array), which `test_headings_are_not_empty_and_in_order` checks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import itertools
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pikepdf
+import pytest
+from PIL import Image
+
+from refsheets.card import build_card
+from refsheets.errors import UsageError
+from refsheets.layouts import LAYOUTS_ROOT, Layout, load_layout
+from refsheets.library import Library, load_library
+from refsheets.render import render
+from refsheets.render.pdf import render_card_pdf, render_cards_pdf
+from tests.conftest import DATA, run_cli
+
+MISSION = "2021-valenciennes-passage-de-la-paix"
+
+
+@pytest.fixture(scope="module")
+def library() -> Library:
+    return load_library(DATA)
+
+
+@pytest.fixture(scope="module")
+def pop_up() -> Layout:
+    return load_layout("pop-up", LAYOUTS_ROOT)
+
+
+def elements(node: object) -> Iterator[pikepdf.Dictionary]:
+    """The structure elements under `node`, in reading order (depth first)."""
+    if isinstance(node, pikepdf.Array):
+        for kid in node:
+            yield from elements(kid)
+    elif isinstance(node, pikepdf.Dictionary) and "/S" in node:
+        yield node
+        yield from elements(node.get("/K", pikepdf.Array()))
+
+
+def roles(pdf: pikepdf.Pdf) -> list[str]:
+    return [str(e.S) for e in elements(pdf.Root.StructTreeRoot.K)]
+
+
+def xmp(pdf: pikepdf.Pdf) -> str:
+    return bytes(pdf.Root.Metadata.read_bytes()).decode("utf-8")
+
+
+def assert_every_mark_is_in_the_tree(pdf: pikepdf.Pdf) -> None:
+    """Each marked-content id on a page belongs to an element reachable from the root;
+    what is not in the tree is an artifact (the page footers)."""
+    attached = {e.objgen for e in elements(pdf.Root.StructTreeRoot.K)}
+    nums = pdf.Root.StructTreeRoot.ParentTree.Nums
+    parents = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
+    for number, page in enumerate(pdf.pages, start=1):
+        entry = parents[int(page.obj.StructParents)]
+        for instruction in pikepdf.parse_content_stream(page):
+            if str(instruction.operator) != "BDC":
+                continue
+            tag, properties = instruction.operands
+            if str(tag) == "/Artifact":
+                continue
+            mcid = int(properties.MCID)
+            assert entry[mcid].objgen in attached, f"page {number}: MCID {mcid} is orphaned"
+
+
+def assert_headings_in_order(pdf: pikepdf.Pdf) -> None:
+    levels = [int(str(r)[2]) for r in roles(pdf) if r in {f"/H{n}" for n in range(1, 7)}]
+    assert levels and levels[0] == 1
+    for before, after in itertools.pairwise(levels):
+        assert after <= before + 1, f"heading level jumps from {before} to {after}"
+
+
+def pdfua_findings(data: bytes, tmp_path: Path) -> list[str]:
+    from pdfua import validate
+
+    path = tmp_path / "checked.pdf"
+    path.write_bytes(data)
+    report = validate(str(path))
+    skipped = {o.rule_id for o in report.outcomes if o.skipped_reason}
+    # UA-14-001 raises inside the checker on pikepdf 10 (its own bug): headings are
+    # checked by assert_headings_in_order and test_headings_are_not_empty_and_in_order.
+    assert skipped <= {"UA-14-001"}, skipped
+    return [f"{f.rule_id}: {f.message}" for f in report.findings]
+
+
+def test_a_card_is_a_tagged_pdf_ua_document(library: Library, pop_up: Layout) -> None:
+    card = build_card(library, MISSION)
+    with pikepdf.open(io.BytesIO(render_card_pdf(card, pop_up))) as pdf:
+        assert bool(pdf.Root.MarkInfo.Marked) is True
+        assert str(pdf.Root.Lang) == "fr"
+        assert bool(pdf.Root.ViewerPreferences.DisplayDocTitle) is True
+        assert str(pdf.docinfo.Title) == card.title
+        assert 'pdfuaid:part="1"' in xmp(pdf)
+        found = roles(pdf)
+        assert found.count("/H1") == 1 and found.count("/H2") == 4
+        assert {"/Table", "/TH", "/TD", "/L", "/LI", "/Figure"} <= set(found)
+        figures = [e for e in elements(pdf.Root.StructTreeRoot.K) if e.S == "/Figure"]
+        assert [str(f.Alt) for f in figures] == ["POP Up"]  # the logo, by its brand's name
+        assert_every_mark_is_in_the_tree(pdf)
+        assert_headings_in_order(pdf)
+
+
+def test_the_facts_band_is_a_table_with_header_cells(library: Library, pop_up: Layout) -> None:
+    card = build_card(library, MISSION)
+    with pikepdf.open(io.BytesIO(render_card_pdf(card, pop_up))) as pdf:
+        tree = list(elements(pdf.Root.StructTreeRoot.K))
+        headers = [e for e in tree if e.S == "/TH"]
+        cells = [e for e in tree if e.S == "/TD"]
+        assert len(headers) == 4 and len(cells) == 4
+        assert all(str(h.A.Scope) == "/Column" for h in headers)
+        ids = pdf.Root.StructTreeRoot.IDTree.Names
+        known = {str(ids[i]) for i in range(0, len(ids), 2)}
+        for cell in cells:  # each value names its label's header cell, which resolves
+            assert len(cell.A.Headers) == 1 and str(cell.A.Headers[0]) in known
+
+
+def test_headings_are_not_empty_and_in_order(library: Library, pop_up: Layout) -> None:
+    cards = [build_card(library, m) for m in (MISSION, "2022-havelinghen-emergence-tiers-lieu")]
+    with pikepdf.open(io.BytesIO(render_cards_pdf(cards, pop_up))) as pdf:
+        assert_headings_in_order(pdf)
+        for element in elements(pdf.Root.StructTreeRoot.K):
+            if str(element.S) in ("/H1", "/H2"):
+                assert any(
+                    isinstance(e.get("/K"), pikepdf.Array) and any(isinstance(k, int) for k in e.K)
+                    for e in elements(element)
+                ), "an empty heading"
+
+
+def test_the_pdfua_checker_finds_nothing(library: Library, pop_up: Layout, tmp_path: Path) -> None:
+    card = build_card(library, MISSION)
+    assert pdfua_findings(render_card_pdf(card, pop_up), tmp_path) == []
+
+
+def _with_photo(tmp_path: Path, **photo: str) -> Library:
+    root = tmp_path / "data"
+    shutil.copytree(DATA, root)
+    (root / "photos").mkdir()
+    Image.new("RGB", (400, 600), "#8899aa").save(root / "photos" / "atelier.jpg")  # portrait
+    path = root / "missions" / f"{MISSION}.yaml"
+    lines = "".join(f"    {key}: {value}\n" for key, value in photo.items())
+    path.write_text(
+        path.read_text(encoding="utf-8") + f"photos:\n  - path: photos/atelier.jpg\n{lines}",
+        encoding="utf-8",
+    )
+    return load_library(root)
+
+
+@pytest.mark.parametrize(
+    ("photo", "alt"),
+    [
+        ({"caption": "Atelier n°2 en gare"}, "Atelier n°2 en gare"),
+        ({"caption": "Atelier", "alt": "Des habitants autour d'une maquette"}, None),
+        ({}, "Photo de la mission : Reconversion"),
+    ],
+)
+def test_a_photo_is_a_figure_with_its_alt_or_its_caption(
+    tmp_path: Path, pop_up: Layout, photo: dict[str, str], alt: str | None
+) -> None:
+    library = _with_photo(tmp_path, **photo)
+    card = build_card(library, MISSION)
+    data = render_card_pdf(card, pop_up, library_root=library.root)
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        figures = [e for e in elements(pdf.Root.StructTreeRoot.K) if e.S == "/Figure"]
+        alts = [str(f.Alt).replace("\u00a0", " ").replace("\u202f", " ") for f in figures]
+    expected = alt or "Des habitants autour d’une maquette"
+    assert alts[0] == "POP Up" and alts[1].startswith(expected)
+
+
+def test_a_photo_is_shown_whole_unless_the_mission_asks_to_crop(
+    tmp_path: Path, pop_up: Layout
+) -> None:
+    """A portrait photo keeps its proportions (2:3), the caption right under it."""
+
+    def image_box(data: bytes) -> tuple[float, float]:
+        """Width and height of the photo's flat colour on the rendered page."""
+        (tmp_path / "card.pdf").write_bytes(data)
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                "60",
+                "-singlefile",
+                tmp_path / "card.pdf",
+                tmp_path / "card",
+            ],
+            check=True,
+        )
+        page = Image.open(tmp_path / "card.png").convert("RGB")
+        mask = Image.new("L", page.size)
+        raw = page.tobytes()
+        target = (0x88, 0x99, 0xAA)
+        mask.putdata(
+            [
+                255 if sum(abs(raw[i + c] - target[c]) for c in range(3)) < 12 else 0
+                for i in range(0, len(raw), 3)
+            ]
+        )
+        box = mask.getbbox()
+        assert box is not None, "no photo drawn"
+        return box[2] - box[0], box[3] - box[1]
+
+    whole = _with_photo(tmp_path / "a", caption="Atelier")
+    width, height = image_box(
+        render_card_pdf(build_card(whole, MISSION), pop_up, library_root=whole.root)
+    )
+    assert abs(height / width - 1.5) < 0.05  # not cropped to the box
+    cropped = _with_photo(tmp_path / "b", caption="Atelier", crop="true")
+    card = build_card(cropped, MISSION)
+    width, height = image_box(render_card_pdf(card, pop_up, library_root=cropped.root))
+    assert abs(height / width - 1.5) > 0.2  # filled the box, edges cut
+
+
+def test_pdf_a_on_request_is_tagged_too(library: Library, pop_up: Layout) -> None:
+    card = build_card(library, MISSION)
+    data = render_card_pdf(card, pop_up, variant="pdf/a-3u")
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        metadata = xmp(pdf)
+        assert 'pdfaid:part="3"' in metadata or "<pdfaid:part>3</pdfaid:part>" in metadata
+        assert "U" in metadata.split("pdfaid:conformance")[1][:5]
+        assert 'pdfuaid:part="1"' in metadata
+        assert "/OutputIntents" in pdf.Root
+        assert "/H1" in roles(pdf)
+        assert_every_mark_is_in_the_tree(pdf)
+
+
+def test_an_unknown_variant_is_a_usage_error(library: Library, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="pdf/a-3u"):
+        render(library, [MISSION], out_dir=tmp_path, pdf_variant="pdf/a-9")
+    result = run_cli(["render", MISSION, "--pdf-variant", "pdf/x", "--out", str(tmp_path)])
+    assert result.returncode == 2 and "is not a PDF variant" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_render_writes_pdf_a(tmp_path: Path) -> None:
+    result = run_cli(["render", MISSION, "--pdf-variant", "pdf/a-3u", "--out", str(tmp_path)])
+    assert result.returncode == 0, result.stderr
+    with pikepdf.open(tmp_path / f"{MISSION}.pdf") as pdf:
+        assert "pdfaid" in xmp(pdf) and "/StructTreeRoot" in pdf.Root
+
+
+def test_english_cards_say_so(library: Library, pop_up: Layout) -> None:
+    card = dataclasses.replace(build_card(library, MISSION, lang="en"))
+    with pikepdf.open(io.BytesIO(render_card_pdf(card, pop_up))) as pdf:
+        assert str(pdf.Root.Lang) == "en"
