@@ -93,15 +93,17 @@ def test_example_tender_through_the_cli(project: Path) -> None:
     for mission_id in ids:
         assert len(PdfReader(folder / "cards" / f"{mission_id}.pdf").pages) == 1
         assert (folder / "cards" / f"{mission_id}.docx").stat().st_size > 0
-    # the Word annex: front matter, then one page per card, as LibreOffice prints it
+    # the Word annex: the PDF's pages (cover, summary, one page per card), as LibreOffice
+    # prints it
     convert_with_libreoffice(
         [folder / "annexe-references.docx"], project / "lo", project / "lo-profile"
     )
     word_pages = _text(project / "lo" / "annexe-references.pdf")
-    assert len(word_pages) == 1 + len(ids)
-    assert "2026-AMO-TL-03" in word_pages[0] and "Références présentées : 3" in word_pages[0]
+    assert len(word_pages) == 2 + len(ids)
+    assert "2026-AMO-TL-03" in word_pages[0] and "Références présentées" in word_pages[0]
+    assert "Synthèse des références" in word_pages[1]
     for k, mission_id in enumerate(ids, start=1):
-        assert library.missions[mission_id].client.name in word_pages[k]
+        assert library.missions[mission_id].client.name in word_pages[1 + k]
 
     # the tables
     raw = (folder / "references.csv").read_bytes()

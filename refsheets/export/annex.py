@@ -22,6 +22,7 @@ from refsheets.export.cache import CardCache
 from refsheets.layouts import Layout
 from refsheets.render.pdf_tags import (
     PDF_UA,
+    DocumentFacts,
     declare_accessible,
     finish_tree,
     graft_page,
@@ -51,25 +52,14 @@ def split_pages(
         graft_page(tree, single, source, index, prefix="")
         finish_tree(tree, single)
         single.remove_unreferenced_resources()
-        subject = f"{card.labels.reference} : {card.client}"
-        _set_info(
-            single,
-            title=card.title,
-            author=card.brand.name,
-            lang=card.lang,
-            subject=subject,
-            keywords=", ".join(card.tags),
-        )
-        declare_accessible(
-            single,
+        facts = DocumentFacts(
             title=card.title,
             lang=card.lang,
             author=card.brand.name,
-            variant=variant,
-            subject=subject,
+            subject=f"{card.labels.reference} : {card.client}",
             keywords=", ".join(card.tags),
-            intents=_intents(source),
         )
+        declare_accessible(single, facts, variant=variant, intents=_intents(source))
         parts.append(_save(single))
     return parts
 
@@ -78,25 +68,6 @@ def _intents(source: pikepdf.Pdf) -> tuple[pikepdf.Pdf, pikepdf.Object] | None:
     """The output intents of a PDF/A part, to give the assembled file the same."""
     value = source.Root.get("/OutputIntents")
     return (source, value) if value is not None else None
-
-
-def _set_info(
-    pdf: pikepdf.Pdf, *, title: str, author: str | None, lang: str, subject: str, keywords: str
-) -> None:
-    info = pdf.trailer.get("/Info")
-    if info is None:
-        pdf.trailer.Info = pdf.make_indirect(pikepdf.Dictionary())
-        info = pdf.trailer.Info
-    info.Title = pikepdf.String(title)
-    if author:
-        info.Author = pikepdf.String(author)
-    info.Subject = pikepdf.String(subject)
-    info.Keywords = pikepdf.String(keywords)
-    info.Producer = pikepdf.String("refsheets")
-    # Fixed dates: the same inputs give the same bytes.
-    info.CreationDate = pikepdf.String("D:20000101000000Z")
-    info.ModDate = pikepdf.String("D:20000101000000Z")
-    pdf.Root.Lang = pikepdf.String(lang)
 
 
 def _save(pdf: pikepdf.Pdf) -> bytes:
@@ -359,27 +330,14 @@ def annex_pdf(
             title = f"{number}. {ref.card.client} — {ref.card.title}"
             outline.root.append(pikepdf.OutlineItem(title, start))
     annex.remove_unreferenced_resources()
-    brand = plan.layout.brand.name
-    title = f"{labels['title_prefix']} — {plan.title}"
-    keywords = ", ".join(plan.tender.themes)
-    _set_info(
-        annex,
-        title=title,
-        author=brand,
+    facts = DocumentFacts(
+        title=f"{labels['title_prefix']} — {plan.title}",
         lang=plan.tender.language,
+        author=plan.layout.brand.name,
         subject=plan.tender.buyer,
-        keywords=keywords,
+        keywords=", ".join(plan.tender.themes),
     )
-    declare_accessible(
-        annex,
-        title=title,
-        lang=plan.tender.language,
-        author=brand,
-        variant=variant,
-        subject=plan.tender.buyer,
-        keywords=keywords,
-        intents=_intents(front),
-    )
+    declare_accessible(annex, facts, variant=variant, intents=_intents(front))
     annex.Root.PageMode = pikepdf.Name.UseOutlines
     return _save(annex)
 

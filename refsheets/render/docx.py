@@ -346,19 +346,12 @@ def fit_photo(path: Path, width_pt: float, height_pt: float) -> tuple[bytes, flo
         else:
             shown_w, shown_h = height_pt * ratio, height_pt
         target_w = round(shown_w / 72 * MAX_DPI)
-        scaled = image
+        scaled: Image.Image = image
         if image.width > target_w:
             scaled = image.resize(
                 (target_w, max(1, round(target_w / ratio))), Image.Resampling.LANCZOS
             )
-        out = io.BytesIO()
-        if info.format == "JPEG":
-            if scaled.mode not in ("RGB", "L"):
-                scaled = scaled.convert("RGB")
-            scaled.save(out, "JPEG", quality=88, optimize=True)
-        else:
-            scaled.save(out, "PNG", optimize=True)
-    return out.getvalue(), shown_w, shown_h
+        return _encode(scaled, info.format), shown_w, shown_h
 
 
 def cover_photo(path: Path, width_pt: float, height_pt: float) -> bytes:
@@ -386,13 +379,18 @@ def cover_photo(path: Path, width_pt: float, height_pt: float) -> bytes:
         if cropped.width > target_w:
             target_h = round(target_w / ratio)
             cropped = cropped.resize((target_w, target_h), Image.Resampling.LANCZOS)
-        out = io.BytesIO()
-        if info.format == "JPEG":
-            if cropped.mode not in ("RGB", "L"):
-                cropped = cropped.convert("RGB")
-            cropped.save(out, "JPEG", quality=88, optimize=True)
-        else:
-            cropped.save(out, "PNG", optimize=True)
+        return _encode(cropped, info.format)
+
+
+def _encode(image: Any, fmt: str) -> bytes:
+    """The image's bytes in its own format, with fixed encoder settings (reproducible)."""
+    out = io.BytesIO()
+    if fmt == "JPEG":
+        if image.mode not in ("RGB", "L"):
+            image = image.convert("RGB")
+        image.save(out, "JPEG", quality=88, optimize=True)
+    else:
+        image.save(out, "PNG", optimize=True)
     return out.getvalue()
 
 

@@ -220,12 +220,7 @@ def finish_tree(tree: _Tree, pdf: Pdf) -> None:
             ParentTreeNextKey=len(tree.nums),
         )
     )
-    if tree.ids:
-        names = Array()
-        for ident in sorted(tree.ids):
-            names.append(pikepdf.String(ident))
-            names.append(tree.ids[ident])
-        root.IDTree = pdf.make_indirect(Dictionary(Names=names))
+    _set_id_tree(pdf, root, tree.ids)
     tree.document.P = root
     pdf.Root.StructTreeRoot = root
 
@@ -245,25 +240,39 @@ def add_id_tree(pdf: Pdf) -> None:
         ):
             attributes.Scope = Name.Column
     ids = {str(e.ID): e for e in _elements(root.get("/K")) if e.get("/ID") is not None}
-    if ids:
-        names = Array()
-        for ident in sorted(ids):
-            names.append(pikepdf.String(ident))
-            names.append(ids[ident])
-        root.IDTree = pdf.make_indirect(Dictionary(Names=names))
+    _set_id_tree(pdf, root, ids)
 
 
-def xmp_packet(
-    *,
-    title: str,
-    lang: str,
-    author: str | None,
-    variant: str,
-    subject: str = "",
-    keywords: str = "",
-) -> bytes:
+def _set_id_tree(pdf: Pdf, root: Dictionary, ids: dict[str, Dictionary]) -> None:
+    """The tree's /IDTree: each element id (a table header cell's) to its element."""
+    if not ids:
+        return
+    names = Array()
+    for ident in sorted(ids):
+        names.append(pikepdf.String(ident))
+        names.append(ids[ident])
+    root.IDTree = pdf.make_indirect(Dictionary(Names=names))
+
+
+@dataclass(frozen=True)
+class DocumentFacts:
+    """What an assembled document says about itself (information dictionary and XMP)."""
+
+    title: str
+    lang: str
+    author: str | None = None
+    subject: str = ""
+    keywords: str = ""
+
+
+# Fixed dates: the same inputs give the same bytes.
+_PDF_DATE = "D:20000101000000Z"
+_XMP_DATE = "2000-01-01T00:00:00Z"
+
+
+def xmp_packet(facts: DocumentFacts, variant: str) -> bytes:
     """The XMP metadata of an assembled document: title, language, PDF/UA (and PDF/A)
-    identification, and fixed dates matching the document information dictionary."""
+    identification, and the same facts and dates as the document information dictionary."""
     part = pdfa_part(variant)
     pdfa = (
         f' xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/"'
@@ -272,8 +281,8 @@ def xmp_packet(
         else ""
     )
     creator = (
-        f"<dc:creator><rdf:Seq><rdf:li>{escape(author)}</rdf:li></rdf:Seq></dc:creator>"
-        if author
+        f"<dc:creator><rdf:Seq><rdf:li>{escape(facts.author)}</rdf:li></rdf:Seq></dc:creator>"
+        if facts.author
         else ""
     )
     body = (
@@ -284,13 +293,14 @@ def xmp_packet(
         ' xmlns:pdf="http://ns.adobe.com/pdf/1.3/"'
         ' xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" pdfuaid:part="1"'
         f"{pdfa}"
-        ' xmp:CreateDate="2000-01-01T00:00:00Z" xmp:ModifyDate="2000-01-01T00:00:00Z"'
+        f' xmp:CreateDate="{_XMP_DATE}" xmp:ModifyDate="{_XMP_DATE}"'
         ' xmp:CreatorTool="refsheets" pdf:Producer="refsheets">'
-        f'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escape(title)}</rdf:li>'
+        f'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escape(facts.title)}</rdf:li>'
         f"</rdf:Alt></dc:title>{creator}"
-        f'<dc:description><rdf:Alt><rdf:li xml:lang="x-default">{escape(subject)}</rdf:li>'
-        f"</rdf:Alt></dc:description><pdf:Keywords>{escape(keywords)}</pdf:Keywords>"
-        f"<dc:language><rdf:Bag><rdf:li>{escape(lang)}</rdf:li></rdf:Bag></dc:language>"
+        '<dc:description><rdf:Alt><rdf:li xml:lang="x-default">'
+        f"{escape(facts.subject)}</rdf:li></rdf:Alt></dc:description>"
+        f"<pdf:Keywords>{escape(facts.keywords)}</pdf:Keywords>"
+        f"<dc:language><rdf:Bag><rdf:li>{escape(facts.lang)}</rdf:li></rdf:Bag></dc:language>"
         "</rdf:Description></rdf:RDF>"
     )
     return (
@@ -302,29 +312,32 @@ def xmp_packet(
 
 def declare_accessible(
     pdf: Pdf,
+    facts: DocumentFacts,
     *,
-    title: str,
-    lang: str,
-    author: str | None,
     variant: str,
-    subject: str = "",
-    keywords: str = "",
     intents: tuple[Pdf, pikepdf.Object] | None = None,
 ) -> None:
-    """The catalogue entries a tagged document needs: marked, language, title shown by
-    the viewer, XMP with the PDF/UA (and PDF/A) identification, output intent."""
+    """What an assembled tagged document declares: its information dictionary and XMP
+    (same facts, fixed dates, the PDF/UA and PDF/A identification), marked, language,
+    title shown by the viewer, and the output intent of a PDF/A."""
+    info = pdf.trailer.get("/Info")
+    if info is None:
+        pdf.trailer.Info = pdf.make_indirect(Dictionary())
+        info = pdf.trailer.Info
+    info.Title = pikepdf.String(facts.title)
+    if facts.author:
+        info.Author = pikepdf.String(facts.author)
+    info.Subject = pikepdf.String(facts.subject)
+    info.Keywords = pikepdf.String(facts.keywords)
+    info.Producer = pikepdf.String("refsheets")
+    info.Creator = pikepdf.String("refsheets")
+    info.CreationDate = pikepdf.String(_PDF_DATE)
+    info.ModDate = pikepdf.String(_PDF_DATE)
+    lang = facts.lang
     pdf.Root.MarkInfo = Dictionary(Marked=True)
     pdf.Root.Lang = pikepdf.String(lang)
     pdf.Root.ViewerPreferences = Dictionary(DisplayDocTitle=True)
-    packet = xmp_packet(
-        title=title,
-        lang=lang,
-        author=author,
-        variant=variant,
-        subject=subject,
-        keywords=keywords,
-    )
-    metadata = pdf.make_stream(packet)
+    metadata = pdf.make_stream(xmp_packet(facts, variant))
     metadata.Type = Name.Metadata
     metadata.Subtype = Name.XML
     pdf.Root.Metadata = metadata
