@@ -136,12 +136,18 @@ def test_card_content_is_in_the_templates_named_styles(
         if run.style is not None and run.style.name == "Card Tag"
     ]
     assert tags == [tag.replace("\u00a0", " ") for tag in card.tags]
-    header = document.sections[0].header.paragraphs[0]
-    assert header.style.name == "Card Header"
-    assert card.labels.reference in header.text
+    # the header: the logo left, the kicker right, in a borderless table (so the kicker
+    # is centred on the logo's height, as on the PDF)
+    logo_cell, kicker_cell = document.sections[0].header.tables[0].rows[0].cells
+    assert logo_cell.paragraphs[0].style.name == "Card Header"
+    assert logo_cell._element.find(f".//{qn('w:drawing')}") is not None
+    assert kicker_cell.paragraphs[0].style.name == "Card Header Kicker"
+    assert card.labels.reference in kicker_cell.text
+    # the footer speaks for the layout's brand, whoever carried the mission
     footer = document.sections[0].footer.paragraphs[0].text
-    assert card.brand.name and card.brand.name in footer
-    assert card.brand.email and card.brand.email in footer
+    brand = layouts[layout_name].brand
+    assert brand.name in footer
+    assert brand.email and brand.email in footer
 
 
 def test_no_run_has_direct_formatting(library: Library, layouts: dict[str, Layout]) -> None:
@@ -338,11 +344,11 @@ def test_build_cards_docx_puts_each_card_in_its_own_section(
     titles = [text for style, text in paragraphs(document) if style == "Card Title"]
     assert titles == [card.title for card in cards]
     for section, card in zip(document.sections, cards, strict=True):
-        kicker = section.header.paragraphs[0].text
+        kicker = section.header.tables[0].rows[0].cells[1].text
         assert card.labels.reference in kicker
         if card.client_kind:
             assert card.client_kind in kicker
-        assert card.brand.name and card.brand.name in section.footer.paragraphs[0].text
+        assert "POP Up" in section.footer.paragraphs[0].text  # the layout's brand
         assert section.header._element.find(f".//{qn('w:drawing')}") is not None
 
 
