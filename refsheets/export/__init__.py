@@ -103,6 +103,7 @@ class ExportPlan:
         if lot is None:
             return self.tender.name
         return f"{self.tender.name} — Lot {lot.number}" + (f" : {lot.title}" if lot.title else "")
+
     library_root: Path = Path("data")
 
     @property
