@@ -40,13 +40,13 @@ from refsheets.layouts import Layout
 from refsheets.render.fetcher import SafeFetcher
 from refsheets.render.fit import FIT_STEPS, FLOOR_PT, FitStep, overflow_message, section_label
 from refsheets.render.images import PHOTO_CACHE, PHOTO_HEIGHT_MM, PHOTO_WIDTH_MM
-from refsheets.render.sandbox import layout_environment, render_layout_template
 from refsheets.render.pdf_tags import (
     PDF_UA,
     PDF_VARIANTS,
     add_id_tree,
     mark_orphans_as_artifacts,
 )
+from refsheets.render.sandbox import layout_environment, render_layout_template
 from refsheets.typography import keep_last_words
 
 TEMPLATE = "card.html.j2"
