@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from refsheets.errors import shorten
-from refsheets.library import Library
+from refsheets.library import Library, client_name
 from refsheets.model import Mission
 from refsheets.select import (
     PickQuery,
@@ -130,9 +130,10 @@ class Choice:
         """The few missions not chosen that a bid manager could act on first."""
         return self.missed[:CLOSEST]
 
-    def to_json(self) -> dict[str, Any]:
-        """Everything, as `pick --json` and the manifest give it."""
-        ranking = self.ranking.to_json()
+    def to_json(self, *, private: bool = False) -> dict[str, Any]:
+        """Everything, as `pick --json` and the manifest give it (an anonymous mission's
+        client is its label unless `private`)."""
+        ranking = self.ranking.to_json(private=private)
         scored = {item["id"]: item for item in ranking["selected"]}
         rules = self.scope.rules
         return {
@@ -153,7 +154,7 @@ class Choice:
                     "rank": item.rank,
                     "id": item.id,
                     "title": item.mission.title,
-                    "client": item.mission.client.name,
+                    "client": client_name(item.mission, private=private),
                     **{
                         key: scored.get(item.id, {}).get(key)
                         for key in ("period", "amount", "basis", "client_kind", "entity")
@@ -184,9 +185,13 @@ class Choice:
         }
 
 
-def missing_facts(mission: Mission, facts: Sequence[str], library_root: Path) -> tuple[str, ...]:
+def missing_facts(
+    mission: Mission, facts: Sequence[str], library_root: Path, *, attest: bool = False
+) -> tuple[str, ...]:
     """The facts of `facts` that `mission` does not show: dates need a start and an end,
-    an attestation a file that exists in the library."""
+    an attestation a file that exists in the library. An anonymous mission's attestation
+    names the client: it counts only when `attest` (the tender lists the mission under
+    `anonymous_attestations`)."""
     missing = []
     for fact in dict.fromkeys(facts):
         if fact == "amount":
@@ -198,7 +203,9 @@ def missing_facts(mission: Mission, facts: Sequence[str], library_root: Path) ->
             lacks = mission.client.kind is None
         elif fact == "attestation":
             lacks = (
-                mission.attestation is None or not (library_root / mission.attestation).is_file()
+                (mission.disclosure == "anonymous" and not attest)
+                or mission.attestation is None
+                or not (library_root / mission.attestation).is_file()
             )
         else:
             lacks = False
@@ -207,9 +214,11 @@ def missing_facts(mission: Mission, facts: Sequence[str], library_root: Path) ->
     return tuple(missing)
 
 
-def rule_breaches(mission: Mission, scope: Scope, library_root: Path) -> dict[RuleName, str]:
+def rule_breaches(
+    mission: Mission, scope: Scope, library_root: Path, *, attest: bool = False
+) -> dict[RuleName, str]:
     """Each rule of the scope that `mission` breaks (or that cannot be checked for lack of
-    a fact), with how, in words."""
+    a fact), with how, in words (`attest` as in `missing_facts`)."""
     rules = scope.rules
     checks: dict[RuleName, PickQuery] = {}
     if rules.years is not None:
@@ -225,7 +234,7 @@ def rule_breaches(mission: Mission, scope: Scope, library_root: Path) -> dict[Ru
         reasons = filter_reasons(mission, query, scope.deadline)
         if reasons:
             breaches[rule] = "; ".join(reasons)
-    missing = missing_facts(mission, list(rules.required_facts), library_root)
+    missing = missing_facts(mission, list(rules.required_facts), library_root, attest=attest)
     if missing:
         breaches["required_facts"] = "lacks " + ", ".join(FACT_NAMES[f] for f in missing)
     return {rule: breaches[rule] for rule in RULE_NAMES if rule in breaches}
@@ -254,7 +263,9 @@ def choose(
 
     for inclusion in scope.include:
         mission = library.missions[inclusion.id]
-        breaches = rule_breaches(mission, scope, library.root)
+        breaches = rule_breaches(
+            mission, scope, library.root, attest=inclusion.id in scope.tender.anonymous_attestations
+        )
         unwaived = tolerated(breaches, inclusion.waive)
         for rule, how in unwaived.items():
             errors.append(
@@ -270,7 +281,12 @@ def choose(
                 ranked.get(inclusion.id),
                 inclusion,
                 {rule: how for rule, how in breaches.items() if rule in inclusion.waive},
-                missing_facts(mission, list(rules.required_facts), library.root),
+                missing_facts(
+                    mission,
+                    list(rules.required_facts),
+                    library.root,
+                    attest=inclusion.id in scope.tender.anonymous_attestations,
+                ),
             )
         )
     included = {item.id for item in chosen}
@@ -284,7 +300,15 @@ def choose(
             reason = f"excluded by hand: {excluded[item.id].reason}"
             missed.append(Miss(item.id, item.mission, "hand", (reason,), item.score))
             continue
-        breaches = tolerated(rule_breaches(item.mission, scope, library.root), [])
+        breaches = tolerated(
+            rule_breaches(
+                item.mission,
+                scope,
+                library.root,
+                attest=item.id in scope.tender.anonymous_attestations,
+            ),
+            [],
+        )
         if breaches:
             missed.append(
                 Miss(
@@ -302,7 +326,12 @@ def choose(
     if rules.max_references is not None:
         room = max(0, rules.max_references - len(chosen))
     for item in qualifying[:room]:
-        missing = missing_facts(item.mission, list(rules.required_facts), library.root)
+        missing = missing_facts(
+            item.mission,
+            list(rules.required_facts),
+            library.root,
+            attest=item.id in scope.tender.anonymous_attestations,
+        )
         chosen.append(Chosen(len(chosen) + 1, item.id, item.mission, item, missing=missing))
     for item in qualifying[room:]:
         reason = f"ranked below the limit (max_references: {rules.max_references})"

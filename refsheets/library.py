@@ -316,6 +316,15 @@ def _diag(
     )
 
 
+def client_name(mission: Mission, *, private: bool = False) -> str:
+    """The client as anything shown outside `--private` names it: an anonymous mission's
+    label, never its real name."""
+    client = mission.client
+    if mission.disclosure == "anonymous" and not private:
+        return client.anonymous_label or "—"
+    return client.name
+
+
 def mission_to_json(mission_id: str, mission: Mission, *, private: bool = False) -> dict[str, Any]:
     """A mission as a JSON-ready dict with its id; private fields only when asked."""
     data = mission.model_dump(mode="json", exclude_none=True)

@@ -146,7 +146,12 @@ def _assess_lot(scope: Scope, library: Library, today: dt.date) -> LotReadiness:
     gaps = []
     facts: list[str] = list(dict.fromkeys([*rules.required_facts, "attestation"]))
     for chosen in choice.chosen:
-        lacking = missing_facts(chosen.mission, facts, library.root)
+        lacking = missing_facts(
+            chosen.mission,
+            facts,
+            library.root,
+            attest=chosen.id in scope.tender.anonymous_attestations,
+        )
         if lacking:
             gaps.append(Gap(chosen.id, lacking, chosen=True))
     # Facts the rules need to be checked at all: without them a mission cannot qualify.
@@ -160,7 +165,12 @@ def _assess_lot(scope: Scope, library: Library, today: dt.date) -> LotReadiness:
         hows = [reason.partition(": ")[2] for reason in miss.reasons]
         if miss.kind == "rules" and all(how.startswith(("no ", "lacks ")) for how in hows):
             wanted = list(dict.fromkeys([*rules.required_facts, *needed]))
-            lacking = missing_facts(miss.mission, wanted, library.root)
+            lacking = missing_facts(
+                miss.mission,
+                wanted,
+                library.root,
+                attest=miss.id in scope.tender.anonymous_attestations,
+            )
             if lacking:
                 gaps.append(Gap(miss.id, lacking, chosen=False))
     sister = tuple(

@@ -41,7 +41,7 @@ from datetime import date
 from typing import Any, Literal
 
 from refsheets.errors import ExitStatus, RefsheetsError, did_you_mean
-from refsheets.library import Library
+from refsheets.library import Library, client_name
 from refsheets.model import Mission, YearMonth
 from refsheets.search import Document, Hit, QueryTerms, SearchIndex, document_of
 from refsheets.taxonomy import Tag, Taxonomy, fold
@@ -192,8 +192,11 @@ class PickResult:
         """The selected ids, best first (what `refsheets render -` reads)."""
         return [item.id for item in self.selected]
 
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready view: the query as understood, ranked missions with score parts."""
+    def to_json(self, *, private: bool = False) -> dict[str, Any]:
+        """A JSON-ready view: the query as understood, ranked missions with score parts.
+
+        An anonymous mission's client is its label unless `private` (as `list --json`).
+        """
         query = self.query
         return {
             "reference_date": self.reference_date.isoformat(),
@@ -218,7 +221,7 @@ class PickResult:
                     "rank": item.rank,
                     "id": item.id,
                     "title": item.mission.title,
-                    "client": item.mission.client.name,
+                    "client": client_name(item.mission, private=private),
                     **_facts_json(item.mission),
                     "score": item.score,
                     "parts": {

@@ -277,6 +277,13 @@ class Tender(Strict):
         description="PDF/UA-1 (tagged, accessible), or a PDF/A variant (also tagged) when "
         "the buyer asks for archival files.",
     )
+    anonymous_attestations: list[NonEmptyText] = Field(
+        default=[],
+        description=(
+            "Anonymous missions whose attestation may be appended all the same (an "
+            "attestation names the client): an explicit choice, mission by mission."
+        ),
+    )
 
     @field_validator("layout")
     @classmethod

@@ -18,6 +18,7 @@ from refsheets.importer import (
     import_portfolio,
 )
 from refsheets.library import load_library
+from refsheets.output import CannotWriteError
 from tests.conftest import DATA, FIXTURES, run_cli
 from tests.test_importer_extract import make_docx, make_pdf
 
@@ -199,7 +200,7 @@ def test_writes_are_all_or_nothing(tmp_path: Path) -> None:
     blocker = tmp_path / "blocker"
     blocker.write_text("a file where a folder is needed", encoding="utf-8")
     first, second = tmp_path / "a.yaml", blocker / "b.yaml"
-    with pytest.raises(OSError):
+    with pytest.raises(CannotWriteError, match="a file stands where its path needs a folder"):
         _write_all([(first, "a: 1\n"), (second, "b: 2\n")])
     assert not first.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["blocker"]  # no temporary file left

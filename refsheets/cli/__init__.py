@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
 import traceback
+from typing import NoReturn
 
 from refsheets.cli._app import app, err, print_diagnostics, state
 from refsheets.errors import ExitStatus, RefsheetsError
+from refsheets.output import WRITE_ERRNOS, cannot_write
 
 __all__ = ["app", "main"]
 
@@ -25,6 +28,7 @@ for _module in COMMAND_MODULES:
 
 def main() -> None:
     """Entry point: run the app, turning user errors into messages and exit codes."""
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         app()
     except RefsheetsError as exc:
@@ -34,14 +38,31 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted", style="red")
         sys.exit(int(ExitStatus.INTERRUPTED))
+    except OSError as exc:
+        if exc.errno not in WRITE_ERRNOS:
+            _bug(exc)
+        # A disk or folder the system refuses, met where no writer said it more precisely.
+        where = exc.filename if isinstance(exc.filename, str) else "a file"
+        err.print(f"error: {cannot_write(where, exc).message}", style="red", markup=False)
+        sys.exit(int(ExitStatus.RENDER_FAILED))
     except Exception as exc:  # a bug: say so, traceback only with --debug
-        if state.debug or os.environ.get("REFSHEETS_DEBUG"):
-            traceback.print_exc()
-        else:
-            err.print(
-                f"internal error: {type(exc).__name__}: {exc}\n"
-                "This is a bug in refsheets; run again with --debug and report the output.",
-                style="red",
-                markup=False,
-            )
-        sys.exit(int(ExitStatus.BUG))
+        _bug(exc)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    # `kill` (SIGTERM) ends a command like Ctrl-C: its cleanup runs (no staging folder is
+    # left, the rendering workers are stopped), and it exits 130.
+    raise KeyboardInterrupt
+
+
+def _bug(exc: BaseException) -> NoReturn:
+    if state.debug or os.environ.get("REFSHEETS_DEBUG"):
+        traceback.print_exc()
+    else:
+        err.print(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in refsheets; run again with --debug and report the output.",
+            style="red",
+            markup=False,
+        )
+    sys.exit(int(ExitStatus.BUG))

@@ -46,7 +46,6 @@ def export(
     """Export a tender's references annex: PDF and Word annexes, cards, tables, manifest, zip
     (one annex per lot, in out/<tender>/lot-N/, for a tender in lots)."""
     from refsheets.export import export_tender, plan_tender
-    from refsheets.export.cache import CardCache
 
     library = open_library()
     today = datetime.date.today()
@@ -70,9 +69,6 @@ def export(
         if plan.problems:
             raise typer.Exit(ExitStatus.INVALID_DATA)
         return
-    if clear_cache:
-        removed = CardCache(out_dir / ".cache").clear()
-        err.print(f"cache cleared ({removed} files)")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     with Progress(
@@ -101,9 +97,12 @@ def export(
             allow_incomplete=allow_incomplete,
             progress=progress,
             lot=lot,
+            clear_cache=clear_cache,
         )
     plan = report.plan
-    for warning in plan.warnings:
+    if clear_cache:
+        err.print("cache cleared")
+    for warning in [*report.warnings, *plan.warnings]:
         err.print(f"warning: {warning}", style="yellow", markup=False)
     for fmt in report.rendered:
         err.print(

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from refsheets.cli._app import app, err, open_library, out, print_diagnostics, print_json, state
 from refsheets.errors import Diagnostic, ExitStatus
-from refsheets.library import Library, load_library, mission_to_json
+from refsheets.library import Library, client_name, load_library, mission_to_json
 from refsheets.schema import write_schema
 
 
@@ -26,7 +26,10 @@ class SchemaKindOption(enum.StrEnum):
 def list_missions(
     as_json: Annotated[bool, typer.Option("--json", help="Print the missions as JSON.")] = False,
     private: Annotated[
-        bool, typer.Option("--private", help="With --json: include private fields.")
+        bool,
+        typer.Option(
+            "--private", help="Include private fields, and the real client of anonymous missions."
+        ),
     ] = False,
 ) -> None:
     """List the missions of the library."""
@@ -43,7 +46,7 @@ def list_missions(
         table.add_row(
             mission_id,
             mission.title,
-            mission.client.name,
+            client_name(mission, private=private),
             format_period(mission.period) or "—",
             format_amount(mission.budget) if mission.budget else "—",
             mission.entity or "—",

@@ -99,6 +99,10 @@ def pick(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the result as JSON, with score parts.")
     ] = False,
+    private: Annotated[
+        bool,
+        typer.Option("--private", help="Show the real client of anonymous missions."),
+    ] = False,
     ids_only: Annotated[
         bool,
         typer.Option(
@@ -143,7 +147,15 @@ def pick(
 
         tender_file = load_tender(tender, library=library)
         if not overrides:
-            show_choice(library, tender_file, tender, lot, as_json=as_json, ids_only=ids_only)
+            show_choice(
+                library,
+                tender_file,
+                tender,
+                lot,
+                as_json=as_json,
+                ids_only=ids_only,
+                private=private,
+            )
             return
         # Options override the subject or the rules: a plain pick, without the hand choice.
         base = tender_file.scope(lot).pick_query() if lot else tender_file.pick_query()
@@ -153,7 +165,7 @@ def pick(
     wanted = dataclasses.replace(base, **overrides)
     result = pick_missions(library, wanted, today=datetime.date.today())
     if as_json:
-        print_json({"tender": str(tender) if tender else None, **result.to_json()})
+        print_json({"tender": str(tender) if tender else None, **result.to_json(private=private)})
         return
     if ids_only:
         for mission_id in result.ids:
@@ -161,7 +173,7 @@ def pick(
         for item in result.excluded:
             err.print(f"excluded {item.id}: {'; '.join(item.reasons)}", markup=False)
         return
-    print_pick(result)
+    print_pick(result, private=private)
 
 
 def show_choice(
@@ -172,17 +184,19 @@ def show_choice(
     *,
     as_json: bool,
     ids_only: bool,
+    private: bool = False,
 ) -> None:
-    """The choice `export` makes for a tender (each lot, or one), as a table, JSON or ids."""
+    """The choice `export` makes for a tender (each lot, or one), as a table, JSON or ids
+    (anonymous clients hidden unless `private`)."""
     from refsheets.choice import choose
 
     scopes = [tender.scope(lot)] if lot is not None else tender.scopes()
     choices = [choose(library, scope, today=datetime.date.today()) for scope in scopes]
     if as_json:
         if len(choices) == 1:
-            print_json({"tender": str(path), **choices[0].to_json()})
+            print_json({"tender": str(path), **choices[0].to_json(private=private)})
         else:
-            print_json({"tender": str(path), "lots": [c.to_json() for c in choices]})
+            print_json({"tender": str(path), "lots": [c.to_json(private=private) for c in choices]})
     elif ids_only:
         for mission_id in dict.fromkeys(i for c in choices for i in c.ids):
             sys.stdout.write(mission_id + "\n")
@@ -192,7 +206,7 @@ def show_choice(
                     err.print(f"not chosen {miss.id}: {'; '.join(miss.reasons)}", markup=False)
     else:
         for choice in choices:
-            print_choice(choice)
+            print_choice(choice, private=private)
     for choice in choices:
         for problem in choice.errors:
             err.print(f"export would stop: {problem}", style="red", markup=False)
@@ -200,8 +214,10 @@ def show_choice(
             err.print(f"warning: {warning}", style="yellow", markup=False)
 
 
-def print_choice(choice: Choice) -> None:
-    """The references of one annex, then the closest missions not chosen, with why."""
+def print_choice(choice: Choice, *, private: bool = False) -> None:
+    """The references of one annex, then the closest missions not chosen, with why
+    (anonymous clients hidden unless `private`)."""
+    from refsheets.library import client_name
     from refsheets.text import format_amount, format_period
 
     scope, rules = choice.scope, choice.scope.rules
@@ -225,7 +241,7 @@ def print_choice(choice: Choice) -> None:
             str(item.rank),
             item.id,
             mission.title,
-            mission.client.name,
+            client_name(mission, private=private),
             format_period(mission.period) or "—",
             format_amount(mission.budget) if mission.budget else "—",
             f"{item.score:.3f}" if item.score is not None else "—",
@@ -250,7 +266,10 @@ def print_choice(choice: Choice) -> None:
         )
 
 
-def print_pick(result: PickResult) -> None:
+def print_pick(result: PickResult, *, private: bool = False) -> None:
+    """The ranked missions and the excluded ones, as tables (anonymous clients hidden
+    unless `private`)."""
+    from refsheets.library import client_name
     from refsheets.text import format_amount, format_period
 
     table = Table(
@@ -262,7 +281,7 @@ def print_pick(result: PickResult) -> None:
             str(item.rank),
             item.id,
             item.mission.title,
-            item.mission.client.name,
+            client_name(item.mission, private=private),
             format_period(item.mission.period) or "—",
             format_amount(item.mission.budget) if item.mission.budget else "—",
             f"{item.score:.3f}",

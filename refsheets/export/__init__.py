@@ -8,13 +8,16 @@ failed export reaches `out/`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
+import signal
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from multiprocessing import get_context
 from pathlib import Path
@@ -22,11 +25,14 @@ from typing import Any
 
 from refsheets import __version__
 from refsheets.card import Card, build_card
-from refsheets.choice import Choice, Chosen, choose
-from refsheets.errors import RefsheetsError, UsageError
-from refsheets.export.cache import CardCache, card_key, hash_files
+from refsheets.choice import Choice, Chosen, choose, missing_facts
+from refsheets.errors import RefsheetsError, RenderError, UsageError
+from refsheets.export.cache import CardCache, card_key, environment_digest
 from refsheets.export.publish import (
+    cannot_write_export,
+    clean_stale_staging,
     export_lock,
+    forget_locks,
     publish,
     recover,
     staging_folder,
@@ -36,11 +42,13 @@ from refsheets.export.tables import rows_for, to_csv, to_xlsx
 from refsheets.layouts import Layout, load_layout, resolve_layouts_root
 from refsheets.library import Library
 from refsheets.model import Mission
+from refsheets.output import WRITE_ERRNOS, cannot_write
 from refsheets.select import PickResult, Selected
 from refsheets.tender import Scope, Tender, load_tender
 
 ANNEX_PDF = "annexe-references.pdf"
 ANNEX_DOCX = "annexe-references.docx"
+MANIFEST = "manifest.json"
 BATCH_SIZE = 25  # cards per WeasyPrint document: large enough to amortise, small for progress
 
 FACT_LABELS = {
@@ -66,13 +74,20 @@ class Reference:
 
     @property
     def id(self) -> str:
-        """The mission id."""
+        """The mission id (ours: the manifest and the terminal use it)."""
         return self.chosen.id
 
     @property
     def selected(self) -> Selected | None:
         """Its ranking (None for a hand-picked mission not about the subject)."""
         return self.chosen.selected
+
+    @property
+    def public_id(self) -> str:
+        """The name the buyer sees (card files, zip entries, tables): the mission id, or
+        for an anonymous mission `reference_<k>`, k its place in the annex, since an id
+        is often made of the client's name."""
+        return self.card.id
 
 
 @dataclass
@@ -110,7 +125,7 @@ class ExportPlan:
     def environment(self) -> str:
         """A digest of every file that shapes the rendering: the layout chain, the fonts."""
         if self._environment is None:
-            self._environment = hash_files([*self.layout.chain, self.layout.fonts_root])
+            self._environment = environment_digest(self.layout)
         return self._environment
 
     _environment: str | None = field(default=None, init=False, repr=False)
@@ -152,6 +167,7 @@ class ExportReport:
     files: list[Path]
     rendered: dict[str, int]  # format -> cards rendered (cache misses)
     cached: dict[str, int]  # format -> cards taken from the cache
+    warnings: list[str] = field(default_factory=list)  # met on the way (bad cache entries…)
 
 
 Progress = Callable[[str, int, int], None]
@@ -195,11 +211,16 @@ def plan_tender(
     layouts_root = layouts_root or resolve_layouts_root(library.root)
     layout = load_layout(tender.layout or tender.entity, layouts_root)
     root = out_root / safe_name(tender_path.stem)
+    # Two tender files for one folder: refused for the tender's folder and, for a lot
+    # exported alone, for its own folder (its manifest names its tender file too).
+    _refuse_shared_folder(tender_path, root)
     annexes = [
         _plan_annex(tender, tender_path, scope, library, layout, root, today, allow_incomplete)
         for scope in scopes
     ]
     target = annexes[0].target if lot is not None else root
+    if target != root:
+        _refuse_shared_folder(tender_path, target)
     plan = TenderPlan(tender, tender_path, target, root, annexes, (tender.deadline - today).days)
     past = deadline_warning(tender, today)
     if past:
@@ -246,15 +267,14 @@ def _plan_annex(
     allow_incomplete: bool,
 ) -> ExportPlan:
     choice = choose(library, scope, today=today, allow_incomplete=allow_incomplete)
-    references = [
-        Reference(
-            chosen,
-            chosen.mission,
-            build_card(library, chosen.id, lang=tender.language, mission=chosen.mission),
-            chosen.missing,
-        )
-        for chosen in choice.chosen
-    ]
+    references = []
+    for place, chosen in enumerate(choice.chosen, start=1):
+        card = build_card(library, chosen.id, lang=tender.language, mission=chosen.mission)
+        if chosen.mission.disclosure == "anonymous":
+            # Named by its place in this annex; the card is drawn under that name too:
+            # WeasyPrint writes the card's id into the PDF (as an anchor).
+            card = replace(card, id=anonymous_name(place))
+        references.append(Reference(chosen, chosen.mission, card, chosen.missing))
     target = root / scope.folder if scope.folder else root
     plan = ExportPlan(
         tender,
@@ -286,7 +306,78 @@ def _plan_annex(
                 f"{ref.id} lacks {', '.join(FACT_LABELS.get(f, f) for f in ref.missing)}, "
                 f"which the tender requires{where}; the manifest records it"
             )
+    # An anonymous mission left out only because its attestation is withheld: the bid
+    # manager decides, rather than the annex silently going without it.
+    withheld = [
+        miss.id
+        for miss in choice.missed
+        if miss.kind == "rules"
+        and miss.rules == ("required_facts",)
+        and _withheld_attestation(miss.mission, miss.id, tender)
+        and not _lacks_besides_attestation(miss.mission, scope, library.root)
+    ]
+    if withheld and not allow_incomplete:
+        plan.problems.append(
+            f"{', '.join(withheld)}: anonymous, and an attestation names the client{where}: "
+            "list the id under `anonymous_attestations` in the tender file to append it all "
+            "the same, or export with --allow-incomplete (without the attestation)"
+        )
     return plan
+
+
+def _lacks_besides_attestation(mission: Mission, scope: Scope, library_root: Path) -> bool:
+    """Whether `mission` lacks a required fact other than its attestation."""
+    others = [fact for fact in scope.rules.required_facts if fact != "attestation"]
+    return bool(missing_facts(mission, others, library_root))
+
+
+def anonymous_name(place: int) -> str:
+    """The public name of an anonymous reference: its place in the annex. `_` is not
+    allowed in mission ids, so this never collides with a named reference's id."""
+    return f"reference_{place:02d}"
+
+
+def _withheld_attestation(mission: Mission, mission_id: str, tender: Tender) -> bool:
+    """An anonymous mission's attestation, which the tender did not explicitly allow."""
+    return (
+        mission.disclosure == "anonymous"
+        and mission.attestation is not None
+        and mission_id not in tender.anonymous_attestations
+    )
+
+
+def _refuse_shared_folder(tender_path: Path, target: Path) -> None:
+    """UsageError when another tender file exports to the same folder as this one.
+
+    `été.yaml` and `ete.yaml` (or `!!!.yaml` and `..yaml`) give one folder name: the second
+    export would silently replace the first. Both the tender files beside this one and
+    the export already in the folder (its manifest names its tender) are checked.
+    """
+    name = safe_name(tender_path.stem)
+    with contextlib.suppress(OSError):
+        for other in sorted(tender_path.parent.iterdir()):
+            if (
+                other.suffix in (".yaml", ".yml")
+                and other.name != tender_path.name
+                and safe_name(other.stem) == name
+            ):
+                raise UsageError(
+                    f"{tender_path} and {other} would both export to {target}/; rename one of them"
+                )
+    manifest = target / MANIFEST
+    if target.is_dir() and not target.is_symlink() and manifest.is_file():
+        try:
+            owner = json.loads(manifest.read_text(encoding="utf-8"))["tender"]
+            previous = str(owner.get("path") or owner["file"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return  # not ours to judge: the export replaces it as before
+        mine = str(tender_path.resolve()) if "path" in owner else tender_path.name
+        if previous != mine:
+            raise UsageError(
+                f"{target}/ holds the export of another tender file, {previous}; "
+                f"{tender_path} would replace it: rename one of them, or export with --out "
+                "elsewhere"
+            )
 
 
 def export_tender(
@@ -301,9 +392,15 @@ def export_tender(
     cache_root: Path | None = None,
     progress: Progress | None = None,
     lot: str | None = None,
+    clear_cache: bool = False,
 ) -> ExportReport:
     """Export the tender's annex into `out_root/<tender>/` (one `lot-N/` folder per lot),
-    or only lot `lot` into `out_root/<tender>/lot-N/`, all or nothing."""
+    or only lot `lot` into `out_root/<tender>/lot-N/`, all or nothing.
+
+    `clear_cache` forgets every rendered card first (refused while another export uses
+    the cache). The report's `warnings` say what the export met on its way (bad cache
+    entries dropped, stale staging folders removed).
+    """
     plan = plan_tender(
         tender_path,
         library,
@@ -319,14 +416,63 @@ def export_tender(
             "the export cannot go on:\n"
             + "\n".join([*plan.problems, *(f"warning: {w}" for w in plan.warnings)])
         )
+    try:
+        out_root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise cannot_write_export(out_root, exc) from None
+    _check_target(plan.lock)
+    _check_target(plan.target)
     cache = CardCache(cache_root or out_root / ".cache")
+    if clear_cache:
+        cache.clear()
+    cache.check_usable()
+    try:
+        with export_lock(plan.lock), cache.shared():
+            return _export_locked(plan, library, cache, jobs, progress, today)
+    except OSError as exc:
+        if exc.errno not in WRITE_ERRNOS:
+            raise
+        where = exc.filename if isinstance(exc.filename, str) else plan.target
+        raise cannot_write(where, exc, hint=_WRITE_HINT) from None
+
+
+_WRITE_HINT = "nothing was published; free some space, or export elsewhere with --out"
+
+
+def _check_target(target: Path) -> None:
+    """RenderError when `target` is not a folder refsheets may replace: a file, a link."""
+    if target.is_symlink():
+        raise RenderError(
+            f"{target} is a symbolic link; the export replaces its folder and will not "
+            "follow a link: remove it, or export elsewhere with --out"
+        )
+    if target.exists() and not target.is_dir():
+        raise RenderError(
+            f"{target} is a file, not an export folder: move it away, or export elsewhere "
+            "with --out"
+        )
+
+
+def _export_locked(
+    plan: TenderPlan,
+    library: Library,
+    cache: CardCache,
+    jobs: int | None,
+    progress: Progress | None,
+    today: date,
+) -> ExportReport:
+    """The export proper, with the folder's lock and the cache held."""
     jobs = max(1, jobs or os.cpu_count() or 1)
     formats: list[str] = list(dict.fromkeys(plan.tender.formats))
     report_progress = progress or (lambda stage, done, total: None)
     rendered = dict.fromkeys(formats, 0)
     cached = dict.fromkeys(formats, 0)
-    with export_lock(plan.lock), staging_folder(plan.target) as staging:
-        recover(plan.target)
+    warnings = [
+        f"removed {name}, left in {plan.target.parent} by an export that was killed"
+        for name in clean_stale_staging(plan.target)
+    ]
+    recover(plan.target)
+    with staging_folder(plan.target) as staging:
         for annex in plan.annexes:
             folder = staging / annex.target.relative_to(plan.target)
             folder.mkdir(exist_ok=True)
@@ -336,15 +482,20 @@ def export_tender(
             for fmt in formats:
                 rendered[fmt] += counts[fmt]
                 cached[fmt] += len(annex.references) - counts[fmt]
+        # The zip is what gets uploaded: what the buyer should read, and nothing else. The
+        # manifest (our choice, the missions left out and why) stays beside it, for us.
+        name = (
+            plan.target.name if plan.target == plan.lock else f"{plan.lock.name}-{plan.target.name}"
+        )
+        zip_folder(staging, staging / f"{name}.zip", prefix=name)
         manifest = build_manifest(plan, staging)
-        (staging / "manifest.json").write_text(
+        (staging / MANIFEST).write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
-        name = plan.target.name if lot is None else f"{plan.lock.name}-{plan.target.name}"
-        zip_folder(staging, staging / f"{name}.zip", prefix=name)
+        _check_target(plan.target)
         publish(staging, plan.target)
     files = sorted(p for p in plan.target.rglob("*") if p.is_file())
-    return ExportReport(plan, files, rendered, cached)
+    return ExportReport(plan, files, rendered, cached, warnings + cache.warnings)
 
 
 def _write_annex(
@@ -365,7 +516,7 @@ def _write_annex(
 
     def write_tables() -> None:
         lang = plan.tender.language
-        rows = rows_for([(r.id, r.mission) for r in plan.references], lang)
+        rows = rows_for([(r.public_id, r.mission) for r in plan.references], lang)
         (folder / "references.csv").write_bytes(to_csv(rows, lang))
         (folder / "references.xlsx").write_bytes(to_xlsx(rows, title=plan.title, lang=lang))
 
@@ -381,7 +532,7 @@ def _write_annex(
     )
     for fmt in formats:
         for ref in plan.references:
-            (cards_dir / f"{ref.id}.{fmt}").write_bytes(card_files[fmt][ref.id])
+            (cards_dir / f"{ref.public_id}.{fmt}").write_bytes(card_files[fmt][ref.public_id])
     from refsheets.export.annex import annex_docx, annex_pdf
 
     report_progress("annex", 0, 1)
@@ -389,7 +540,7 @@ def _write_annex(
         (folder / ANNEX_PDF).write_bytes(
             annex_pdf(
                 plan,
-                [card_files["pdf"][r.id] for r in plan.references],
+                [card_files["pdf"][r.public_id] for r in plan.references],
                 library.root,
                 today=today,
                 cache=cache,
@@ -397,7 +548,9 @@ def _write_annex(
         )
     if "docx" in formats:
         (folder / ANNEX_DOCX).write_bytes(
-            annex_docx(plan, [card_files["docx"][r.id] for r in plan.references], today=today)
+            annex_docx(
+                plan, [card_files["docx"][r.public_id] for r in plan.references], today=today
+            )
         )
     report_progress("annex", 1, 1)
     return rendered
@@ -426,12 +579,9 @@ def _render_cards(
     todo: dict[str, list[Card]] = {}
     for fmt in formats:
         keys[fmt] = {
-            ref.id: card_key(
-                ref.id,
-                ref.mission,
-                library_root=library.root,
+            ref.public_id: card_key(
+                ref.card,
                 environment=plan.environment,
-                lang=plan.tender.language,
                 # A PDF card's bytes depend on its variant (PDF/UA-1 or a PDF/A) too.
                 fmt=f"pdf {plan.tender.pdf_variant}" if fmt == "pdf" else fmt,
             )
@@ -439,11 +589,11 @@ def _render_cards(
         }
         todo[fmt] = []
         for ref in plan.references:
-            hit = cache.get(keys[fmt][ref.id], fmt)
+            hit = cache.get(keys[fmt][ref.public_id], fmt)
             if hit is None:
                 todo[fmt].append(ref.card)
             else:
-                data[fmt][ref.id] = hit
+                data[fmt][ref.public_id] = hit
         progress(fmt, 0, len(todo[fmt]))
     variant = plan.tender.pdf_variant
     args: list[tuple[str, str, Path, Path, Sequence[Any], str]] = []
@@ -469,7 +619,7 @@ def _render_cards(
             for key, payload in result:
                 cache.put(key, "pdf", payload)
             return
-        for card_id, payload in result:
+        for card_id, payload in result:  # card ids are the references' public ids
             data[fmt][card_id] = payload
             cache.put(keys[fmt][card_id], fmt, payload)
         done[fmt] += len(result)
@@ -480,12 +630,66 @@ def _render_cards(
         for arg in args:
             store(arg[0], _render_batch(arg))
     else:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
+        pool = ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=get_context("fork"),
+            initializer=_worker_start,
+            initargs=(os.getpid(),),
+        )
+        try:
             results = pool.map(_render_batch, args)  # submitted at once
             meanwhile()  # this process has other work while the workers render
             for arg, result in zip(args, results, strict=True):
                 store(arg[0], result)
+        except BaseException:
+            # Interrupted, or a batch failed: the other batches are not waited for.
+            _stop_workers(pool)
+            raise
+        pool.shutdown()
     return data, {str(fmt): len(todo[fmt]) for fmt in formats}
+
+
+def _worker_start(parent: int) -> None:
+    """In each rendering worker, first: die with the export that started it.
+
+    A worker outliving its parent (kill -9 of the export) would sit blocked for ever,
+    holding the files the parent had open. On Linux the kernel kills it when the parent
+    dies (PR_SET_PDEATHSIG); elsewhere a thread watches the parent. The worker also lets
+    go of the parent's locks and leaves Ctrl-C and `kill` to the parent, which stops it.
+    """
+    forget_locks()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform == "linux":
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    else:
+        import threading
+
+        def watch() -> None:
+            import time
+
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the watch was set
+        os._exit(1)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop the pool's workers now, without waiting for their batches."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.kill()
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(5)
 
 
 def _batches(cards: list[Card], jobs: int) -> list[list[Card]]:
@@ -576,6 +780,7 @@ def build_manifest(plan: TenderPlan, folder: Path) -> dict[str, Any]:
         "tool": {"name": "refsheets", "version": __version__},
         "tender": {
             "file": plan.tender_path.name,
+            "path": str(plan.tender_path.resolve()),  # which tender file owns the folder
             "name": tender.name,
             "buyer": tender.buyer,
             "reference": tender.reference,
@@ -618,6 +823,7 @@ def _annex_manifest(plan: ExportPlan, root: Path) -> dict[str, Any]:
             {
                 "rank": ref.chosen.rank,
                 "id": ref.id,
+                "card": ref.public_id,  # the name of its files: a neutral one when anonymous
                 "title": ref.mission.title,
                 "score": scored[ref.id]["score"],
                 "score_parts": scored[ref.id]["parts"],

@@ -317,6 +317,10 @@ def annex_pdf(
         graft_page(tree, annex, card_pdf, 0, prefix=f"card{index + 1}-")
         _stamp(annex, annex.pages[-1], next(overlays))
         if ref.mission.attestation and "attestation" in plan.tender.rules.required_facts:
+            from refsheets.export import _withheld_attestation
+
+            if _withheld_attestation(ref.mission, ref.id, plan.tender):
+                continue  # an attestation names the client; the tender did not allow it
             attestation = pikepdf.open(library_root / ref.mission.attestation)
             for page in attestation.pages:
                 annex.pages.append(page)

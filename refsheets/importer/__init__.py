@@ -29,6 +29,7 @@ from refsheets.importer.extract import Line, extract_lines
 from refsheets.importer.parse import Draft, parse_portfolio
 from refsheets.importer.write import file_stems, render_mission
 from refsheets.model import Entity, Mission
+from refsheets.output import cannot_write
 from refsheets.taxonomy import Taxonomy, fold
 from refsheets.yamlfile import read_source
 
@@ -261,16 +262,20 @@ def _write_all(files: list[tuple[Path, str]]) -> None:
     if not files:
         return
     staged: list[tuple[Path, Path]] = []
+    target = files[0][0]
     try:
         for target, text in files:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            staged.append((Path(name), target))  # before writing: a failed write is removed
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(text)
             os.chmod(name, 0o644)
-            staged.append((Path(name), target))
         for tmp, target in staged:
             os.replace(tmp, target)
+    except OSError as exc:
+        hint = "free some space, or import into a folder you can write to (--out)"
+        raise cannot_write(target, exc, hint=hint) from None
     finally:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
