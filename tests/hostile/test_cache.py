@@ -145,21 +145,25 @@ def test_the_version_and_code_are_in_the_environment(
 
 @pytest.mark.slow
 def test_entities_and_tag_labels_reach_a_cached_card(tmp_path: Path) -> None:
-    """The bug as seen: a brand's e-mail or a tag's label changed, the cache shipped the old."""
+    """The bug as seen: a brand's name or a tag's label changed, the cache shipped the old.
+
+    The brand's name is what the facts band's "Mission portée par" prints (the footer speaks for
+    the layout's brand, so its e-mail is not the field to change here).
+    """
     project = make_project(tmp_path / "p", 0)
     add_mission(project, "2022-m", mission_yaml("Titre du marché", "Ville de Test"))
     tender = write_tender(project, references=1)
     card = project / "out" / "t" / "cards" / "2022-m.pdf"
     assert export(project, tender).returncode == 0
-    assert "popupequipe@pop.eu.com" in _text(card)
+    assert "Atelier Renommé" not in _text(card)
     entities = project / "data" / "entities.yaml"
     entities.write_text(
-        entities.read_text(encoding="utf-8").replace("popupequipe@", "nouvelle-adresse@"),
+        entities.read_text(encoding="utf-8").replace("name: POP Up\n", "name: Atelier Renommé\n"),
         encoding="utf-8",
     )
     result = export(project, tender)
     assert result.returncode == 0, result.stderr
-    assert "nouvelle-adresse@pop.eu.com" in _text(card)
+    assert "Atelier Renommé" in _text(card)
     tags = project / "data" / "tags.yaml"
     tags.write_text(
         tags.read_text(encoding="utf-8").replace("label: Tiers-lieu\n", "label: Lieu partagé\n"),
