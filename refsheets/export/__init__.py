@@ -174,6 +174,11 @@ Progress = Callable[[str, int, int], None]
 """Called as progress(stage, done, total)."""
 
 
+def key_format(plan: ExportPlan, fmt: str) -> str:
+    """The format as the card cache keys it: a PDF card's bytes depend on its variant too."""
+    return f"pdf {plan.tender.pdf_variant}" if fmt == "pdf" else fmt
+
+
 def safe_name(text: str) -> str:
     """An ASCII file name without spaces, safe on tender platforms."""
     import unicodedata
@@ -580,10 +585,7 @@ def _render_cards(
     for fmt in formats:
         keys[fmt] = {
             ref.public_id: card_key(
-                ref.card,
-                environment=plan.environment,
-                # A PDF card's bytes depend on its variant (PDF/UA-1 or a PDF/A) too.
-                fmt=f"pdf {plan.tender.pdf_variant}" if fmt == "pdf" else fmt,
+                ref.card, environment=plan.environment, fmt=key_format(plan, fmt)
             )
             for ref in plan.references
         }

@@ -26,7 +26,7 @@ from pypdf import PdfReader
 
 from refsheets import load_library
 from refsheets.card import Card, build_card
-from refsheets.export import plan_export
+from refsheets.export import key_format, plan_export
 from refsheets.export.cache import CardCache, card_key, environment_digest
 from refsheets.layouts import load_layout
 from tests.hostile.exporting import (
@@ -193,7 +193,8 @@ def test_bad_entries_are_dropped_and_rendered_again(tmp_path: Path) -> None:
     entries = [
         cache.folder / key[:2] / f"{key}.pdf"
         for key in (
-            card_key(r.card, environment=plan.environment, fmt="pdf") for r in plan.references
+            card_key(r.card, environment=plan.environment, fmt=key_format(plan, "pdf"))
+            for r in plan.references
         )
     ]
     ids = [r.id for r in plan.references]
