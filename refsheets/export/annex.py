@@ -321,7 +321,13 @@ def annex_pdf(
 
             if _withheld_attestation(ref.mission, ref.id, plan.tender):
                 continue  # an attestation names the client; the tender did not allow it
-            attestation = pikepdf.open(library_root / ref.mission.attestation)
+            # The bytes checked are the bytes appended (the file may have changed since
+            # the library was read).
+            from refsheets.attestation import read_attestation
+
+            attestation = pikepdf.open(
+                io.BytesIO(read_attestation(library_root / ref.mission.attestation))
+            )
             for page in attestation.pages:
                 annex.pages.append(page)
                 _mark_as_figure(tree, annex, annex.pages[-1], ref.card)

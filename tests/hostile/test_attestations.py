@@ -82,3 +82,36 @@ def test_an_attestation_that_is_a_fifo(library: Path) -> None:
     )
     (error,) = [d for d in load_library(library).errors if d.path.name == "x.yaml"]
     assert "no file at attestations/a.pdf" in error.message
+
+
+def test_an_attestation_replaced_after_the_library_was_read(tmp_path: Path) -> None:
+    """The annex appends the very bytes it checked: a file swapped between `check` and the
+    end of an export is a clear error at that file, and the earlier export stays."""
+    from datetime import date
+
+    from refsheets.attestation import BadAttestation
+    from refsheets.export import export_tender
+    from tests.hostile.exporting import add_mission, make_project, mission_yaml, write_tender
+
+    project = make_project(tmp_path / "p", 0)
+    (project / "data" / "attestations").mkdir()
+    attestation = project / "data" / "attestations" / "a.pdf"
+    attestation.write_bytes(_pdf())
+    add_mission(
+        project,
+        "2022-m",
+        mission_yaml("Titre", "Ville de Test", extra="attestation: attestations/a.pdf\n"),
+    )
+    tender = write_tender(project, references=1)
+    text = tender.read_text(encoding="utf-8")
+    tender.write_text(text.replace("rules:\n", "rules:\n  required_facts: [attestation]\n"))
+    library = load_library(project / "data")
+    assert not library.errors
+    options = {"out_root": project / "out", "today": date(2026, 1, 5), "jobs": 1}
+    export_tender(tender, library, **options)  # type: ignore[arg-type]
+    annex = project / "out" / "t" / "annexe-references.pdf"
+    before = annex.read_bytes()
+    attestation.write_bytes(b"%PDF-1.4\nreplaced by something else\n")
+    with pytest.raises(BadAttestation, match=r"the attestation a\.pdf is a damaged PDF"):
+        export_tender(tender, library, **options)  # type: ignore[arg-type]
+    assert annex.read_bytes() == before
