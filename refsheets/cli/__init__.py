@@ -38,6 +38,12 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted", style="red")
         sys.exit(int(ExitStatus.INTERRUPTED))
+    except SystemExit as exc:
+        # Typer turns Ctrl-C (and `kill`, see _terminated) inside a command into a silent
+        # exit 130: say it, so that a log shows why the command stopped.
+        if exc.code == ExitStatus.INTERRUPTED:
+            err.print("interrupted", style="red")
+        raise
     except OSError as exc:
         if exc.errno not in WRITE_ERRNOS:
             _bug(exc)

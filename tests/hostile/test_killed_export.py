@@ -97,6 +97,7 @@ def test_a_killed_export_leaves_nothing_running_nor_locked(tmp_path: Path, how: 
     _wait_for(lambda: not any(_alive(pid) for pid in workers), "the workers to die")
     if how == signal.SIGTERM and process.returncode == 130:
         assert _staging(project) == []  # it cleaned up after itself
+        assert "interrupted" in stderr
     else:
         # killed outright (KILL; or TERM delivered where Python could not run the handler,
         # seen once under heavy load): the next export must clean up
