@@ -21,22 +21,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.bench_speed import plain_html, write_tender
 from bench.synth import make_library
 from refsheets.library import load_library
-
-TENDER = """\
-name: Assistance à maîtrise d'ouvrage pour un tiers-lieu
-buyer: Commune de Synthèse
-reference: BENCH-001
-deadline: 2026-06-30
-query: accompagnement territoire habitants atelier usages programmation tiers-lieu
-rules:
-  max_references: {n}
-entity: pop-up
-layout: pop-up
-formats: [pdf, docx]
-language: fr
-"""
 
 
 def main() -> None:
@@ -46,7 +33,7 @@ def main() -> None:
         root = Path(tmp)
         make_library(root / "data", n)
         tender = root / "bench.yaml"
-        tender.write_text(TENDER.format(n=n), encoding="utf-8")
+        write_tender(tender, n, name="Assistance à maîtrise d'ouvrage pour un tiers-lieu")
         library = load_library(root / "data")
 
         from refsheets.export import export_tender, plan_export
@@ -58,32 +45,13 @@ def main() -> None:
         # Baseline: plain WeasyPrint, one card at a time, same HTML, one process.
         import weasyprint
 
-        from refsheets.render.fit import FIT_STEPS
-        from refsheets.render.pdf import (
-            STYLESHEET,
-            _brand_css,
-            _font_faces_css,
-            renderer_for,
-            step_css,
-        )
+        # Plain WeasyPrint: each card a self-contained HTML document, rendered with
+        # WeasyPrint's defaults, one by one; none of our batching, shared font
+        # configuration, fitting, checks, cache or parallelism.
+        htmls, base_url = plain_html(plan, library.root)
+        from refsheets.render.pdf import renderer_for
 
-        # Plain WeasyPrint: each card a self-contained HTML document (its CSS and
-        # @font-face rules inline), rendered with WeasyPrint's defaults, one by one, as
-        # a caller of WeasyPrint alone would. Same HTML and CSS as our cards, at the
-        # first fit step; none of our batching, shared font configuration, fitting,
-        # checks, cache or parallelism.
-        layout = plan.layout
-        renderer = renderer_for(layout, library.root)
-        css = "\n".join(
-            [_font_faces_css(layout), _brand_css(layout)]
-            + [step_css(step, i) for i, step in enumerate(FIT_STEPS)]
-            + [path.read_text(encoding="utf-8") for path in layout.files(STYLESHEET)]
-        )
-        htmls = [
-            renderer.html([card], [0]).replace("</head>", f"<style>{css}</style></head>", 1)
-            for card in cards
-        ]
-        base_url = layout.path.as_uri() + "/"
+        renderer = renderer_for(plan.layout, library.root)  # for the favourable variant
 
         def plain_one(html: str, **options: object) -> bytes:
             data: bytes = weasyprint.HTML(string=html, base_url=base_url).write_pdf(**options)

@@ -573,12 +573,15 @@ def test_a_missing_harfbuzz_subset_is_said_once(
     assert "apt install libharfbuzz-subset0" in err
 
 
-def test_cli_check_with_no_fit_does_not_import_weasyprint() -> None:
+def test_cli_check_with_no_fit_does_not_import_weasyprint(tmp_path: Path) -> None:
     result = run_cli(["check", "--no-fit"], env={"PYTHONPROFILEIMPORTTIME": "1"})
     assert result.returncode == 0, result.stderr
     assert "refsheets.cli" in result.stderr  # the import log is there…
     assert "weasyprint" not in result.stderr  # …and WeasyPrint is not in it
-    with_fit = run_cli(["check"], env={"PYTHONPROFILEIMPORTTIME": "1"})
+    # In an empty folder: no cached fit answers (./out/.cache), so cards are laid out.
+    with_fit = run_cli(
+        ["--library", str(DATA), "check"], cwd=tmp_path, env={"PYTHONPROFILEIMPORTTIME": "1"}
+    )
     assert "weasyprint" in with_fit.stderr
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from pathlib import Path
 from typing import Annotated
@@ -10,9 +11,11 @@ import typer
 from rich.table import Table
 
 from refsheets.cli._app import app, err, open_library, out, print_diagnostics, print_json, state
-from refsheets.errors import Diagnostic, ExitStatus
+from refsheets.errors import Diagnostic, ExitStatus, RefsheetsError
 from refsheets.library import Library, client_name, load_library, mission_to_json
 from refsheets.schema import write_schema
+
+DEFAULT_CACHE = Path("out") / ".cache"  # the export's cache (export --out defaults to out/)
 
 
 class SchemaKindOption(enum.StrEnum):
@@ -100,11 +103,24 @@ def check(
         raise typer.Exit(ExitStatus.INVALID_DATA)
 
 
-def check_fits_of(library: Library) -> int:
-    """Warn about the cards that will not fit on one page; return how many."""
-    from refsheets.render import check_fits  # imports WeasyPrint: only when fitting
+def check_fits_of(library: Library, cache_root: Path = DEFAULT_CACHE) -> int:
+    """Warn about the cards that will not fit on one page; return how many.
 
-    misfits = [result for result in check_fits(library) if not result.fits]
+    Answers are cached beside the export's cards (WeasyPrint is imported only when a
+    card has to be laid out)."""
+    from refsheets.export.cache import CardCache
+    from refsheets.export.fits import check_fits_cached
+
+    store = CardCache(cache_root)
+    cache: CardCache | None = store
+    with contextlib.ExitStack() as stack:
+        try:
+            # Held like an export holds it: `export --clear-cache` waits for nobody.
+            stack.enter_context(store.shared())
+        except (RefsheetsError, OSError):  # being cleared, or not writable: no cache
+            cache = None
+        results, _ = check_fits_cached(library, cache)
+    misfits = [result for result in results if not result.fits]
     for result in misfits:
         path = library.paths.get(result.mission_id, Path(result.mission_id))
         diagnostic = Diagnostic(path, result.message, severity="warning")

@@ -28,6 +28,8 @@ from refsheets.card import Card, build_card
 from refsheets.choice import Choice, Chosen, choose, missing_facts
 from refsheets.errors import RefsheetsError, RenderError, UsageError
 from refsheets.export.cache import CardCache, card_key, environment_digest
+from refsheets.export.fits import fit_key, known_steps, store_fit
+from refsheets.export.fonts import without_embedded_fonts
 from refsheets.export.publish import (
     cannot_write_export,
     clean_stale_staging,
@@ -43,6 +45,7 @@ from refsheets.layouts import Layout, load_layout, resolve_layouts_root
 from refsheets.library import Library
 from refsheets.model import Mission
 from refsheets.output import WRITE_ERRNOS, cannot_write
+from refsheets.render.fit import FIT_STEPS, FitResult
 from refsheets.select import PickResult, Selected
 from refsheets.tender import Scope, Tender, load_tender
 
@@ -537,7 +540,12 @@ def _write_annex(
     )
     for fmt in formats:
         for ref in plan.references:
-            (cards_dir / f"{ref.public_id}.{fmt}").write_bytes(card_files[fmt][ref.public_id])
+            payload = card_files[fmt][ref.public_id]
+            if fmt == "docx":
+                # The Word annex carries the fonts once; 200 cards each carrying the
+                # same six fonts would be most of the upload (platforms cap it).
+                payload = without_embedded_fonts(payload)
+            (cards_dir / f"{ref.public_id}.{fmt}").write_bytes(payload)
     from refsheets.export.annex import annex_docx, annex_pdf
 
     report_progress("annex", 0, 1)
@@ -609,17 +617,38 @@ def _render_cards(
         ]
         if pages:
             args.append(("html", plan.layout.name, plan.layout.root, library.root, pages, variant))
+    # A card whose fit step is known (from `check`, or an earlier export of it in
+    # another tender) is laid out once, at that step.
+    environment = plan.environment
+    pdf_todo = todo.get("pdf", [])
+    steps = dict(
+        zip([card.id for card in pdf_todo], known_steps(cache, pdf_todo, environment), strict=True)
+    )
     args += [
-        (fmt, plan.layout.name, plan.layout.root, library.root, batch, variant)
+        (
+            fmt,
+            plan.layout.name,
+            plan.layout.root,
+            library.root,
+            [(card, steps[card.id]) for card in batch] if fmt == "pdf" else batch,
+            variant,
+        )
         for fmt in formats
         for batch in _batches(todo[fmt], jobs)
     ]
     done = dict.fromkeys(formats, 0)
+    cards_by_id = {ref.public_id: ref.card for ref in plan.references}
 
     def store(fmt: str, result: list[tuple[str, bytes]]) -> None:
         if fmt == "html":
             for key, payload in result:
                 cache.put(key, "pdf", payload)
+            return
+        if fmt == "fit":
+            for card_id, payload in result:
+                step = int(payload)
+                fit = FitResult(card_id, True, step, FIT_STEPS[step].body_pt)
+                store_fit(cache, fit_key(cards_by_id[card_id], environment), fit)
             return
         for card_id, payload in result:  # card ids are the references' public ids
             data[fmt][card_id] = payload
@@ -630,7 +659,7 @@ def _render_cards(
     if jobs == 1 or len(args) <= 1:
         meanwhile()
         for arg in args:
-            store(arg[0], _render_batch(arg))
+            _store_all(store, _render_batch(arg))
     else:
         pool = ProcessPoolExecutor(
             max_workers=jobs,
@@ -641,8 +670,8 @@ def _render_cards(
         try:
             results = pool.map(_render_batch, args)  # submitted at once
             meanwhile()  # this process has other work while the workers render
-            for arg, result in zip(args, results, strict=True):
-                store(arg[0], result)
+            for result in results:
+                _store_all(store, result)
         except BaseException:
             # Interrupted, or a batch failed: the other batches are not waited for.
             _stop_workers(pool)
@@ -703,39 +732,63 @@ def _batches(cards: list[Card], jobs: int) -> list[list[Card]]:
     return [cards[i : i + size] for i in range(0, len(cards), size)]
 
 
+def _store_all(
+    store: Callable[[str, list[tuple[str, bytes]]], None],
+    result: dict[str, list[tuple[str, bytes]]],
+) -> None:
+    for kind, items in result.items():
+        store(kind, items)
+
+
 def _render_batch(
     args: tuple[str, str, Path, Path, Sequence[Any], str],
-) -> list[tuple[str, bytes]]:
-    """Render a batch of cards in one format, or the annex's own pages (in a worker)."""
-    fmt, layout_name, layouts_root, library_root, cards, variant = args
+) -> dict[str, list[tuple[str, bytes]]]:
+    """Render a batch of cards in one format, or the annex's own pages (in a worker).
+
+    Returns the rendered items by kind: "pdf", "docx", "html" (annex pages), and "fit"
+    (each PDF card's fit step, as ASCII digits) for the fit cache."""
+    fmt, layout_name, layouts_root, library_root, items, variant = args
     layout = load_layout(layout_name, layouts_root)
     if fmt == "html":
         from refsheets.export.annex import render_html
 
-        return [
-            (key, render_html(layout, library_root, html, what, variant=page_variant))
-            for key, what, html, page_variant in cards
-        ]
+        return {
+            "html": [
+                (key, render_html(layout, library_root, html, what, variant=page_variant))
+                for key, what, html, page_variant in items
+            ]
+        }
     if fmt == "pdf":
-        return list(
-            zip(
-                [c.id for c in cards],
-                _pdf_cards(cards, layout, library_root, variant=variant),
-                strict=True,
-            )
+        cards = [card for card, _ in items]
+        rendered = _pdf_cards(
+            cards, layout, library_root, [step for _, step in items], variant=variant
         )
+        return {
+            "pdf": [(card.id, data) for card, (data, _) in zip(cards, rendered, strict=True)],
+            "fit": [
+                (card.id, str(step).encode())
+                for card, (_, step) in zip(cards, rendered, strict=True)
+            ],
+        }
     from refsheets.render.docx import build_card_docx
 
-    return [(card.id, build_card_docx(card, layout)) for card in cards]
+    return {"docx": [(card.id, build_card_docx(card, layout)) for card in items]}
 
 
 def _pdf_cards(
-    cards: Sequence[Card], layout: Layout, library_root: Path, *, variant: str
-) -> list[bytes]:
-    """One-page PDFs of `cards`, laid out as one document at the most comfortable step.
+    cards: Sequence[Card],
+    layout: Layout,
+    library_root: Path,
+    steps: Sequence[int],
+    *,
+    variant: str,
+) -> list[tuple[bytes, int]]:
+    """One-page PDFs of `cards` and the step each was laid out at, laid out as one
+    document, each card at its known step (0, the most comfortable, when unknown).
 
-    The few cards that spill onto a second page are fitted and rendered alone, instead
-    of laying the whole batch out again: the batch is written once and split.
+    The few cards that spill onto a second page are fitted and rendered alone, from the
+    step after the one that spilled, instead of laying the whole batch out again: the
+    batch is written once and split.
     """
     from refsheets.export.annex import split_pages
     from refsheets.render.pdf import _pages_per_card, check_photos, renderer_for
@@ -743,7 +796,7 @@ def _pdf_cards(
     renderer = renderer_for(layout, library_root)
     check_photos(cards)
     what = f"a batch of {len(cards)} cards"
-    document = renderer.render(renderer.html(cards, [0] * len(cards)), what)
+    document = renderer.render(renderer.html(cards, list(steps)), what)
     counts = _pages_per_card(document, cards)
     whole = renderer.write(document, what, variant=variant)
     starts = [sum(counts[:i]) for i in range(len(cards))]
@@ -751,15 +804,32 @@ def _pdf_cards(
     parts = dict(
         zip(
             fitting,
-            split_pages(
-                whole, [cards[i] for i in fitting], [starts[i] for i in fitting], variant=variant
-            ),
+            [
+                (data, steps[i])
+                for i, data in zip(
+                    fitting,
+                    split_pages(
+                        whole,
+                        [cards[i] for i in fitting],
+                        [starts[i] for i in fitting],
+                        variant=variant,
+                    ),
+                    strict=True,
+                )
+            ],
             strict=True,
         )
     )
     for i, count in enumerate(counts):
         if count != 1:
-            parts[i] = renderer.card_pdf(cards[i], variant=variant)
+            card_what = f"the card of mission '{cards[i].id}'"
+            # A card that spilled at step 0 starts its search at step 1; a card whose
+            # known step spilled (it cannot, the key covers all it reads) starts afresh.
+            spilled_first = steps[i] == 0 and count > 1
+            result, alone = renderer.fit(cards[i], start=int(spilled_first), start_pages=count)
+            if not result.fits or result.step is None:
+                raise RenderError(result.message)
+            parts[i] = (renderer.write(alone, card_what, variant=variant), result.step)
     return [parts[i] for i in range(len(cards))]
 
 

@@ -19,6 +19,7 @@ import pikepdf
 
 from refsheets.card import Card
 from refsheets.export.cache import CardCache
+from refsheets.export.fonts import merge_font_subsets
 from refsheets.layouts import Layout
 from refsheets.render.pdf_tags import (
     PDF_UA,
@@ -169,11 +170,13 @@ def _plain(plan: ExportPlan, text: str) -> str:
 
 def front_html(plan: ExportPlan, *, today: date) -> str:
     """The cover and summary pages' HTML (autoescaped: tender text is data)."""
-    from refsheets.render.pdf import _file_url, _protect_words
+    # Not from render.pdf: templating the front pages of a warm export, whose pages are
+    # all cached, must not import WeasyPrint.
     from refsheets.render.sandbox import layout_environment, render_layout_template
+    from refsheets.render.words import protect_words
 
     env = layout_environment([str(p) for p in plan.layout.chain])
-    env.filters["words"] = _protect_words
+    env.filters["words"] = protect_words
     tender = plan.tender
     lang = tender.language
     return render_layout_template(
@@ -184,7 +187,7 @@ def front_html(plan: ExportPlan, *, today: date) -> str:
         lang=lang,
         labels=front_labels(plan),
         brand=plan.layout.brand,
-        logo_url=_file_url(plan.layout.logo_path),
+        logo_url=plan.layout.logo_path.resolve().as_uri(),
         title=_plain(plan, plan.title),
         buyer=_plain(plan, tender.buyer),
         deadline=format_date(plan.deadline, lang),
@@ -339,6 +342,9 @@ def annex_pdf(
         for number, (ref, start) in enumerate(zip(plan.references, starts, strict=True), 1):
             title = f"{number}. {ref.card.client} — {ref.card.title}"
             outline.root.append(pikepdf.OutlineItem(title, start))
+    # One subset per face for the whole annex rather than one per card (and footer):
+    # only font dictionaries change, not the content streams nor the structure tree.
+    merge_font_subsets(annex, [face.path for face in plan.layout.font_faces])
     annex.remove_unreferenced_resources()
     facts = DocumentFacts(
         title=f"{labels['title_prefix']} — {plan.title}",

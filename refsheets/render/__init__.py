@@ -22,7 +22,7 @@ from refsheets.library import Library
 from refsheets.output import write_atomic
 
 if TYPE_CHECKING:
-    from refsheets.render.pdf import FitResult
+    from refsheets.render.fit import FitResult
 
 Format = Literal["pdf", "docx", "png"]
 FORMATS: tuple[Format, ...] = ("pdf", "docx", "png")
@@ -140,25 +140,53 @@ def _write_pngs(pdf: bytes, card_id: str, out_dir: Path, dpi: int) -> list[Path]
 
 
 def check_fits(
-    library: Library, *, lang: Lang = "fr", layouts_root: Path | None = None
+    library: Library,
+    *,
+    lang: Lang = "fr",
+    layouts_root: Path | None = None,
+    ids: Iterable[str] | None = None,
+    jobs: int = 1,
 ) -> list[FitResult]:
-    """Lay out every valid mission in its default layout; one FitResult per mission.
+    """Lay out every valid mission (or those of `ids`) in its default layout; one
+    FitResult per mission, in the library's order.
 
     For `refsheets check`: the missions whose card will not fit on one page are those
-    with `fits` False, and their `message` says what overflows and by how much.
+    with `fits` False, and their `message` says what overflows and by how much. The
+    cards are laid out in batches (one document each, see `fit_cards`), spread over
+    `jobs` forked processes.
     """
-    from refsheets.render.pdf import FitResult, check_fit
-
     root = layouts_root or resolve_layouts_root(library.root)
-    layouts: dict[str, Layout] = {}
-    results = []
+    wanted = set(ids) if ids is not None else None
+    groups: dict[str, list[Card]] = {}
     for mission_id, _ in library:
+        if wanted is not None and mission_id not in wanted:
+            continue
         name = default_layout_name(library, mission_id, root)
-        if name not in layouts:
-            layouts[name] = load_layout(name, root)
-        card = build_card(library, mission_id, lang=lang)
-        try:
-            results.append(check_fit(card, layouts[name], library_root=library.root))
-        except RenderError as exc:  # one card that cannot be laid out never stops the rest
-            results.append(FitResult(mission_id, False, None, None, problem=exc.message))
-    return results
+        groups.setdefault(name, []).append(build_card(library, mission_id, lang=lang))
+    size = max(1, min(FIT_BATCH, -(-sum(map(len, groups.values())) // max(1, jobs))))
+    work = [
+        (name, root, library.root, cards[i : i + size])
+        for name, cards in groups.items()
+        for i in range(0, len(cards), size)
+    ]
+    if jobs <= 1 or len(work) <= 1:
+        batches = [_fit_batch(item) for item in work]
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
+
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
+            batches = list(pool.map(_fit_batch, work))
+    by_id = {result.mission_id: result for batch in batches for result in batch}
+    return [by_id[mission_id] for mission_id, _ in library if mission_id in by_id]
+
+
+FIT_BATCH = 25  # cards per layout document when checking fits
+
+
+def _fit_batch(item: tuple[str, Path, Path, Sequence[Card]]) -> list[FitResult]:
+    """Fit results of one batch of cards (in a worker, or in this process)."""
+    from refsheets.render.pdf import fit_cards
+
+    name, root, library_root, cards = item
+    return fit_cards(cards, load_layout(name, root), library_root=library_root)

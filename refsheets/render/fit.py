@@ -6,8 +6,8 @@ No WeasyPrint here: the Word side reads these without paying its import.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from refsheets.card import Card
@@ -65,3 +65,38 @@ def section_label(card: Card, key: str | None) -> str | None:
         "tags": labels.tags,
         "photo": "photo",
     }.get(key or "", key)
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """Whether a card fits one page, at which step, or what overflows and by how much."""
+
+    mission_id: str
+    fits: bool
+    step: int | None  # index in FIT_STEPS; None when it does not fit
+    body_pt: float | None
+    overflow_section: str | None = None  # the section's printed label ("Contexte")
+    overflow_mm: float = 0.0
+    pages: int = 1
+    problem: str | None = None  # the card could not be laid out at all (this says why)
+
+    @property
+    def message(self) -> str:
+        """A sentence for the user: what overflows, by about how much, what to do."""
+        if self.problem:
+            return self.problem
+        if self.fits:
+            return f"mission '{self.mission_id}' fits on one page (body {self.body_pt} pt)"
+        return overflow_message("card", self.mission_id, self.overflow_section, self.overflow_mm)
+
+    def to_json(self) -> dict[str, Any]:
+        """The result as JSON-ready data (what the fit cache keeps)."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FitResult:
+        """A result read back from `to_json`'s data; ValueError when it is not one."""
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise ValueError(f"not a fit result: {exc}") from None

@@ -20,7 +20,6 @@ import hashlib
 import io
 import logging
 import os
-import re
 import sys
 import threading
 from collections.abc import Iterator, Sequence
@@ -29,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import markupsafe
 import pikepdf
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
@@ -38,7 +36,13 @@ from refsheets.card import Card
 from refsheets.errors import RenderError
 from refsheets.layouts import Layout
 from refsheets.render.fetcher import SafeFetcher
-from refsheets.render.fit import FIT_STEPS, FLOOR_PT, FitStep, overflow_message, section_label
+from refsheets.render.fit import (
+    FIT_STEPS,
+    FLOOR_PT,
+    FitResult,
+    FitStep,
+    section_label,
+)
 from refsheets.render.images import PHOTO_CACHE, PHOTO_HEIGHT_MM, PHOTO_WIDTH_MM
 from refsheets.render.pdf_tags import (
     PDF_UA,
@@ -47,7 +51,7 @@ from refsheets.render.pdf_tags import (
     mark_orphans_as_artifacts,
 )
 from refsheets.render.sandbox import layout_environment, render_layout_template
-from refsheets.typography import keep_last_words
+from refsheets.render.words import keep_tail, protect_words
 
 TEMPLATE = "card.html.j2"
 STYLESHEET = "card.css"
@@ -79,29 +83,6 @@ def step_css(step: FitStep, index: int) -> str:
 
 
 SECTION_NAMES = ("title", "facts", "context", "approach", "deliverables", "tags", "photo")
-
-
-@dataclass(frozen=True)
-class FitResult:
-    """Whether a card fits one page, at which step, or what overflows and by how much."""
-
-    mission_id: str
-    fits: bool
-    step: int | None  # index in FIT_STEPS; None when it does not fit
-    body_pt: float | None
-    overflow_section: str | None = None  # the section's printed label ("Contexte")
-    overflow_mm: float = 0.0
-    pages: int = 1
-    problem: str | None = None  # the card could not be laid out at all (this says why)
-
-    @property
-    def message(self) -> str:
-        """A sentence for the user: what overflows, by about how much, what to do."""
-        if self.problem:
-            return self.problem
-        if self.fits:
-            return f"mission '{self.mission_id}' fits on one page (body {self.body_pt} pt)"
-        return overflow_message("card", self.mission_id, self.overflow_section, self.overflow_mm)
 
 
 _harfbuzz_warned = False
@@ -291,13 +272,15 @@ class CardRenderer:
             return data
         return _mend_tags(data)
 
-    def fit(self, card: Card) -> tuple[FitResult, Any]:
+    def fit(self, card: Card, *, start: int = 0, start_pages: int = 2) -> tuple[FitResult, Any]:
         """Find the most comfortable step at which `card` fits; return it with its layout.
 
         Most cards fit at step 0 (one layout). Otherwise the steps are searched by
         bisection (fitting only gets easier as steps tighten), after a shortcut: a card
         that takes three pages or more at step 0 cannot shrink to one, so only the floor
-        is tried, to measure the overflow.
+        is tried, to measure the overflow. `start` > 0 says that the steps before it were
+        already seen to spill (a batch laid the card out at step 0 and it took
+        `start_pages` pages): the search begins past them.
         """
         what = f"the card of mission '{card.id}'"
         check_photos([card])
@@ -308,10 +291,14 @@ class CardRenderer:
             return len(documents[index].pages)
 
         last = len(FIT_STEPS) - 1
-        first_pages = pages_at(0)
-        if first_pages == 1:
-            return FitResult(card.id, True, 0, FIT_STEPS[0].body_pt), documents[0]
-        low, high = 1, last  # the answer, if any, is in [low, high]
+        if start == 0:
+            first_pages = pages_at(0)
+            if first_pages == 1:
+                return FitResult(card.id, True, 0, FIT_STEPS[0].body_pt), documents[0]
+            start = 1
+        else:
+            first_pages = start_pages
+        low, high = min(start, last), last  # the answer, if any, is in [low, high]
         if first_pages >= 3:
             low = last
         best: int | None = None
@@ -353,10 +340,11 @@ class CardRenderer:
         check_photos(cards)
         steps = [0] * len(cards)
         document = self.render(self.html(cards, steps, title=title), what)
-        spilled = [i for i, pages in enumerate(_pages_per_card(document, cards)) if pages != 1]
+        counts = _pages_per_card(document, cards)
+        spilled = [i for i, pages in enumerate(counts) if pages != 1]
         if spilled:
             for i in spilled:
-                result, _ = self.fit(cards[i])
+                result, _ = self.fit(cards[i], start=int(counts[i] > 1), start_pages=counts[i])
                 if not result.fits:
                     raise RenderError(result.message)
                 assert result.step is not None
@@ -420,57 +408,8 @@ def _photo_transform(path: Path) -> bytes | None:
 def _environment(layout: Layout) -> jinja2.Environment:
     env = layout_environment(str(layout.root), trim_blocks=True, lstrip_blocks=True)
     env.filters["keep_tail"] = keep_tail
-    env.filters["words"] = _protect_words
+    env.filters["words"] = protect_words
     return env
-
-
-# At most this many characters kept together at a paragraph's end: more, and the line
-# before is left short above a long last line ("associés à un" / "cahier d'inspiration.").
-_KEEP_TAIL_CHARS = 16
-# Words the line breaker must leave whole: hyphenated compounds ("tiers-lieu",
-# "post-COVID") are not broken at their hyphen, and capitalised words (names of places
-# and people: "Havelinghen") are not hyphenated.
-_WORD = re.compile(r"[\w’'.]+(?:-[\w’'.]+)*")
-_COMPOUND_CHARS = 24
-
-
-def _protect_words(text: str) -> markupsafe.Markup:
-    parts: list[str] = []
-    position = 0
-    for match in _WORD.finditer(text):
-        parts.append(str(markupsafe.escape(text[position : match.start()])))
-        word = match.group()
-        if "-" in word.strip("-") and len(word) <= _COMPOUND_CHARS:
-            parts.append(str(markupsafe.Markup('<span class="nobr">{}</span>').format(word)))
-        elif word[0].isupper() and len(word) > 1:
-            parts.append(str(markupsafe.Markup('<span class="nohy">{}</span>').format(word)))
-        else:
-            parts.append(str(markupsafe.escape(word)))
-        position = match.end()
-    parts.append(str(markupsafe.escape(text[position:])))
-    return markupsafe.Markup("".join(parts))
-
-
-def keep_tail(text: str) -> markupsafe.Markup:
-    """Escape `text`, keep its last words on one line, and protect words from breaks.
-
-    The card's text already binds the last two words with a no-break space, but a line
-    can still break inside the last word, at its hyphen ("tiers-|lieu") or by automatic
-    hyphenation ("inspira-|tion."), leaving a fragment alone on the last line. Lato has
-    no non-breaking hyphen, so the tail goes in a no-wrap span instead; so do the
-    hyphenated compounds, and capitalised words are kept from hyphenation.
-    """
-    head, space, tail = keep_last_words(text).rpartition(" ")
-    if not space or len(tail) > _KEEP_TAIL_CHARS:
-        return _protect_words(text)
-    # A last word too long for keep_last_words to bind still takes the word before it
-    # along, when both are short.
-    before, space2, previous = head.rpartition(" ")
-    if "\u00a0" not in tail and space2 and len(previous) + 1 + len(tail) <= _KEEP_TAIL_CHARS:
-        head, tail = before, f"{previous} {tail}"
-    return markupsafe.Markup('{}{}<span class="keep">{}</span>').format(
-        _protect_words(head), space, tail
-    )
 
 
 def _charset(layout: Layout) -> frozenset[str]:
@@ -631,6 +570,43 @@ def check_fit(card: Card, layout: Layout, *, library_root: Path | None = None) -
     """Whether `card` fits one A4 page in `layout`, and at which step."""
     renderer = renderer_for(layout, library_root or _library_root_of([card]))
     result, _ = renderer.fit(card)
+    return result
+
+
+def fit_cards(
+    cards: Sequence[Card], layout: Layout, *, library_root: Path | None = None
+) -> list[FitResult]:
+    """Whether each of `cards` fits one A4 page, and at which step, as `check_fit` says,
+    for a fraction of the cost: the cards are laid out together at step 0 (one document),
+    and only those that spill are fitted alone, from step 1. When the batch cannot be
+    laid out at all (a bad photo, a character the fonts lack), each card is fitted alone,
+    so that every card gets its own answer."""
+    if not cards:
+        return []
+    renderer = renderer_for(layout, library_root or _library_root_of(cards))
+    try:
+        check_photos(cards)
+        document = renderer.render(
+            renderer.html(cards, [0] * len(cards)), f"a batch of {len(cards)} cards"
+        )
+    except RenderError:
+        return [_fit_alone(renderer, card) for card in cards]
+    results = []
+    for card, pages in zip(cards, _pages_per_card(document, cards), strict=True):
+        if pages == 1:
+            results.append(FitResult(card.id, True, 0, FIT_STEPS[0].body_pt))
+        else:
+            results.append(_fit_alone(renderer, card, start=int(pages > 1), start_pages=pages))
+    return results
+
+
+def _fit_alone(
+    renderer: CardRenderer, card: Card, *, start: int = 0, start_pages: int = 2
+) -> FitResult:
+    try:
+        result, _ = renderer.fit(card, start=start, start_pages=start_pages)
+    except RenderError as exc:  # one card that cannot be laid out never stops the rest
+        return FitResult(card.id, False, None, None, problem=exc.message)
     return result
 
 

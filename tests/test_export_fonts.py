@@ -1,0 +1,143 @@
+"""One font subset per face for a whole annex (refsheets/export/fonts.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import subprocess
+from pathlib import Path
+
+import pikepdf
+import pytest
+from pypdf import PdfReader
+
+from refsheets.export.fonts import merge_font_subsets
+from refsheets.layouts import load_layout
+from refsheets.library import load_library
+from refsheets.render import render
+from tests.conftest import DATA, ROOT
+
+IDS = [
+    "2021-cc-haute-somme-tiers-lieu-peronne",
+    "2022-havelinghen-emergence-tiers-lieu",
+    "anzin-mediation-numerique-qpv",
+]
+
+
+@pytest.fixture(scope="module")
+def cards(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Three PDF cards, each with its own font subsets."""
+    out = tmp_path_factory.mktemp("cards")
+    return render(load_library(DATA), IDS, layout="pop-up", out_dir=out)
+
+
+def _assembled(cards: list[Path]) -> pikepdf.Pdf:
+    pdf = pikepdf.new()
+    for path in cards:
+        pdf.pages.extend(pikepdf.open(path).pages)
+    return pdf
+
+
+def _saved(pdf: pikepdf.Pdf) -> bytes:
+    buffer = io.BytesIO()
+    pdf.save(buffer, deterministic_id=True)
+    return buffer.getvalue()
+
+
+def _programs(data: bytes) -> list[str]:
+    """The digests of the embedded font programs that are written in `data`."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        return [
+            hashlib.sha256(obj.FontFile2.read_raw_bytes()).hexdigest()
+            for obj in pdf.objects
+            if isinstance(obj, pikepdf.Dictionary)
+            and obj.get("/Type") == "/FontDescriptor"
+            and "/FontFile2" in obj
+        ]
+
+
+def _pixels(data: bytes, folder: Path, name: str) -> list[bytes]:
+    source = folder / f"{name}.pdf"
+    source.write_bytes(data)
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(source), str(folder / name)], check=True)
+    return [p.read_bytes() for p in sorted(folder.glob(f"{name}-*.png"))]
+
+
+def test_each_face_is_embedded_once_and_the_pages_look_the_same(
+    cards: list[Path], tmp_path: Path
+) -> None:
+    layout = load_layout("pop-up", ROOT / "layouts")
+    before = _saved(_assembled(cards))
+    pdf = _assembled(cards)
+    contents = [page.Contents.read_bytes() for page in pdf.pages]
+    gone = merge_font_subsets(pdf, [face.path for face in layout.font_faces])
+    after = _saved(pdf)
+
+    faces_used = len(_programs(before)) // len(cards)
+    assert len(_programs(before)) == faces_used * len(cards)  # one set per card
+    assert len(_programs(after)) == faces_used  # one per face for the whole document
+    assert gone == faces_used * (len(cards) - 1)
+    assert len(after) < len(before)
+    # The text is drawn as before: the same content streams, the same pixels.
+    merged = pikepdf.open(io.BytesIO(after))
+    assert [page.Contents.read_bytes() for page in merged.pages] == contents
+    assert _pixels(after, tmp_path, "after") == _pixels(before, tmp_path, "before")
+
+
+def test_the_text_layer_reads_each_card(cards: list[Path]) -> None:
+    layout = load_layout("pop-up", ROOT / "layouts")
+    pdf = _assembled(cards)
+    merge_font_subsets(pdf, [face.path for face in layout.font_faces])
+    reader = PdfReader(io.BytesIO(_saved(pdf)))
+    for path, page in zip(cards, reader.pages, strict=True):
+        alone = PdfReader(path).pages[0].extract_text()
+        # The hyphen glyph may read as U+2010 in one card and "-" in another: one glyph,
+        # one text for the whole annex.
+        assert page.extract_text().replace("\u2010", "-") == alone.replace("\u2010", "-")
+
+
+def test_fonts_it_cannot_match_to_a_file_are_left_alone(cards: list[Path]) -> None:
+    pdf = _assembled(cards)
+    before = _programs(_saved(pdf))
+    assert merge_font_subsets(pdf, []) == 0  # no original files: nothing to merge from
+    assert sorted(_programs(_saved(pdf))) == sorted(before)
+
+
+def _structure(pdf: pikepdf.Pdf) -> list[tuple[str, str | None, int | None]]:
+    """The structure elements in order: role, alternative text, marked-content id."""
+    found: list[tuple[str, str | None, int | None]] = []
+    stack: list[object] = [pdf.Root.StructTreeRoot.K]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, pikepdf.Array):
+            stack.extend(reversed(list(item)))
+        elif isinstance(item, pikepdf.Dictionary) and "/S" in item:
+            alt = item.get("/Alt")
+            found.append((str(item.S), str(alt) if alt is not None else None, None))
+            stack.append(item.get("/K"))
+        elif isinstance(item, int):
+            found.append(("MCID", None, item))
+    return found
+
+
+def test_a_tagged_annex_keeps_its_structure_and_marked_content(cards: list[Path]) -> None:
+    """The annex is assembled with its structure tree (render/pdf_tags): merging the
+    fonts leaves the tree, the pages' StructParents and the marked content as they were."""
+    from refsheets.render.pdf_tags import finish_tree, graft_page, new_tree
+
+    layout = load_layout("pop-up", ROOT / "layouts")
+    pdf = pikepdf.new()
+    tree = new_tree(pdf)
+    for number, path in enumerate(cards, 1):
+        graft_page(tree, pdf, pikepdf.open(path), 0, prefix=f"card{number}-")
+    finish_tree(tree, pdf)
+    structure = _structure(pdf)
+    parents = [int(page.obj.StructParents) for page in pdf.pages]
+    contents = [page.Contents.read_bytes() for page in pdf.pages]
+    assert any(b"BDC" in c for c in contents) and structure  # tagged indeed
+
+    assert merge_font_subsets(pdf, [face.path for face in layout.font_faces]) > 0
+    merged = pikepdf.open(io.BytesIO(_saved(pdf)))
+    assert _structure(merged) == structure
+    assert [int(page.obj.StructParents) for page in merged.pages] == parents
+    assert [page.Contents.read_bytes() for page in merged.pages] == contents
