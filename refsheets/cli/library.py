@@ -40,13 +40,11 @@ def list_missions(
     if as_json:
         print_json([mission_to_json(i, m, private=private) for i, m in library])
         return
-    table = Table(title=f"{len(library.missions)} missions in {state.library}")
-    for column in ("id", "title", "client", "period", "amount", "entity"):
-        table.add_column(column, overflow="fold")
+    from refsheets.cli._table import print_table
     from refsheets.text import format_amount, format_period
 
-    for mission_id, mission in library:
-        table.add_row(
+    rows = [
+        (
             mission_id,
             mission.title,
             client_name(mission, private=private),
@@ -54,7 +52,13 @@ def list_missions(
             format_amount(mission.budget) if mission.budget else "—",
             mission.entity or "—",
         )
-    out.print(table)
+        for mission_id, mission in library
+    ]
+    print_table(
+        f"{len(library.missions)} missions in {state.library}",
+        ("id", "title", "client", "period", "amount", "entity"),
+        rows,
+    )
 
 
 @app.command()
