@@ -213,7 +213,9 @@ def section_export(args: argparse.Namespace, work: Path) -> None:
 
     # Re-export after one mission changed.
     changed = next((data / "missions").glob("*.yaml"))
-    changed.write_text(changed.read_text(encoding="utf-8") + "notes: changed\n", "utf-8")
+    # A change the card prints (its context), so that its PDF and Word card are made again.
+    text = changed.read_text(encoding="utf-8")
+    changed.write_text(text.replace("context: |\n  ", "context: |\n  Modifié. ", 1), "utf-8")
     again, report = timed(lambda: export(tender, data, out))
     print(f"  re-export after one change ({report.rendered}) {again:7.1f} s")
     print(f"  ratio re-export / cold export                 {again / cold:7.2f}  (target <= 0.10)")
@@ -314,7 +316,7 @@ def section_front(args: argparse.Namespace, work: Path) -> None:
     library = load_library(data)
     plan = plan_export(tender, library, out_root=work / "front-out", today=TODAY)
     parts = [front_html(plan, today=TODAY)]  # one document: the cover, then the summary
-    render_html(plan.layout, data, "<p>warm-up</p>", "warm-up")  # fonts, stylesheets
+    render_html(plan.layout, data, "<p>warm-up</p>", "warm-up", variant=None)  # fonts, CSS
     print(f"== annex cover + summary: {len(plan.references)} references ({load()})")
     seconds, pdfs = timed(
         lambda: profiled(
