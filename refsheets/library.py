@@ -42,6 +42,8 @@ class Library:
     taxonomy: Taxonomy
     entities: dict[str, Entity]
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What went wrong with the library's index (it was rebuilt; answers are unchanged)."""
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -75,11 +77,15 @@ class Library:
         return self.root / relative
 
 
-def load_library(root: Path | str) -> Library:
+def load_library(root: Path | str, *, index: bool = False) -> Library:
     """Read and validate every file of the library at `root`.
 
     Never raises for bad data: each problem becomes a diagnostic and the broken file is
     left out. Raises NotFoundError only when `root` has no missions folder at all.
+
+    With `index`, what reading each unchanged file found last time is taken from the
+    library's index (`refsheets.index`) instead of parsing it again: the same missions and
+    diagnostics, in the same order.
     """
     root = Path(root)
     missions_dir = root / MISSIONS_DIR
@@ -93,13 +99,31 @@ def load_library(root: Path | str) -> Library:
     entities = _load_entities(root, diagnostics)
     missions: dict[str, Mission] = {}
     paths: dict[str, Path] = {}
+    cache = None
+    if index:
+        from refsheets.index import MissionIndex, key_of
+
+        cache = MissionIndex.open(root, [root / TAGS_FILE, root / ENTITIES_FILE])
     for path in sorted(missions_dir.glob("*.yaml")) + sorted(missions_dir.glob("*.yml")):
         mission_id = path.stem
         paths[mission_id] = path
-        mission = _load_mission(path, mission_id, root, taxonomy, entities, diagnostics)
+        found = cache.lookup(path) if cache is not None else None
+        if found is not None:
+            mission = found[0]
+            diagnostics.extend(found[1])
+        else:
+            key = key_of(path) if cache is not None else None
+            before = len(diagnostics)
+            mission = _load_mission(path, mission_id, root, taxonomy, entities, diagnostics)
+            if cache is not None:
+                cache.record(path, key, mission, diagnostics[before:])
         if mission is not None:
             missions[mission_id] = mission
-    return Library(root, missions, paths, taxonomy, entities, diagnostics)
+    notes: list[str] = []
+    if cache is not None:
+        cache.save()
+        notes = cache.notes
+    return Library(root, missions, paths, taxonomy, entities, diagnostics, notes)
 
 
 def _load_taxonomy(root: Path, diagnostics: list[Diagnostic]) -> Taxonomy:

@@ -85,9 +85,21 @@ def print_diagnostics(diagnostics: list[Diagnostic]) -> None:
         err.print(diagnostic.format(Path.cwd()), style=style, markup=False)
 
 
+def load_indexed_library() -> Library:
+    """The library of --library, read through its index unless REFSHEETS_NO_INDEX says no;
+    what went wrong with the index is noted on stderr (the answer is the same)."""
+    from refsheets.index import index_enabled
+
+    library = load_library(state.library, index=index_enabled())
+    for note in library.notes:
+        err.print(f"warning: {note}", style="yellow", markup=False)
+    return library
+
+
 def open_library(*, quiet_warnings: bool = True) -> Library:
-    """Load the library; report broken files on stderr and go on without them."""
-    library = load_library(state.library)
+    """Load the library (through its index unless REFSHEETS_NO_INDEX is set); report
+    broken files on stderr and go on without them."""
+    library = load_indexed_library()
     shown = library.errors if quiet_warnings else library.diagnostics
     if library.errors:
         print_diagnostics(shown)

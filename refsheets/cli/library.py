@@ -10,9 +10,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from refsheets.cli._app import app, err, open_library, out, print_diagnostics, print_json, state
+from refsheets.cli._app import (
+    app,
+    err,
+    load_indexed_library,
+    open_library,
+    out,
+    print_diagnostics,
+    print_json,
+    state,
+)
 from refsheets.errors import Diagnostic, ExitStatus, RefsheetsError
-from refsheets.library import Library, client_name, load_library, mission_to_json
+from refsheets.library import Library, client_name, mission_to_json
 from refsheets.schema import write_schema
 
 DEFAULT_CACHE = Path("out") / ".cache"  # the export's cache (export --out defaults to out/)
@@ -92,7 +101,7 @@ def check(
     ] = False,
 ) -> None:
     """Validate every file of the library and report every problem at once."""
-    library = load_library(state.library)
+    library = load_indexed_library()
     print_diagnostics(library.diagnostics)
     n_errors, n_warnings = len(library.errors), len(library.warnings)
     if not no_fit and library.missions:

@@ -1,0 +1,356 @@
+"""The library's index: what reading each mission file found, kept beside the files.
+
+Reading 10,000 mission files (YAML parsing, then validation) takes seconds; most of them
+have not changed since the last command. The index, `LIBRARY/.refsheets/index.sqlite`,
+keeps for each file of `missions/` what `load_library` found in it: the validated mission
+(as JSON, validated again by the same model when read back, so the index can never hand
+over a mission the model refuses) and its diagnostics. The YAML files stay the truth:
+
+- an entry is used only while the file's size, mtime, ctime, inode and device are the
+  ones it was read with (ctime cannot be set back by any tool, so `touch -d` or a copy
+  with the same mtime still means a new read);
+- a file changed less than `RACY_SECONDS` before it was read is not kept (a second
+  change within the file system's clock tick could leave every stat field equal);
+- the whole index is forgotten when the taxonomy, the entities, refsheets' own code or
+  the versions of Python, pydantic or PyYAML change (its `context` differs);
+- a mission that points at photos or an attestation is never kept: those files are
+  checked on every read, as without the index.
+
+The index is a reader of an untrusted file too: it is read whole with a bound on its size,
+from a regular file only (a symbolic link is never followed), into an in-memory SQLite
+database (`deserialize`: no journal, no file opened by SQLite); its schema must be exactly
+ours. Anything wrong drops it with a note and it is rebuilt from the YAML files. It is
+written the same way: built in memory, then written to a new temporary file and renamed
+over the old one, so a reader sees the old index or the new, never half of one. A library
+that cannot be written (read-only) is simply read without keeping an index.
+
+`REFSHEETS_NO_INDEX=1` bypasses it (nothing read, nothing written).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+import stat
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from refsheets.errors import Diagnostic
+from refsheets.files import UnreadableFile, read_limited
+from refsheets.model import Mission
+
+INDEX_DIR = ".refsheets"
+INDEX_FILE = "index.sqlite"
+NO_INDEX_ENV = "REFSHEETS_NO_INDEX"
+
+FORMAT = 1
+"""Bumped when the index's tables change."""
+
+RACY_SECONDS = 3
+"""A file changed this recently when read is not kept (file system clock ticks are coarse)."""
+
+MAX_ENTRY_BYTES = 64 * 1024
+"""The most JSON one file's entry may hold; a larger mission is read from its file each time."""
+
+_PER_FILE_BYTES = MAX_ENTRY_BYTES + 4096
+_BASE_BYTES = 1024 * 1024
+
+_SCHEMA = (
+    ("table", "meta", "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"),
+    (
+        "table",
+        "files",
+        "CREATE TABLE files (name TEXT PRIMARY KEY, size INTEGER NOT NULL, "
+        "mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, "
+        "device INTEGER NOT NULL, mission TEXT, diagnostics TEXT NOT NULL)",
+    ),
+)
+_SEVERITIES = ("error", "warning")
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def index_enabled() -> bool:
+    """False when REFSHEETS_NO_INDEX is set to anything but '' or '0'."""
+    return os.environ.get(NO_INDEX_ENV, "") in ("", "0")
+
+
+def index_path(root: Path) -> Path:
+    """Where the index of the library at `root` lives."""
+    return root / INDEX_DIR / INDEX_FILE
+
+
+_Key = tuple[int, int, int, int, int]
+
+
+@dataclass
+class _Entry:
+    key: _Key
+    mission: str | None
+    diagnostics: str
+
+
+@dataclass
+class MissionIndex:
+    """The index of one library, read at the start of a load and saved at its end."""
+
+    root: Path
+    context: str
+    entries: dict[str, _Entry] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    """What went wrong with the index itself (shown as warnings; never changes an answer)."""
+    changed: bool = False
+    started_ns: int = field(default_factory=time.time_ns)
+    _kept: dict[str, _Entry] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, root: Path, context_files: list[Path]) -> MissionIndex:
+        """The index of the library at `root`, empty when there is none or it is unusable.
+
+        `context_files` (the taxonomy, the entities) shape every mission's diagnostics: a
+        change in any of them forgets every entry.
+        """
+        index = cls(root, _context(context_files))
+        index._read()
+        return index
+
+    # ----------------------------------------------------------------- reading
+
+    def _read(self) -> None:
+        path = index_path(self.root)
+        missions = self.root / "missions"
+        try:
+            count = sum(1 for _ in os.scandir(missions))
+        except OSError:
+            count = 0
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            self.changed = True
+            return
+        except OSError as exc:
+            self._drop(f"cannot be read ({exc.strerror})")
+            return
+        if stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode):
+            self._drop("is not a regular file (a link or a special file); not followed")
+            return
+        bound = _BASE_BYTES + count * _PER_FILE_BYTES
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError as exc:
+            self._drop(f"cannot be opened ({exc.strerror})")
+            return
+        os.close(fd)  # opened only to refuse a link planted since the lstat
+        try:
+            data = read_limited(path, bound)
+        except UnreadableFile as exc:
+            self._drop(f"is over {bound // (1024 * 1024)} MiB" if exc.too_big else exc.reason)
+            return
+        if not data.startswith(_SQLITE_HEADER):
+            self._drop("is not an index written by refsheets")
+            return
+        try:
+            self._load(data)
+        except (sqlite3.Error, ValueError, TypeError, OverflowError, MemoryError) as exc:
+            self.entries = {}
+            self._drop(f"is damaged ({type(exc).__name__}: {str(exc)[:80]})")
+
+    def _load(self, data: bytes) -> None:
+        connection = sqlite3.connect(":memory:")
+        try:
+            connection.deserialize(data)
+            del data
+            connection.execute("PRAGMA trusted_schema = OFF")
+            schema = connection.execute(
+                "SELECT type, name, sql FROM sqlite_master ORDER BY name"
+            ).fetchall()
+            expected = sorted(_SCHEMA, key=lambda row: row[1])
+            # An autoindex of a primary key has no SQL and is SQLite's own.
+            if [row for row in schema if row[2] is not None] != expected or any(
+                not str(row[1]).startswith("sqlite_autoindex_") for row in schema if row[2] is None
+            ):
+                raise ValueError("not the tables of a refsheets index")
+            meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
+            if meta.get("format") != str(FORMAT) or meta.get("context") != self.context:
+                # Written by another version or for another taxonomy: stale, not damaged.
+                self.changed = True
+                return
+            rows = connection.execute(
+                "SELECT name, size, mtime_ns, ctime_ns, inode, device, mission, diagnostics "
+                "FROM files"
+            )
+            for name, size, mtime, ctime, inode, device, mission, found in rows:
+                key = (size, mtime, ctime, inode, device)
+                if not (
+                    isinstance(name, str)
+                    and all(type(part) is int for part in key)
+                    and (mission is None or isinstance(mission, str))
+                    and isinstance(found, str)
+                ):
+                    raise ValueError("an entry of the wrong types")
+                self.entries[name] = _Entry(key, mission, found)
+        finally:
+            connection.close()
+
+    def _drop(self, why: str) -> None:
+        self.notes.append(
+            f"the library's index {index_path(self.root)} {why}; "
+            "it is rebuilt from the mission files"
+        )
+        self.changed = True
+
+    def lookup(self, path: Path) -> tuple[Mission | None, list[Diagnostic]] | None:
+        """What reading `path` found last time, or None when the file must be read."""
+        entry = self.entries.get(path.name)
+        if entry is None:
+            return None
+        key = key_of(path)
+        if key is None or key != entry.key:
+            return None
+        try:
+            diagnostics = _diagnostics_from(path, entry.diagnostics)
+            mission = (
+                Mission.model_validate_json(entry.mission) if entry.mission is not None else None
+            )
+        except (ValueError, TypeError, RecursionError):  # ValidationError is a ValueError
+            if not self.notes:  # one note for the whole index
+                self._drop("holds an entry the model refuses")
+            return None
+        if mission is not None and any(d.severity == "error" for d in diagnostics):
+            return None  # a valid mission never has errors: not an entry this index wrote
+        self._kept[path.name] = entry
+        return mission, diagnostics
+
+    # ----------------------------------------------------------------- writing
+
+    def record(
+        self, path: Path, key: _Key | None, mission: Mission | None, found: list[Diagnostic]
+    ) -> None:
+        """Keep what reading `path` (whose stat was `key` before the read) found."""
+        if key is None or key != key_of(path):
+            return  # changed while being read, or not a regular file
+        if max(key[1], key[2]) >= self.started_ns - RACY_SECONDS * 1_000_000_000:
+            return
+        if mission is not None and (mission.photos or mission.attestation):
+            return
+        if any(d.path != path for d in found):
+            return
+        text = mission.model_dump_json() if mission is not None else None
+        diagnostics = json.dumps(
+            [[d.message, d.line, d.column, d.field, d.severity] for d in found],
+            ensure_ascii=False,
+        )
+        if len(text or "") + len(diagnostics) > MAX_ENTRY_BYTES:
+            return
+        self._kept[path.name] = _Entry(key, text, diagnostics)
+        self.changed = True
+
+    def save(self) -> None:
+        """Write the index when anything changed; quietly skip a library that cannot be
+        written (read-only, full) or whose index folder is not a plain folder."""
+        if not self.changed and len(self._kept) == len(self.entries):
+            return
+        folder = self.root / INDEX_DIR
+        try:
+            folder.mkdir(mode=0o755, exist_ok=True)
+            info = os.lstat(folder)
+            if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+                self.notes.append(f"{folder} is not a plain folder; the index is not written")
+                return
+            ignore = folder / ".gitignore"
+            if not os.path.lexists(ignore):
+                _write_new(folder, ignore, b"# refsheets' index: rebuilt from the YAML files\n*\n")
+            _write_new(folder, folder / INDEX_FILE, self._serialized())
+        except OSError:
+            return  # a read-only library works without its index
+
+    def _serialized(self) -> bytes:
+        connection = sqlite3.connect(":memory:")
+        try:
+            for _, _, sql in _SCHEMA:
+                connection.execute(sql)
+            connection.executemany(
+                "INSERT INTO meta VALUES (?, ?)",
+                [("format", str(FORMAT)), ("context", self.context)],
+            )
+            connection.executemany(
+                "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (name, *entry.key, entry.mission, entry.diagnostics)
+                    for name, entry in sorted(self._kept.items())
+                ],
+            )
+            connection.commit()
+            return connection.serialize()
+        finally:
+            connection.close()
+
+
+def key_of(path: Path) -> _Key | None:
+    try:
+        info = os.lstat(path)
+    except (OSError, ValueError):
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
+
+
+def _diagnostics_from(path: Path, text: str) -> list[Diagnostic]:
+    found = json.loads(text)
+    if not isinstance(found, list):
+        raise ValueError("diagnostics are not a list")
+    diagnostics = []
+    for item in found:
+        if not (isinstance(item, list) and len(item) == 5):
+            raise ValueError("a diagnostic of the wrong shape")
+        message, line, column, where, severity = item
+        if not (
+            isinstance(message, str)
+            and (line is None or type(line) is int)
+            and (column is None or type(column) is int)
+            and (where is None or isinstance(where, str))
+            and severity in _SEVERITIES
+        ):
+            raise ValueError("a diagnostic of the wrong types")
+        diagnostics.append(Diagnostic(path, message, line, column, where, severity))
+    return diagnostics
+
+
+def _write_new(folder: Path, target: Path, data: bytes) -> None:
+    """Write `data` to `target` whole: a new temporary file, then a rename (which replaces
+    a link planted at `target` and never writes through it)."""
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".index-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _context(files: list[Path]) -> str:
+    """A digest of everything besides a file that shapes what reading it finds."""
+    digest = hashlib.blake2b(digest_size=16)
+    import pydantic
+    import yaml
+
+    digest.update(f"{sys.version}|{pydantic.VERSION}|{yaml.__version__}".encode())
+    package = Path(__file__).resolve().parent
+    for source in sorted(package.rglob("*.py")):
+        digest.update(str(source.relative_to(package)).encode())
+        digest.update(source.read_bytes())
+    for path in files:
+        digest.update(b"\x00" + path.name.encode())
+        try:
+            digest.update(read_limited(path, 16 * 1024 * 1024))
+        except UnreadableFile as exc:
+            digest.update(b"\x01" + exc.reason.encode())
+    return digest.hexdigest()
