@@ -40,16 +40,18 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from refsheets.errors import Diagnostic
 from refsheets.files import UnreadableFile, read_limited
 from refsheets.model import Mission
+from refsheets.search import FIELD_WEIGHTS, DocumentWords
 
 INDEX_DIR = ".refsheets"
 INDEX_FILE = "index.sqlite"
 NO_INDEX_ENV = "REFSHEETS_NO_INDEX"
 
-FORMAT = 1
+FORMAT = 2
 """Bumped when the index's tables change."""
 
 RACY_SECONDS = 3
@@ -68,10 +70,12 @@ _SCHEMA = (
         "files",
         "CREATE TABLE files (name TEXT PRIMARY KEY, size INTEGER NOT NULL, "
         "mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, "
-        "device INTEGER NOT NULL, mission TEXT, diagnostics TEXT NOT NULL)",
+        "device INTEGER NOT NULL, mission TEXT, diagnostics TEXT NOT NULL, words TEXT, "
+        "checksum BLOB NOT NULL)",
     ),
 )
 _SEVERITIES = ("error", "warning")
+WEIGHTS = frozenset(FIELD_WEIGHTS.values())
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
 
@@ -93,6 +97,24 @@ class _Entry:
     key: _Key
     mission: str | None
     diagnostics: str
+    words: str | None
+
+    def checksum(self, name: str) -> bytes:
+        """A digest of the whole entry: a row damaged on disk is not used."""
+        digest = hashlib.blake2b(digest_size=16)
+        for part in (name, repr(self.key), self.mission, self.diagnostics, self.words):
+            digest.update(b"\x00" if part is None else b"\x01" + part.encode("utf-8", "replace"))
+            digest.update(b"\x1f")
+        return digest.digest()
+
+
+class Found(NamedTuple):
+    """What reading one file found, as the index kept it."""
+
+    mission: Mission | None
+    diagnostics: list[Diagnostic]
+    words: str | None
+    """The mission's text split for search, as kept (`words_from` reads it)."""
 
 
 @dataclass
@@ -169,6 +191,11 @@ class MissionIndex:
             schema = connection.execute(
                 "SELECT type, name, sql FROM sqlite_master ORDER BY name"
             ).fetchall()
+            if ("table", "meta", _SCHEMA[0][2]) in schema:
+                version = connection.execute("SELECT value FROM meta WHERE key = 'format'")
+                if version.fetchall() != [(str(FORMAT),)]:
+                    self.changed = True  # another version's index: stale, not damaged
+                    return
             expected = sorted(_SCHEMA, key=lambda row: row[1])
             # An autoindex of a primary key has no SQL and is SQLite's own.
             if [row for row in schema if row[2] is not None] != expected or any(
@@ -181,19 +208,23 @@ class MissionIndex:
                 self.changed = True
                 return
             rows = connection.execute(
-                "SELECT name, size, mtime_ns, ctime_ns, inode, device, mission, diagnostics "
-                "FROM files"
+                "SELECT name, size, mtime_ns, ctime_ns, inode, device, mission, diagnostics, "
+                "words, checksum FROM files"
             )
-            for name, size, mtime, ctime, inode, device, mission, found in rows:
+            for name, size, mtime, ctime, inode, device, mission, found, words, check in rows:
                 key = (size, mtime, ctime, inode, device)
                 if not (
                     isinstance(name, str)
                     and all(type(part) is int for part in key)
                     and (mission is None or isinstance(mission, str))
                     and isinstance(found, str)
+                    and (words is None or isinstance(words, str))
                 ):
                     raise ValueError("an entry of the wrong types")
-                self.entries[name] = _Entry(key, mission, found)
+                entry = _Entry(key, mission, found, words)
+                if check != entry.checksum(name):
+                    raise ValueError(f"the entry of {name[:60]!r} does not match its checksum")
+                self.entries[name] = entry
         finally:
             connection.close()
 
@@ -204,7 +235,7 @@ class MissionIndex:
         )
         self.changed = True
 
-    def lookup(self, path: Path) -> tuple[Mission | None, list[Diagnostic]] | None:
+    def lookup(self, path: Path) -> Found | None:
         """What reading `path` found last time, or None when the file must be read."""
         entry = self.entries.get(path.name)
         if entry is None:
@@ -223,15 +254,23 @@ class MissionIndex:
             return None
         if mission is not None and any(d.severity == "error" for d in diagnostics):
             return None  # a valid mission never has errors: not an entry this index wrote
+        if (mission is None) != (entry.words is None):
+            return None
         self._kept[path.name] = entry
-        return mission, diagnostics
+        return Found(mission, diagnostics, entry.words)
 
     # ----------------------------------------------------------------- writing
 
     def record(
-        self, path: Path, key: _Key | None, mission: Mission | None, found: list[Diagnostic]
+        self,
+        path: Path,
+        key: _Key | None,
+        mission: Mission | None,
+        found: list[Diagnostic],
+        words: DocumentWords | None,
     ) -> None:
-        """Keep what reading `path` (whose stat was `key` before the read) found."""
+        """Keep what reading `path` (whose stat was `key` before the read) found, and the
+        mission's text split for search."""
         if key is None or key != key_of(path):
             return  # changed while being read, or not a regular file
         if max(key[1], key[2]) >= self.started_ns - RACY_SECONDS * 1_000_000_000:
@@ -245,9 +284,14 @@ class MissionIndex:
             [[d.message, d.line, d.column, d.field, d.severity] for d in found],
             ensure_ascii=False,
         )
-        if len(text or "") + len(diagnostics) > MAX_ENTRY_BYTES:
+        split = (
+            json.dumps([[weight, " ".join(found)] for weight, found in words], ensure_ascii=False)
+            if words is not None
+            else None
+        )
+        if len(text or "") + len(diagnostics) + len(split or "") > MAX_ENTRY_BYTES:
             return
-        self._kept[path.name] = _Entry(key, text, diagnostics)
+        self._kept[path.name] = _Entry(key, text, diagnostics, split)
         self.changed = True
 
     def save(self) -> None:
@@ -279,9 +323,16 @@ class MissionIndex:
                 [("format", str(FORMAT)), ("context", self.context)],
             )
             connection.executemany(
-                "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (name, *entry.key, entry.mission, entry.diagnostics)
+                    (
+                        name,
+                        *entry.key,
+                        entry.mission,
+                        entry.diagnostics,
+                        entry.words,
+                        entry.checksum(name),
+                    )
                     for name, entry in sorted(self._kept.items())
                 ],
             )
@@ -320,6 +371,26 @@ def _diagnostics_from(path: Path, text: str) -> list[Diagnostic]:
             raise ValueError("a diagnostic of the wrong types")
         diagnostics.append(Diagnostic(path, message, line, column, where, severity))
     return diagnostics
+
+
+def words_from(text: str) -> DocumentWords:
+    """A mission's words for search as the index keeps them (read only when a search
+    needs them); ValueError when they do not have the shape the index writes."""
+    found = json.loads(text)
+    if not isinstance(found, list):
+        raise ValueError("words are not a list")
+    words: DocumentWords = []
+    for item in found:
+        if not (
+            isinstance(item, list)
+            and len(item) == 2
+            and item[0] in WEIGHTS
+            and isinstance(item[1], str)
+            and item[1]
+        ):
+            raise ValueError("words of the wrong shape")
+        words.append((float(item[0]), item[1].split(" ")))
+    return words
 
 
 def _write_new(folder: Path, target: Path, data: bytes) -> None:

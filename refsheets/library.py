@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from refsheets.attestation import attestation_problem
 from refsheets.errors import Diagnostic, NotFoundError, did_you_mean, shorten
@@ -20,6 +20,9 @@ from refsheets.files import describe_os_error
 from refsheets.model import PRIVATE_FIELDS, Entities, Entity, Mission
 from refsheets.model import Taxonomy as TaxonomyFile
 from refsheets.taxonomy import Taxonomy
+
+if TYPE_CHECKING:
+    from refsheets.search import DocumentWords
 from refsheets.yamlfile import Source, line_of, read_source, validate_source
 
 MISSIONS_DIR = "missions"
@@ -42,6 +45,10 @@ class Library:
     taxonomy: Taxonomy
     entities: dict[str, Entity]
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    search_words: dict[str, DocumentWords | str] = field(default_factory=dict)
+    """Missions' texts split into words for search (`search.document_words`), or as the
+    library's index keeps them (`index.words_from` reads them); a mission not here is
+    split when searched."""
     notes: list[str] = field(default_factory=list)
     """What went wrong with the library's index (it was rebuilt; answers are unchanged)."""
 
@@ -99,9 +106,12 @@ def load_library(root: Path | str, *, index: bool = False) -> Library:
     entities = _load_entities(root, diagnostics)
     missions: dict[str, Mission] = {}
     paths: dict[str, Path] = {}
+    words: dict[str, DocumentWords | str] = {}
     cache = None
     if index:
         from refsheets.index import MissionIndex, key_of
+        from refsheets.search import document_words
+        from refsheets.select import mission_document
 
         cache = MissionIndex.open(root, [root / TAGS_FILE, root / ENTITIES_FILE])
     for path in sorted(missions_dir.glob("*.yaml")) + sorted(missions_dir.glob("*.yml")):
@@ -109,21 +119,30 @@ def load_library(root: Path | str, *, index: bool = False) -> Library:
         paths[mission_id] = path
         found = cache.lookup(path) if cache is not None else None
         if found is not None:
-            mission = found[0]
-            diagnostics.extend(found[1])
+            mission = found.mission
+            diagnostics.extend(found.diagnostics)
+            if found.words is not None:
+                words[mission_id] = found.words
         else:
             key = key_of(path) if cache is not None else None
             before = len(diagnostics)
             mission = _load_mission(path, mission_id, root, taxonomy, entities, diagnostics)
             if cache is not None:
-                cache.record(path, key, mission, diagnostics[before:])
+                split = (
+                    document_words(mission_document(taxonomy, mission))
+                    if mission is not None
+                    else None
+                )
+                cache.record(path, key, mission, diagnostics[before:], split)
+                if split is not None:
+                    words[mission_id] = split
         if mission is not None:
             missions[mission_id] = mission
     notes: list[str] = []
     if cache is not None:
         cache.save()
         notes = cache.notes
-    return Library(root, missions, paths, taxonomy, entities, diagnostics, notes)
+    return Library(root, missions, paths, taxonomy, entities, diagnostics, words, notes)
 
 
 def _load_taxonomy(root: Path, diagnostics: list[Diagnostic]) -> Taxonomy:

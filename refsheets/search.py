@@ -266,6 +266,35 @@ class QueryTerms:
         return weights
 
 
+DocumentWords = list[tuple[float, list[str]]]
+"""A document as the index keeps it: for each field weight with words, its case-folded
+words in order, texts parted by a separator word."""
+
+
+def document_words(document: Document) -> DocumentWords:
+    """Split a document into its case-folded words, one list per field weight."""
+    fields = document.fields
+    if not fields.keys() <= FIELD_WEIGHTS.keys():
+        unknown = sorted(set(fields) - set(FIELD_WEIGHTS))
+        raise ValueError(f"unknown field(s) {unknown}; see FIELD_WEIGHTS")
+    # Fields of equal weight are one field for BM25F (their counts add with the same
+    # factor): keep them together. One case-folding call per document and one
+    # tokenising call per weight; texts are parted by a word no pair can cross.
+    groups = [
+        _SEPARATOR_TEXT.join([text for name in names for text in fields.get(name, ())])
+        for names in _FIELDS_BY_WEIGHT.values()
+    ]
+    folded = _UNIT.join(groups).casefold().split(_UNIT)
+    if len(folded) != len(groups):  # a text held the joining character itself
+        folded = [group.casefold() for group in groups]
+    entries = []
+    for weight, text in zip(_FIELDS_BY_WEIGHT, folded, strict=True):
+        found = _WORD.findall(text)
+        if found:
+            entries.append((weight, found))
+    return entries
+
+
 @dataclass
 class SearchIndex:
     """A BM25F index over documents keyed by id.
@@ -280,30 +309,18 @@ class SearchIndex:
     @classmethod
     def build(cls, documents: Mapping[str, Document]) -> SearchIndex:
         """Split every document into words, field by field, and weigh its length."""
+        return cls.from_words({doc_id: document_words(doc) for doc_id, doc in documents.items()})
+
+    @classmethod
+    def from_words(cls, words: Mapping[str, DocumentWords]) -> SearchIndex:
+        """The index of documents already split by `document_words` (the library's index
+        keeps them, so that a search does not split 10,000 texts again)."""
         index = cls()
-        for doc_id in sorted(documents):
-            fields = documents[doc_id].fields
-            if not fields.keys() <= FIELD_WEIGHTS.keys():
-                unknown = sorted(set(fields) - set(FIELD_WEIGHTS))
-                raise ValueError(f"unknown field(s) {unknown}; see FIELD_WEIGHTS")
-            # Fields of equal weight are one field for BM25F (their counts add with the same
-            # factor): keep them together. One case-folding call per document and one
-            # tokenising call per weight; texts are parted by a word no pair can cross.
-            groups = [
-                _SEPARATOR_TEXT.join([text for name in names for text in fields.get(name, ())])
-                for names in _FIELDS_BY_WEIGHT.values()
-            ]
-            folded = _UNIT.join(groups).casefold().split(_UNIT)
-            if len(folded) != len(groups):  # a text held the joining character itself
-                folded = [group.casefold() for group in groups]
-            entries = []
+        for doc_id in sorted(words):
+            entries = words[doc_id]
             length = 0.0
-            for weight, text in zip(_FIELDS_BY_WEIGHT, folded, strict=True):
-                found = _WORD.findall(text)
-                if not found:
-                    continue
+            for weight, found in entries:
                 length += weight * (len(found) - found.count(_SEPARATOR_WORD))
-                entries.append((weight, found))
             index.fields[doc_id] = entries
             index.lengths[doc_id] = length
         return index

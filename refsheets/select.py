@@ -43,7 +43,15 @@ from typing import Any, Literal
 from refsheets.errors import ExitStatus, RefsheetsError, did_you_mean
 from refsheets.library import Library, client_name
 from refsheets.model import Mission, YearMonth
-from refsheets.search import Document, Hit, QueryTerms, SearchIndex, document_of
+from refsheets.search import (
+    Document,
+    DocumentWords,
+    Hit,
+    QueryTerms,
+    SearchIndex,
+    document_of,
+    document_words,
+)
 from refsheets.taxonomy import Tag, Taxonomy, fold
 from refsheets.text import group_thousands
 
@@ -449,9 +457,19 @@ def _tags_match(wanted: list[str], carried: frozenset[str], match: Match) -> boo
 def build_index(library: Library, resolve: Resolve | None = None) -> SearchIndex:
     """The free-text index of every mission of the library."""
     resolve = resolve or _memoized(library.taxonomy)
-    return SearchIndex.build(
-        {mission_id: mission_document(resolve, m) for mission_id, m in library}
-    )
+    kept = library.search_words  # split already, by the library's index
+    words: dict[str, DocumentWords] = {}
+    for mission_id, mission in library:
+        split = kept.get(mission_id)
+        if isinstance(split, str):
+            from refsheets.index import words_from
+
+            try:
+                split = words_from(split)
+            except (ValueError, RecursionError):
+                split = None  # not what the index writes: split the text again
+        words[mission_id] = split or document_words(mission_document(resolve, mission))
+    return SearchIndex.from_words(words)
 
 
 def mission_document(taxonomy: Taxonomy | Resolve, mission: Mission) -> Document:

@@ -18,7 +18,8 @@ import refsheets.index
 import refsheets.library
 from refsheets.index import INDEX_DIR, index_path
 from refsheets.library import Library, load_library, mission_to_json
-from refsheets.select import PickQuery, pick
+from refsheets.search import document_words
+from refsheets.select import PickQuery, mission_document, pick
 from tests.conftest import DATA, run_cli
 
 TODAY = datetime.date(2026, 4, 17)
@@ -78,6 +79,12 @@ def test_an_unchanged_file_is_not_read_again(
     again = load_library(library, index=True)
     monkeypatch.undo()
     assert answers(again) == answers(load_library(library))
+    # The texts come split for search too, as `document_words` splits them.
+    assert set(again.search_words) == set(again.missions)
+    for mission_id, mission in again:
+        split = document_words(mission_document(again.taxonomy, mission))
+        kept = again.search_words[mission_id]
+        assert isinstance(kept, str) and refsheets.index.words_from(kept) == split
 
 
 def test_every_edit_is_seen(library: Path) -> None:
@@ -122,7 +129,7 @@ def test_a_changed_taxonomy_or_entity_list_forgets_every_entry(library: Path) ->
 
 @pytest.mark.parametrize(
     "damage",
-    ["truncated", "garbage", "empty", "foreign", "bad-entry", "bad-diagnostic", "huge"],
+    ["truncated", "garbage", "empty", "foreign", "bad-entry", "bad-diagnostic", "huge", "forged"],
 )
 def test_a_damaged_index_is_dropped_and_rebuilt(library: Path, damage: str) -> None:
     assert_same(library)
@@ -138,6 +145,19 @@ def test_a_damaged_index_is_dropped_and_rebuilt(library: Path, damage: str) -> N
         with sqlite3.connect(path) as connection:
             connection.execute("CREATE TABLE files (name TEXT)")
             connection.execute("CREATE TRIGGER t AFTER INSERT ON files BEGIN SELECT 1; END")
+        connection.close()
+    elif damage == "forged":
+        # A row rewritten whole, checksum included: the model still refuses its mission.
+        with sqlite3.connect(path) as connection:
+            name, *key, diagnostics, words = connection.execute(
+                "SELECT name, size, mtime_ns, ctime_ns, inode, device, diagnostics, words "
+                "FROM files WHERE mission IS NOT NULL LIMIT 1"
+            ).fetchone()
+            entry = refsheets.index._Entry(tuple(key), '{"title": ""}', diagnostics, words)
+            connection.execute(
+                "UPDATE files SET mission = ?, checksum = ? WHERE name = ?",
+                (entry.mission, entry.checksum(name), name),
+            )
         connection.close()
     elif damage == "huge":
         with path.open("ab") as handle:
