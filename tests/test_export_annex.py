@@ -278,11 +278,54 @@ def test_word_cover_and_summary_show_the_logo_and_kicker(french: Annex) -> None:
     assert "<w:drawing>" in header and "Annexe — Références" in header
 
 
+def test_the_word_cover_has_the_pdfs_tinted_band(french: Annex, tmp_path: Path) -> None:
+    """As on the PDF cover: logo, kicker and title on the layout's tint from the page's top
+    and side edges, the facts below it on white (checked on LibreOffice's print)."""
+    from refsheets.layouts import load_layout
+
+    colors = load_layout("pop-up", ROOT / "layouts", fonts_root=ROOT / "fonts").brand.colors
+    with _docx(french) as package:
+        document = package.read("word/document.xml").decode()
+    cover = document[: document.index("<w:sectPr")]
+    band = re.search(r"<w:tbl>.*?</w:tbl>", cover, re.S)
+    assert band is not None
+    assert f'w:fill="{colors.tint.lstrip("#").upper()}"' in band.group()
+    assert "Annexe — Références" in band.group() and "<w:drawing>" in band.group()
+    assert "Acheteur" not in band.group()
+    subprocess.run(
+        ["pdftoppm", "-r", "50", "-f", "1", "-l", "1", "-png", french.word_pdf, tmp_path / "c"],
+        check=True,
+    )
+    (png,) = tmp_path.glob("c*.png")
+    page = Image.open(png).convert("RGB")
+    tint = tuple(int(colors.tint[i : i + 2], 16) for i in (1, 3, 5))
+
+    def at(x_mm: float, y_mm: float) -> tuple[int, ...]:
+        pixel = page.getpixel((round(x_mm * 50 / 25.4), round(y_mm * 50 / 25.4)))
+        assert isinstance(pixel, tuple)
+        return pixel
+
+    def near(pixel: tuple[int, ...], color: tuple[int, ...]) -> bool:
+        return all(abs(a - b) <= 6 for a, b in zip(pixel, color, strict=True))
+
+    assert near(at(2, 2), tint) and near(at(207, 2), tint)  # from the corners
+    assert near(at(203, 150), (255, 255, 255))  # the facts on white, margin included
+    words = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", "-bbox", french.word_pdf, "-"],
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout
+    title = re.search(r'yMin="([\d.]+)"[^>]*>Assistance<', words)
+    assert title is not None and float(title.group(1)) < 99 * MM  # in the upper third
+
+
 def test_word_summary_columns_like_the_pdf(french: Annex) -> None:
     with _docx(french) as package:
         document = package.read("word/document.xml").decode()
         styles = package.read("word/styles.xml").decode()
-    table = re.search(r"<w:tbl>.*?</w:tbl>", document, re.S)
+    # the summary's table, after the cover's section (the cover's band is a table too)
+    table = re.search(r"<w:tbl>.*?</w:tbl>", document[document.index("<w:sectPr") :], re.S)
     assert table is not None
     first_row = re.search(r"<w:tr>.*?</w:tr>", table.group(), re.S)
     assert first_row is not None

@@ -416,5 +416,6 @@ def annex_docx(plan: ExportPlan, cards: Sequence[bytes], *, today: date | None =
         ),
         primary=colors.primary.lstrip("#").upper(),
         rule=colors.rule.lstrip("#").upper(),
+        tint=colors.tint.lstrip("#").upper(),
     )
     return merge_cards_docx(front, cards, title=f"{labels['title_prefix']} — {plan.title}")

@@ -62,6 +62,7 @@ class FrontMatter:
     reference_label: str  # "Référence": the cards' footers say "Référence k / n"
     primary: str  # colours of the rules, as RRGGBB
     rule: str
+    tint: str  # the fill of the cover's band, as RRGGBB
 
 
 _COMPOUND = re.compile(r"[\w’']+(?:-[\w’']+)+")
@@ -140,8 +141,75 @@ def summary_table_xml(front: FrontMatter, text_width: int) -> str:
     )
 
 
-def cover_xml(front: FrontMatter, logo: str) -> str:
-    """The cover page: logo, kicker, the tender's title, its facts, the date stamp."""
+@dataclass(frozen=True)
+class _Page:
+    """The geometry of a section, in twips, read from its `w:sectPr`."""
+
+    width: int
+    top: int
+    left: int
+    right: int
+
+    @classmethod
+    def of(cls, sect: str) -> _Page:
+        def twips(pattern: str, default: int) -> int:
+            match = re.search(pattern, sect)
+            return int(match.group(1)) if match else default
+
+        return cls(
+            width=twips(r'<w:pgSz w:w="(\d+)"', 11906),
+            top=twips(r'<w:pgMar [^>]*w:top="(\d+)"', 907),
+            left=twips(r'<w:pgMar [^>]*w:left="(\d+)"', 907),
+            right=twips(r'<w:pgMar [^>]*w:right="(\d+)"', 907),
+        )
+
+
+# The cover's band, as on the PDF's: 12 mm of tint under the title, then a rule of 1.4 mm
+# in the brand's colour (w:sz counts eighths of a point: 1.4 mm is about 4 pt).
+_BAND_BOTTOM_MM = 12.0
+_BAND_RULE_EIGHTHS = 32
+
+
+def cover_band_xml(front: FrontMatter, logo: str, page: _Page) -> str:
+    """The cover's upper part: logo, kicker and title on a tinted band from the page's top
+    edge to its side edges, ruled in the brand's colour (the PDF cover's `annex-band`).
+
+    Word has no bleed: a one-cell table indented by the left margin and as wide as the page
+    draws it; the cover's section has no top margin, the cell's own margins place the text
+    where the other pages have theirs.
+    """
+    bottom = round(_BAND_BOTTOM_MM * _TWIPS_PER_MM)
+    none = "".join(f'<w:{side} w:val="nil"/>' for side in ("top", "left", "right"))
+    rule = (
+        f'<w:bottom w:val="single" w:sz="{_BAND_RULE_EIGHTHS}" w:space="0" '
+        f'w:color="{front.primary}"/>'
+    )
+    margins = (
+        f'<w:tcMar><w:top w:w="{page.top}" w:type="dxa"/>'
+        f'<w:left w:w="{page.left}" w:type="dxa"/>'
+        f'<w:bottom w:w="{bottom}" w:type="dxa"/>'
+        f'<w:right w:w="{page.right}" w:type="dxa"/></w:tcMar>'
+    )
+    # The title's own space after would add to the band's bottom margin: none inside it.
+    title = _paragraph("AnnexTitle", front.title).replace(
+        '<w:pStyle w:val="AnnexTitle"/>',
+        '<w:pStyle w:val="AnnexTitle"/><w:spacing w:after="0"/>',
+    )
+    return (
+        f'<w:tbl><w:tblPr><w:tblW w:type="dxa" w:w="{page.width}"/>'
+        f'<w:tblInd w:type="dxa" w:w="{-page.left}"/><w:tblLayout w:type="fixed"/>'
+        f'<w:tblCellMar><w:left w:w="0" w:type="dxa"/><w:right w:w="0" w:type="dxa"/>'
+        f"</w:tblCellMar></w:tblPr>"
+        f'<w:tblGrid><w:gridCol w:w="{page.width}"/></w:tblGrid>'
+        f'<w:tr><w:trPr><w:cantSplit/></w:trPr><w:tc><w:tcPr><w:tcW w:type="dxa" '
+        f'w:w="{page.width}"/><w:tcBorders>{none}{rule}</w:tcBorders>'
+        f'<w:shd w:val="clear" w:color="auto" w:fill="{front.tint}"/>{margins}</w:tcPr>'
+        f"{logo}{_paragraph('AnnexKicker', front.kicker)}{title}</w:tc></w:tr></w:tbl>"
+    )
+
+
+def cover_xml(front: FrontMatter, logo: str, page: _Page) -> str:
+    """The cover page: the band (logo, kicker, the tender's title), its facts, the stamp."""
     lines = "".join(
         '<w:p><w:pPr><w:pStyle w:val="AnnexLine"/></w:pPr>'
         f'<w:r><w:rPr><w:rStyle w:val="AnnexLabel"/></w:rPr><w:t xml:space="preserve">'
@@ -149,12 +217,14 @@ def cover_xml(front: FrontMatter, logo: str) -> str:
         f"<w:r>{_run_text(value)}</w:r></w:p>"
         for label, value in front.lines
     )
+    # 14 mm between the band and the facts, as on the PDF cover.
+    gap = round(14 * _TWIPS_PER_MM)
+    spacer = (
+        f'<w:p><w:pPr><w:spacing w:before="0" w:after="0" w:line="{gap}" '
+        'w:lineRule="exact"/></w:pPr></w:p>'
+    )
     return (
-        logo
-        + _paragraph("AnnexKicker", front.kicker)
-        + _paragraph("AnnexTitle", front.title)
-        + lines
-        + _paragraph("AnnexStamp", front.stamp)
+        cover_band_xml(front, logo, page) + spacer + lines + _paragraph("AnnexStamp", front.stamp)
     )
 
 
@@ -295,9 +365,11 @@ def merge_cards_docx(front: FrontMatter, cards: Sequence[bytes], *, title: str) 
             summary_sect,
             count=1,
         )
+    # The cover's band starts at the page's top edge: its section has no top margin.
+    cover_sect = re.sub(r'(<w:pgMar [^>]*w:top=")\d+(")', r"\g<1>0\2", no_parts, count=1)
     body = [
-        cover_xml(front, logo),
-        f"<w:p><w:pPr>{no_parts}</w:pPr></w:p>",
+        cover_xml(front, logo, _Page.of(no_parts)),
+        f"<w:p><w:pPr>{cover_sect}</w:pPr></w:p>",
         summary_xml(front, text_width),
         f"<w:p><w:pPr>{summary_sect}</w:pPr></w:p>",
     ]
