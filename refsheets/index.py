@@ -95,14 +95,23 @@ _Key = tuple[int, int, int, int, int]
 @dataclass
 class _Entry:
     key: _Key
-    mission: str | None
+    mission: str | Mission | None
+    """The mission's JSON as kept; the mission itself once read back."""
     diagnostics: str
     words: str | None
 
-    def checksum(self, name: str) -> bytes:
-        """A digest of the whole entry: a row damaged on disk is not used."""
+    @property
+    def mission_text(self) -> str | None:
+        """The mission's JSON, as the index keeps it."""
+        if isinstance(self.mission, Mission):
+            return self.mission.model_dump_json()
+        return self.mission
+
+    def checksum(self, name: str, mission: str | None) -> bytes:
+        """A digest of the whole entry (`mission` its JSON): a row damaged on disk is not
+        used."""
         digest = hashlib.blake2b(digest_size=16)
-        for part in (name, repr(self.key), self.mission, self.diagnostics, self.words):
+        for part in (name, repr(self.key), mission, self.diagnostics, self.words):
             digest.update(b"\x00" if part is None else b"\x01" + part.encode("utf-8", "replace"))
             digest.update(b"\x1f")
         return digest.digest()
@@ -167,26 +176,27 @@ class MissionIndex:
         except OSError as exc:
             self._drop(f"cannot be opened ({exc.strerror})")
             return
-        os.close(fd)  # opened only to refuse a link planted since the lstat
         try:
-            data = read_limited(path, bound)
-        except UnreadableFile as exc:
-            self._drop(f"is over {bound // (1024 * 1024)} MiB" if exc.too_big else exc.reason)
-            return
-        if not data.startswith(_SQLITE_HEADER):
-            self._drop("is not an index written by refsheets")
-            return
-        try:
-            self._load(data)
-        except (sqlite3.Error, ValueError, TypeError, OverflowError, MemoryError) as exc:
+            opened = os.fstat(fd)
+            if not stat.S_ISREG(opened.st_mode):
+                self._drop("is not a regular file; not read")
+                return
+            if opened.st_size > bound:
+                self._drop(f"is over {bound // (1024 * 1024)} MiB")
+                return
+            if os.pread(fd, len(_SQLITE_HEADER), 0) != _SQLITE_HEADER:
+                self._drop("is not an index written by refsheets")
+                return
+            self._load(fd)
+        except (sqlite3.Error, ValueError, TypeError, OverflowError, MemoryError, OSError) as exc:
             self.entries = {}
             self._drop(f"is damaged ({type(exc).__name__}: {str(exc)[:80]})")
+        finally:
+            os.close(fd)
 
-    def _load(self, data: bytes) -> None:
-        connection = sqlite3.connect(":memory:")
+    def _load(self, fd: int) -> None:
+        connection = _connect(fd)
         try:
-            connection.deserialize(data)
-            del data
             connection.execute("PRAGMA trusted_schema = OFF")
             schema = connection.execute(
                 "SELECT type, name, sql FROM sqlite_master ORDER BY name"
@@ -222,7 +232,7 @@ class MissionIndex:
                 ):
                     raise ValueError("an entry of the wrong types")
                 entry = _Entry(key, mission, found, words)
-                if check != entry.checksum(name):
+                if check != entry.checksum(name, mission):
                     raise ValueError(f"the entry of {name[:60]!r} does not match its checksum")
                 self.entries[name] = entry
         finally:
@@ -245,9 +255,9 @@ class MissionIndex:
             return None
         try:
             diagnostics = _diagnostics_from(path, entry.diagnostics)
-            mission = (
-                Mission.model_validate_json(entry.mission) if entry.mission is not None else None
-            )
+            # Entries read from the file hold the mission's JSON (a str) until looked up.
+            text = entry.mission
+            mission = Mission.model_validate_json(text) if isinstance(text, str) else None
         except (ValueError, TypeError, RecursionError):  # ValidationError is a ValueError
             if not self.notes:  # one note for the whole index
                 self._drop("holds an entry the model refuses")
@@ -256,7 +266,9 @@ class MissionIndex:
             return None  # a valid mission never has errors: not an entry this index wrote
         if (mission is None) != (entry.words is None):
             return None
-        self._kept[path.name] = entry
+        # The mission's JSON is not held twice: a save writes it again from the mission.
+        del self.entries[path.name]
+        self._kept[path.name] = _Entry(entry.key, mission, entry.diagnostics, entry.words)
         return Found(mission, diagnostics, entry.words)
 
     # ----------------------------------------------------------------- writing
@@ -297,7 +309,7 @@ class MissionIndex:
     def save(self) -> None:
         """Write the index when anything changed; quietly skip a library that cannot be
         written (read-only, full) or whose index folder is not a plain folder."""
-        if not self.changed and len(self._kept) == len(self.entries):
+        if not self.changed and not self.entries:
             return
         folder = self.root / INDEX_DIR
         try:
@@ -322,20 +334,20 @@ class MissionIndex:
                 "INSERT INTO meta VALUES (?, ?)",
                 [("format", str(FORMAT)), ("context", self.context)],
             )
-            connection.executemany(
-                "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
+            rows = []
+            for name, entry in sorted(self._kept.items()):
+                text = entry.mission_text
+                rows.append(
                     (
                         name,
                         *entry.key,
-                        entry.mission,
+                        text,
                         entry.diagnostics,
                         entry.words,
-                        entry.checksum(name),
+                        entry.checksum(name, text),
                     )
-                    for name, entry in sorted(self._kept.items())
-                ],
-            )
+                )
+            connection.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             connection.commit()
             return connection.serialize()
         finally:
@@ -371,6 +383,24 @@ def _diagnostics_from(path: Path, text: str) -> list[Diagnostic]:
             raise ValueError("a diagnostic of the wrong types")
         diagnostics.append(Diagnostic(path, message, line, column, where, severity))
     return diagnostics
+
+
+def _connect(fd: int) -> sqlite3.Connection:
+    """A read-only connection to the index open at `fd`.
+
+    On Linux SQLite opens /proc/self/fd/N, the very file checked (not a path that could
+    be swapped for a link since), read-only and immutable: no lock, no journal, pages read
+    as queried. Elsewhere the file is read whole into an in-memory database.
+    """
+    proc = f"/proc/self/fd/{fd}"
+    if os.path.exists(proc):
+        return sqlite3.connect(f"file:{proc}?mode=ro&immutable=1", uri=True)
+    chunks = []
+    while chunk := os.read(fd, 1024 * 1024):
+        chunks.append(chunk)
+    connection = sqlite3.connect(":memory:")
+    connection.deserialize(b"".join(chunks))
+    return connection
 
 
 def words_from(text: str) -> DocumentWords:

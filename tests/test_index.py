@@ -153,10 +153,11 @@ def test_a_damaged_index_is_dropped_and_rebuilt(library: Path, damage: str) -> N
                 "SELECT name, size, mtime_ns, ctime_ns, inode, device, diagnostics, words "
                 "FROM files WHERE mission IS NOT NULL LIMIT 1"
             ).fetchone()
-            entry = refsheets.index._Entry(tuple(key), '{"title": ""}', diagnostics, words)
+            text = '{"title": ""}'
+            entry = refsheets.index._Entry(tuple(key), text, diagnostics, words)
             connection.execute(
                 "UPDATE files SET mission = ?, checksum = ? WHERE name = ?",
-                (entry.mission, entry.checksum(name), name),
+                (text, entry.checksum(name, text), name),
             )
         connection.close()
     elif damage == "huge":

@@ -11,6 +11,7 @@ markup and a control character shows as `\\uXXXX`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from rich.cells import cell_len, chop_cells
@@ -24,6 +25,13 @@ RICH_ROWS = 200
 
 _SEPARATOR = " │ "
 _MIN_WIDTH = 6
+
+# Characters one terminal cell wide each (Latin, Greek and Cyrillic letters, general
+# punctuation but its invisible ones, currency signs): a text made of them only is
+# measured by len() and folded by slicing, in C; any other text is measured by Rich.
+_ONE_CELL = re.compile(
+    "[\x20-\x7e\xa0-\xac\xae-\u02ff\u0370-\u0482\u2010-\u2027\u202f-\u205e\u20a0-\u20c0]*"
+)
 
 
 def print_table(
@@ -69,9 +77,11 @@ def _print_rich(
 
 
 def _width(text: str) -> int:
+    if _ONE_CELL.fullmatch(text):
+        return len(text)
     if "\n" in text:
         return max(_width(part) for part in text.split("\n"))
-    return len(text) if text.isascii() else cell_len(text)
+    return cell_len(text)
 
 
 def _total(widths: Sequence[int]) -> int:
@@ -120,6 +130,23 @@ def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
 
 def _row_lines(row: Sequence[str], widths: Sequence[int]) -> list[str]:
     pairs = list(zip(row, widths, strict=True))
+    if all(_ONE_CELL.fullmatch(cell) for cell in row):
+        # The common row: one cell a character, no newline.
+        if all(len(cell) <= width for cell, width in pairs):
+            return [_SEPARATOR.join([cell.ljust(width) for cell, width in pairs]).rstrip()]
+        pieces = [
+            [cell[i : i + width] for i in range(0, len(cell), width)] or [""]
+            for cell, width in pairs
+        ]
+        return [
+            _SEPARATOR.join(
+                [
+                    (column[i] if i < len(column) else "").ljust(width)
+                    for column, width in zip(pieces, widths, strict=True)
+                ]
+            ).rstrip()
+            for i in range(max(map(len, pieces)))
+        ]
     if all(_width(cell) <= width and "\n" not in cell for cell, width in pairs):
         return [_line(row, widths).rstrip()]
     folded = [_fold(cell, width) for cell, width in pairs]
