@@ -15,6 +15,11 @@ setup-dev:
 annex: setup
 	$(BIN)/refsheets check
 	$(BIN)/refsheets export $(TENDER)
+	@echo ""
+	@echo "Next: run $(BIN)/refsheets --help, or put refsheets on your PATH:"
+	@echo "  pipx install --editable .     (or: uv tool install --editable .)"
+	@echo "then start your own library:"
+	@echo "  refsheets init ~/references && cd ~/references && refsheets new mission --edit"
 
 lint: setup-dev
 	$(BIN)/ruff check .

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from refsheets.library import Library
-from refsheets.model import Entity, Mission
+from refsheets.model import Entity, Mission, Partner
 from refsheets.taxonomy import Taxonomy
 from refsheets.text import format_amount, format_period
 from refsheets.typography import english, french, keep_last_words
@@ -43,6 +43,11 @@ class Labels:
     contact: str
     photo: str
     roles: dict[str, str] = field(default_factory=dict)
+    # Our role in the contract, after "Mission portée par <brand>": {members} are the
+    # groupement's other members, {holder} the firm that held the contract, {hired} our
+    # subcontractors (a subcontractor is never a member of the groupement).
+    our_role: dict[str, str] = field(default_factory=dict)
+    hired: str = ""
 
 
 LABELS: dict[str, Labels] = {
@@ -64,10 +69,21 @@ LABELS: dict[str, Labels] = {
         contact="Contact",
         photo="Photo de la mission",
         roles={
+            "sole": "titulaire",
             "lead": "mandataire",
             "co-contractor": "cotraitant",
             "subcontractor": "sous-traitant",
         },
+        our_role={
+            "sole": "en tant que titulaire du marché",
+            "lead": "en tant que mandataire d'un groupement avec {members}",
+            "lead-alone": "en tant que mandataire d'un groupement",
+            "co-contractor": "en tant que cotraitant d'un groupement avec {members}",
+            "co-contractor-alone": "en tant que cotraitant d'un groupement",
+            "subcontractor": "en tant que sous-traitant de {holder}",
+            "subcontractor-alone": "en tant que sous-traitant",
+        },
+        hired="avec {hired} en sous-traitance",
     ),
     "en": Labels(
         context="Context",
@@ -86,7 +102,22 @@ LABELS: dict[str, Labels] = {
         reference="Reference",
         contact="Contact",
         photo="Photo of the mission",
-        roles={"lead": "lead", "co-contractor": "co-contractor", "subcontractor": "subcontractor"},
+        roles={
+            "sole": "contract holder",
+            "lead": "lead",
+            "co-contractor": "co-contractor",
+            "subcontractor": "subcontractor",
+        },
+        our_role={
+            "sole": "as sole contractor",
+            "lead": "as lead of a consortium with {members}",
+            "lead-alone": "as lead of a consortium",
+            "co-contractor": "as co-contractor in a consortium with {members}",
+            "co-contractor-alone": "as co-contractor in a consortium",
+            "subcontractor": "as subcontractor to {holder}",
+            "subcontractor-alone": "as subcontractor",
+        },
+        hired="with {hired} as subcontractor(s)",
     ),
 }
 
@@ -262,6 +293,8 @@ def card_from_mission(
 
 
 def _partners_line(mission: Mission, labels: Labels, plain: Callable[[str], str]) -> str | None:
+    if mission.role is not None:
+        return _our_role_line(mission, labels, plain)
     if not mission.partners:
         return None
     names = []
@@ -272,3 +305,32 @@ def _partners_line(mission: Mission, labels: Labels, plain: Callable[[str], str]
     grouped = any(p.role in ("lead", "co-contractor") for p in mission.partners)
     lead = labels.in_group_with if grouped else labels.with_partners
     return f"{lead} {', '.join(names)}"
+
+
+def _our_role_line(mission: Mission, labels: Labels, plain: Callable[[str], str]) -> str:
+    """ "en tant que mandataire d'un groupement avec X (cotraitant)", from our role and the
+    partners' roles; our subcontractors are named apart, never as members."""
+
+    def names(partners: list[Partner]) -> str:
+        return ", ".join(
+            f"{plain(p.name)} ({labels.roles[p.role]})" if p.role else plain(p.name)
+            for p in partners
+        )
+
+    role = mission.role or "sole"
+    hired = [p for p in mission.partners if p.role == "subcontractor"]
+    others = [p for p in mission.partners if p.role != "subcontractor"]
+    if role == "subcontractor":
+        # The firms we worked under; a fellow subcontractor is not who we answered to.
+        holders = [p for p in mission.partners if p.role in ("sole", "lead", None)]
+        key = "subcontractor" if holders else "subcontractor-alone"
+        return labels.our_role[key].format(holder=names(holders))
+    if role == "sole":
+        line = labels.our_role["sole"]
+        hired = mission.partners  # a sole contractor's partners can only be its subcontractors
+    else:
+        key = role if others else f"{role}-alone"
+        line = labels.our_role[key].format(members=names(others))
+    if hired:
+        line += ", " + labels.hired.format(hired=", ".join(plain(p.name) for p in hired))
+    return line

@@ -174,11 +174,15 @@ class Layout:
 
 
 def resolve_layouts_root(library_root: Path | None = None) -> Path:
-    """Where layouts are: `$REFSHEETS_LAYOUTS`, else `layouts/` beside the library, else ours."""
+    """Where layouts are: `$REFSHEETS_LAYOUTS`, else `layouts/` inside the library, else
+    `layouts/` beside it, else ours."""
     override = os.environ.get(LAYOUTS_ENV)
     if override:
         return Path(override)
     if library_root is not None:
+        inside = Path(library_root) / "layouts"
+        if inside.is_dir():
+            return inside
         beside = Path(library_root).resolve().parent / "layouts"
         if beside.is_dir():
             return beside

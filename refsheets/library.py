@@ -17,13 +17,16 @@ from typing import TYPE_CHECKING, Any
 from refsheets.attestation import attestation_problem
 from refsheets.errors import Diagnostic, NotFoundError, did_you_mean, shorten
 from refsheets.files import describe_os_error
-from refsheets.model import PRIVATE_FIELDS, Entities, Entity, Mission
+from refsheets.french import fold
+from refsheets.model import PRIVATE_FIELDS, Entities, Entity, Mission, states_basis
 from refsheets.model import Taxonomy as TaxonomyFile
+from refsheets.settings import SETTINGS_FILE, LibrarySettings
 from refsheets.taxonomy import Taxonomy
+from refsheets.todo import find_placeholders, without_placeholders
+from refsheets.yamlfile import Source, line_of, read_source, validate_source, value_lines
 
 if TYPE_CHECKING:
     from refsheets.search import DocumentWords
-from refsheets.yamlfile import Source, line_of, read_source, validate_source
 
 MISSIONS_DIR = "missions"
 TAGS_FILE = "tags.yaml"
@@ -51,6 +54,7 @@ class Library:
     split when searched."""
     notes: list[str] = field(default_factory=list)
     """What went wrong with the library's index (it was rebuilt; answers are unchanged)."""
+    settings: LibrarySettings = field(default_factory=LibrarySettings)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -99,9 +103,15 @@ def load_library(root: Path | str, *, index: bool = False) -> Library:
     if not missions_dir.is_dir():
         raise NotFoundError(
             f"{root} is not a refsheets library: it has no '{MISSIONS_DIR}/' folder "
-            "(give the library with --library DIR or REFSHEETS_LIBRARY)"
+            "(give the library with --library DIR or REFSHEETS_LIBRARY, run refsheets inside "
+            "one, or create one with `refsheets init DIR`)"
         )
     diagnostics: list[Diagnostic] = []
+    settings_file = root / SETTINGS_FILE
+    settings = None
+    if settings_file.is_file():
+        settings = _load_model(settings_file, LibrarySettings, diagnostics)
+    settings = settings or LibrarySettings()
     taxonomy = _load_taxonomy(root, diagnostics)
     entities = _load_entities(root, diagnostics)
     missions: dict[str, Mission] = {}
@@ -142,7 +152,7 @@ def load_library(root: Path | str, *, index: bool = False) -> Library:
     if cache is not None:
         cache.save()
         notes = cache.notes
-    return Library(root, missions, paths, taxonomy, entities, diagnostics, words, notes)
+    return Library(root, missions, paths, taxonomy, entities, diagnostics, words, notes, settings)
 
 
 def _load_taxonomy(root: Path, diagnostics: list[Diagnostic]) -> Taxonomy:
@@ -213,7 +223,15 @@ def _load_mission(
     diagnostics.extend(problems)
     if source is None:
         return None
+    placeholders = find_placeholders(source.data)
+    todo = list(_check_placeholders(source, placeholders))
+    if placeholders:
+        # Read as if the placeholders were not there: a TODO is never a fact.
+        # Required keys keep their text (the TODO error above keeps the mission out).
+        data = without_placeholders(source.data, keep=frozenset(_REQUIRED))
+        source = Source(source.path, source.text, data)
     mission, problems = validate_source(source, Mission)
+    problems = todo + problems
     # The entity and the tags are checked even when the file has other errors, from the
     # raw values where they are text, so that one `check` reports every problem at once.
     raw = source.data
@@ -226,9 +244,15 @@ def _load_mission(
     errors = problems + list(_check_entity(source, entity, entities))
     if mission is not None:
         errors += _check_files(source, mission, root)
+        errors += _check_roles(source, mission)
     diagnostics.extend(errors)
     if mission is not None:
-        diagnostics.extend(_check_facts(source, mission))
+        # A fact still TODO is reported once, as TODO, not also as missing.
+        pending = {loc[0] for loc in placeholders if loc} | {
+            "kind" for loc in placeholders if tuple(loc[:2]) == ("client", "kind")
+        }
+        diagnostics.extend(_check_facts(source, mission, pending))
+        diagnostics.extend(_check_anonymity(source, mission))
     diagnostics.extend(_check_tags(source, tags, taxonomy))
     return mission if not errors else None
 
@@ -285,15 +309,84 @@ def _check_files(source: Source, mission: Mission, root: Path) -> Iterator[Diagn
                 yield _diag(source, loc, problem)
 
 
-def _check_facts(source: Source, mission: Mission) -> Iterator[Diagnostic]:
+_ROLE_WORD = {
+    "sole": "titulaire",
+    "lead": "mandataire",
+    "co-contractor": "cotraitant",
+    "subcontractor": "sous-traitant",
+}
+# The partners' roles each of our roles rules out: a titulaire alone has no groupement; a
+# groupement has one mandataire; a firm that held the contract alone had no cotraitant.
+_IMPOSSIBLE = {
+    "sole": {"lead", "co-contractor", "sole"},
+    "lead": {"lead", "sole"},
+    "co-contractor": {"sole"},
+}
+
+
+def _check_roles(source: Source, mission: Mission) -> Iterator[Diagnostic]:
+    """Errors for partners' roles that contradict ours (`role`): the DC2 and the card
+    would otherwise say two different things."""
+    if mission.role is None:
+        return
+    ours = _ROLE_WORD[mission.role]
+    for i, partner in enumerate(mission.partners):
+        if partner.role in _IMPOSSIBLE.get(mission.role, set()):
+            theirs = _ROLE_WORD[partner.role]
+            hint = (
+                "a firm we hired is a sous-traitant"
+                if mission.role == "sole"
+                else "check which firm led the groupement"
+            )
+            yield _diag(
+                source,
+                ("partners", i, "role"),
+                f"{partner.name} cannot be {theirs} when we were {ours} (role: {ours}); {hint}",
+            )
+
+
+# What a card cannot be made without: a placeholder there keeps the mission out.
+_REQUIRED: set[tuple[str | int, ...]] = {("title",), ("client", "name")}
+
+
+def _check_placeholders(
+    source: Source, placeholders: list[tuple[str | int, ...]]
+) -> Iterator[Diagnostic]:
+    """One diagnostic per placeholder, at its line."""
+    for loc in placeholders:
+        required = tuple(loc) in _REQUIRED
+        yield _diag(
+            source,
+            loc,
+            "still TODO: "
+            + (
+                "write it (a card cannot do without it)"
+                if required
+                else "fill it in, or delete the line"
+            ),
+            severity="error" if required else "warning",
+        )
+
+
+def _check_facts(
+    source: Source, mission: Mission, pending: set[str | int] | None = None
+) -> Iterator[Diagnostic]:
     """Warnings for facts the tender forms ask for and that the mission lacks."""
     missing: list[tuple[tuple[str | int, ...], str]] = []
     if mission.period is None:
         missing.append(
             (
-                (),
+                ("period",),
                 "no period: tenders ask for each reference's dates; add "
                 "'period: 2019 - 2020' once known",
+            )
+        )
+    elif mission.period.start is not None and mission.period.end is None:
+        missing.append(
+            (
+                ("period",),
+                "the mission is still going on (no end): tenders count a reference from "
+                "its end; add it once the mission is over",
             )
         )
     elif mission.period.start is None or mission.period.end is None:
@@ -301,15 +394,23 @@ def _check_facts(source: Source, mission: Mission) -> Iterator[Diagnostic]:
     if mission.budget is None:
         missing.append(
             (
-                (),
+                ("budget",),
                 "no budget: tenders ask for each reference's amount; add "
                 "'budget: 20 000 € HT' once known",
             )
         )
+    elif not states_basis(source.data.get("budget")):
+        yield _diag(
+            source,
+            ("budget",),
+            f"the amount does not say HT or TTC; read as {_spaced(mission.budget.amount)} € HT "
+            "(hors taxes, what the forms ask): write HT or TTC after it",
+            severity="warning",
+        )
     if mission.client.kind is None:
         missing.append(
             (
-                ("client",),
+                ("kind",),
                 "no client kind: tenders ask whether the client was "
                 "public or private; add 'kind: public' or 'kind: private'",
             )
@@ -317,15 +418,56 @@ def _check_facts(source: Source, mission: Mission) -> Iterator[Diagnostic]:
     if mission.entity is None:
         missing.append(
             (
-                (),
+                ("entity",),
                 "no entity: say which of our structures carried the mission "
                 "(it chooses the card's brand)",
             )
         )
     if not mission.deliverables:
-        missing.append(((), "no deliverables: the card's 'Réalisations' will be empty"))
-    for loc, message in missing:
-        yield _diag(source, loc, message, severity="warning")
+        missing.append(
+            (("deliverables",), "no deliverables: the card's 'Réalisations' will be empty")
+        )
+    for (key,), message in missing:
+        if key in (pending or set()):
+            continue
+        # A missing key is reported on line 1; one that is there (the period with one
+        # bound, the client without kind), at its line.
+        at: tuple[str | int, ...] = ("client",) if key == "kind" else (key,)
+        if at[0] not in source.data:
+            at = ()
+        yield _diag(source, at, message, severity="warning")
+
+
+def _check_anonymity(source: Source, mission: Mission) -> Iterator[Diagnostic]:
+    """Warnings, at the line, where an anonymous mission's card would still name its client."""
+    from refsheets.anonymity import leaks
+
+    lines = source.text.splitlines()
+    for loc, needle in leaks(mission):
+        line, column = line_of(source, loc)
+        span = value_lines(source, loc)
+        if span is not None:
+            # The line of the block where the name is, not the block's first line.
+            folded = fold(needle)
+            for number in range(span[0], min(span[1], len(lines)) + 1):
+                at = fold(lines[number - 1]).find(folded)
+                if at >= 0:
+                    line, column = number, at + 1
+                    break
+        field = ".".join(str(p) for p in loc if isinstance(p, str))
+        yield Diagnostic(
+            source.path,
+            f"the mission is anonymous but this text names '{needle}' (its client): the card "
+            "would give the client away; rewrite it with the anonymous label's words",
+            line,
+            column,
+            field=field,
+            severity="warning",
+        )
+
+
+def _spaced(amount: int) -> str:
+    return f"{amount:,}".replace(",", " ")
 
 
 def _check_tags(

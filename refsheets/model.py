@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from refsheets import french
 from refsheets.cpv import parse_cpv
 
 CpvCode = Annotated[str, BeforeValidator(parse_cpv, json_schema_input_type=str | int)]
@@ -120,32 +121,12 @@ class YearMonth:
         return (self.year, self.month or 0)
 
 
-_YEAR_MONTH = re.compile(r"^\s*(\d{4})(?:-(\d{1,2}))?\s*$")
-
-
 def parse_year_month(value: object) -> YearMonth:
-    """Read `2019`, `"2019"` or `"2019-05"`; raise ValueError otherwise."""
+    """Read a year or a month as written: `2019`, `"2019-05"`, `"05/2019"`, `"mars 2019"`;
+    raise ValueError (naming the accepted forms) otherwise."""
     if isinstance(value, YearMonth):
         return value
-    if isinstance(value, bool):
-        raise ValueError("should be a year (2019) or a month (2019-05)")
-    if isinstance(value, int):
-        text = str(value)
-    elif isinstance(value, str):
-        text = value
-    else:
-        raise ValueError(
-            f"should be a year (2019) or a month (2019-05), not {type(value).__name__}"
-        )
-    match = _YEAR_MONTH.match(text)
-    if not match:
-        raise ValueError(f"'{text[:40]}' is not a year (2019) or a month (2019-05)")
-    year = int(match.group(1))
-    month = int(match.group(2)) if match.group(2) else None
-    if not 1900 <= year <= 2200:
-        raise ValueError(f"{year} is not a plausible year")
-    if month is not None and not 1 <= month <= 12:
-        raise ValueError(f"month {month} does not exist; write YYYY-MM with a month from 01 to 12")
+    year, month = french.parse_month(value)
     return YearMonth(year, month)
 
 
@@ -154,11 +135,6 @@ YearMonthField = Annotated[
     BeforeValidator(parse_year_month, json_schema_input_type=int | str),
     PlainSerializer(str, return_type=str),
 ]
-
-# "2019 - 2020", "2019-2020", "2021/2022", "2019 – 2020", "2019-05 - 2020-03", "2022"
-_PERIOD_TEXT = re.compile(
-    r"^\s*(?P<start>\d{4}(?:-\d{1,2})?)\s*(?:(?:\s-\s|[–—/]|-(?=\d{4}))\s*(?P<end>\d{4}(?:-\d{1,2})?))?\s*$"
-)
 
 
 class Period(Strict):
@@ -175,14 +151,9 @@ class Period(Strict):
         if isinstance(value, int):
             return {"start": value, "end": value}
         if isinstance(value, str):
-            match = _PERIOD_TEXT.match(value)
-            if not match:
-                raise ValueError(
-                    f"'{value[:40]}' is not a period; write '2019 - 2020', '2021/2022', "
-                    "'2022', or start: and end: keys"
-                )
-            start = match.group("start")
-            return {"start": start, "end": match.group("end") or start}
+            # "2019 - 2020", "2021/2022", "mars 2025 - novembre 2025", "depuis 2024"…
+            start, end = french.split_period(value)
+            return {"start": start, "end": end}
         return value
 
     @model_validator(mode="after")
@@ -201,12 +172,6 @@ class Period(Strict):
 
 
 # --------------------------------------------------------------------------- budget
-
-_AMOUNT_TEXT = re.compile(
-    r"^\s*(?P<number>\d{1,3}(?:[ \u00a0\u202f.]\d{3})+|\d+)(?:,(?P<cents>\d{2}))?\s*"
-    r"(?:€|EUR|euros?)?\s*(?P<basis>HT|TTC)?\s*$",
-    re.IGNORECASE,
-)
 
 
 MAX_AMOUNT_DIGITS = 12
@@ -249,21 +214,29 @@ def read_amount(value: Any) -> Any:
             "separators or cents, e.g. 20000"
         )
     if isinstance(value, str):
-        match = _AMOUNT_TEXT.match(value)
-        if not match:
-            raise ValueError(
-                f"'{value[:40]}' is not an amount; write it as 20000, or '20 000 € HT'"
-            )
-        if match.group("cents") not in (None, "00"):
-            raise ValueError(f"'{value[:40]}' has cents; amounts are whole euros")
-        digits = re.sub(r"\D", "", match.group("number"))
+        digits = re.sub(r"\D", "", value)
         if len(digits) > MAX_AMOUNT_DIGITS:
             raise ValueError(
                 f"'{value[:40]}' has {len(digits)} digits; an amount is at most "
                 f"{MAX_AMOUNT_DIGITS} digits (whole euros): check it"
             )
-        return {"amount": int(digits), "basis": (match.group("basis") or "HT").upper()}
+        amount, basis = french.parse_amount(value)
+        # Without HT/TTC the amount is read as HT (what the forms ask);
+        # `library` warns that it was assumed (see `states_basis`).
+        return {"amount": amount, "basis": basis or "HT"}
     return value
+
+
+def states_basis(value: Any) -> bool:
+    """Whether an amount as written in a file says HT or TTC (else HT is assumed)."""
+    if isinstance(value, str):
+        try:
+            return french.parse_amount(value)[1] is not None
+        except ValueError:
+            return True  # not an amount at all: its own error says so
+    if isinstance(value, dict):
+        return "basis" in value
+    return False
 
 
 def _whole_euros(value: Any) -> Any:
@@ -287,12 +260,18 @@ def _as_given(value: Any) -> Any:
 BudgetField = Annotated[
     Budget,
     BeforeValidator(_as_given, json_schema_input_type=Budget | str | int),
-    Field(description="The amount: 20000, '20 000 € HT', or amount/currency/basis keys."),
+    Field(
+        description="The amount: 20000, '20 000 € HT', '18.000 € TTC', '20 k€ HT', or "
+        "amount/currency/basis keys (without HT/TTC, HT is assumed and `check` says so)."
+    ),
 ]
 PeriodField = Annotated[
     Period,
     BeforeValidator(_as_given, json_schema_input_type=Period | str | int),
-    Field(description="When: '2019 - 2020', '2021/2022', 2022, or start/end keys."),
+    Field(
+        description="When: '2019 - 2020', '2021/2022', 2022, 'mars 2025 - novembre 2025', "
+        "'03/2025 - 11/2025', 'depuis 2024', or start/end keys."
+    ),
 ]
 
 AmountField = Annotated[
@@ -305,18 +284,42 @@ basis is not kept: a rule's amount is compared with each mission's as written.""
 
 
 def read_day(value: Any) -> Any:
-    """A day (`2026-04-17`); YAML's datetimes keep their day: an hour never moves a
-    years window. Anything else is returned as given, for the model to judge."""
+    """A day as written (`2026-04-17`, `17/04/2026`, `17 avril 2026`); YAML's datetimes keep
+    their day: an hour never moves a years window. Anything else is returned as given,
+    for the model to judge."""
     if isinstance(value, dt.datetime):
         return value.date()
+    if isinstance(value, str):
+        return french.parse_day(value)
     return value
 
 
 DayField = Annotated[dt.date, BeforeValidator(read_day, json_schema_input_type=dt.date | str)]
 """A date, in the forms refsheets reads everywhere (a tender's deadline)."""
 
-ClientKindValue = Literal["public", "private"]
-"""Public or private buyer, as the forms (DC2, DUME) ask: missions and tenders alike."""
+
+def _read_client_kind(value: Any) -> Any:
+    return french.parse_client_kind(value) if isinstance(value, str) else value
+
+
+ClientKindValue = Annotated[
+    Literal["public", "private"],
+    BeforeValidator(_read_client_kind, json_schema_input_type=str),
+]
+"""Public or private buyer, as the forms (DC2, DUME) ask: missions and tenders alike;
+`publique`, `privé`… are read too."""
+
+
+def _read_role(value: Any) -> Any:
+    return french.parse_role(value) if isinstance(value, str) else value
+
+
+RoleValue = Annotated[
+    Literal["sole", "lead", "co-contractor", "subcontractor"],
+    BeforeValidator(_read_role, json_schema_input_type=str),
+]
+"""A role in a public contract: sole (titulaire alone), lead (mandataire of a groupement),
+co-contractor (cotraitant), subcontractor (sous-traitant); the French words are read too."""
 
 # --------------------------------------------------------------------------- parts
 
@@ -340,10 +343,11 @@ class Partner(Strict):
     """A firm the mission was carried out with."""
 
     name: NonEmptyText
-    role: Literal["lead", "co-contractor", "subcontractor"] | None = Field(
+    role: RoleValue | None = Field(
         default=None,
-        description="lead: mandataire of the groupement; co-contractor: cotraitant; "
-        "subcontractor: sous-traitant.",
+        description="mandataire (lead of the groupement), cotraitant (co-contractor), "
+        "sous-traitant (subcontractor), or titulaire (sole: it held the contract and we "
+        "were its subcontractor).",
     )
     share: int | None = Field(
         default=None, strict=True, ge=0, description="Our part of the amount, in euros."
@@ -383,6 +387,11 @@ class Mission(Strict):
     entity: Text | None = Field(
         default=None, description="Which of our structures carried it: a key of entities.yaml."
     )
+    role: RoleValue | None = Field(
+        default=None,
+        description="Our role in the contract: titulaire (sole), mandataire (lead of a "
+        "groupement), cotraitant (co-contractor) or sous-traitant (subcontractor).",
+    )
     partners: list[Partner] = []
     context: Text | None = Field(default=None, description="The card's 'Contexte'.")
     approach: Text | None = Field(default=None, description="The card's 'Partis pris'.")
@@ -400,6 +409,14 @@ class Mission(Strict):
         default=None, description="Certificate of good performance (PDF), private."
     )
     disclosure: Literal["named", "anonymous"] = "named"
+    reviewed: DayField | None = Field(
+        default=None,
+        description="When the mission was last reviewed (15/01/2027): `refsheets review` "
+        "flags it once the library's review period has passed. Private.",
+    )
+    owner: Text | None = Field(
+        default=None, description="Who keeps this reference up to date. Private."
+    )
 
     @model_validator(mode="after")
     def _anonymous_needs_label(self) -> Mission:
@@ -411,7 +428,7 @@ class Mission(Strict):
         return self
 
 
-PRIVATE_FIELDS = frozenset({"contact", "notes", "attestation", "disclosure"})
+PRIVATE_FIELDS = frozenset({"contact", "notes", "attestation", "disclosure", "reviewed", "owner"})
 """Fields that never reach a card nor a public export."""
 
 

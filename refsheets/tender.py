@@ -36,6 +36,7 @@ from refsheets.model import (
     Text,
 )
 from refsheets.select import Fact, PickQuery
+from refsheets.todo import find_placeholders
 from refsheets.yamlfile import Source, key_line_of, line_of, read_source, validate_source
 
 TENDERS_DIR = "tenders"
@@ -440,6 +441,17 @@ def load_tender(path: Path | str, *, library: Library | None = None) -> Tender:
     source, problems = read_source(path, kind="tender")
     if source is None:
         raise TenderError(f"{path} is not a valid tender file", problems)
+    placeholders = find_placeholders(source.data)
+    if placeholders:
+        # A tender file from `refsheets new tender`: a TODO is never a rule nor a date.
+        raise TenderError(
+            f"{path} still has {len(placeholders)} TODO(s) to fill in; fill them in or "
+            "delete the lines",
+            [
+                _at(source, loc, "still TODO: fill it in, or delete the line")
+                for loc in placeholders
+            ],
+        )
     tender, problems = validate_source(source, Tender)
     if tender is None:
         raise TenderError(f"{path} is not a valid tender file; fix the problems above", problems)

@@ -516,3 +516,13 @@ def key_line_of(source: Source, loc: Sequence[int | str]) -> tuple[int | None, i
     if node is None:
         return None, None
     return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def value_lines(source: Source, loc: Sequence[int | str]) -> tuple[int, int] | None:
+    """The first and last 1-based lines of the value at `loc` (a block of text spans
+    several), or None when the file has no such value."""
+    node, found = find_node(_compose(source.text), loc)
+    if node is None or not found:
+        return None
+    last = node.end_mark.line + (1 if node.end_mark.column else 0)
+    return node.start_mark.line + 1, max(node.start_mark.line + 1, last)

@@ -11,7 +11,7 @@ from refsheets.choice import choose, rule_breaches
 from refsheets.library import Library, load_library
 from refsheets.select import pick
 from refsheets.tender import Tender, load_tender
-from tests.conftest import DATA, ROOT
+from tests.conftest import DATA, SEED_TENDERS
 
 TODAY = date(2026, 11, 30)
 PERONNE = "2021-cc-haute-somme-tiers-lieu-peronne"
@@ -49,7 +49,7 @@ def _tender(tmp_path: Path, text: str, library: Library) -> Tender:
 
 
 def test_the_example_chooses_what_the_pick_of_its_rules_ranks(library: Library) -> None:
-    tender = load_tender(ROOT / "tenders" / "example.yaml", library=library)
+    tender = load_tender(SEED_TENDERS / "example.yaml", library=library)
     choice = choose(library, tender.scopes()[0], today=TODAY)
     assert choice.ids == pick(library, tender.pick_query(), today=TODAY).ids
     assert not choice.errors and not choice.warnings
@@ -191,7 +191,7 @@ def test_allow_incomplete_lets_references_lacking_a_fact_in(
 
 
 def test_each_lot_chooses_on_its_own(library: Library) -> None:
-    tender = load_tender(ROOT / "tenders" / "example-lots.yaml", library=library)
+    tender = load_tender(SEED_TENDERS / "example-lots.yaml", library=library)
     one, two = (choose(library, scope, today=TODAY) for scope in tender.scopes())
     assert one.ids[:2] == [PERONNE, FEUILLE]  # lot 1's hand choice, in order
     assert VILOGIA not in one.ids + two.ids  # the tender's exclusion applies to both lots

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, ROOT, run_cli
+from tests.conftest import DATA, DEMO, FIXTURES, run_cli, seed_project
 
 EXPECTED = {
     # id: (title, client, start, end, amount)
@@ -164,7 +164,7 @@ def test_not_a_library(tmp_path: Path) -> None:
 
 def test_schema_to_stdout_matches_committed() -> None:
     result = run_cli(["schema", "--out", "-"])
-    assert json.loads(result.stdout) == json.loads((DATA / "mission.schema.json").read_text())
+    assert json.loads(result.stdout) == json.loads((DEMO / "mission.schema.json").read_text())
 
 
 def test_every_command_has_help() -> None:
@@ -240,9 +240,9 @@ BAD_FILES: dict[str, tuple[bytes, str, str]] = {
     ),
     "missing-title": (b"client:\n  name: Y\n", "1:1", "'title' is required"),
     "bad-kind": (
-        b"title: X\nclient:\n  name: Y\n  kind: publique\n",
+        b"title: X\nclient:\n  name: Y\n  kind: associatif\n",
         "4:9",
-        "'publique' is not allowed",
+        "'associatif' is not a client kind; write public (or publique)",
     ),
     "bad-amount": (
         b"title: X\nclient:\n  name: Y\nbudget: vingt mille\n",
@@ -328,13 +328,13 @@ def test_debug_is_not_needed_for_user_errors(library_copy: Path) -> None:
         ["check", "--no-fit"],
         ["schema", "--out", "-"],
         ["cpv", "conseil"],
-        ["tender", "new", "tests/fixtures/notices/cn_24_FRA_comments.xml", "--dry-run"],
+        ["tender", "new", str(FIXTURES / "notices" / "cn_24_FRA_comments.xml"), "--dry-run"],
     ],
 )
 def test_commands_that_do_not_render_do_not_import_weasyprint(args: list[str]) -> None:
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "refsheets", *args],
-        cwd=ROOT,
+        cwd=seed_project(),
         capture_output=True,
         text=True,
         timeout=120,

@@ -145,7 +145,8 @@ def tiers_lieu_notice(path: Path) -> None:
 
 @pytest.mark.slow
 def test_from_the_notice_to_the_annex(tmp_path: Path) -> None:
-    for name in ("data", "layouts", "fonts"):
+    shutil.copytree(DATA, tmp_path / "data")  # the frozen seed, not the user's data/
+    for name in ("layouts", "fonts"):
         shutil.copytree(ROOT / name, tmp_path / name)
     (tmp_path / "tenders").mkdir()
     tiers_lieu_notice(tmp_path / "avis.xml")

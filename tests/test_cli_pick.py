@@ -142,7 +142,7 @@ def test_an_unknown_tag_exits_2_listing_the_nearest() -> None:
     "args",
     [
         ["--ids", "--json"],
-        ["--on", "17/04/2026"],
+        ["--on", "2026/04/17"],
         ["--match", "some"],
         ["--min-amount", "9", "--max-amount", "1"],
     ],

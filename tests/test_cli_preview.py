@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import SEED_TENDERS, run_cli
 
 MISSION = "2021-cc-haute-somme-tiers-lieu-peronne"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -229,7 +229,7 @@ def test_preview_of_a_tender_shows_the_annex_and_follows_the_tender_file(
     tenders = tmp_path / "tenders"
     tenders.mkdir()
     tender = tenders / "example.yaml"
-    shutil.copy(ROOT / "tenders" / "example.yaml", tender)
+    shutil.copy(SEED_TENDERS / "example.yaml", tender)
     args = ["--library", str(library_copy), "preview", "tenders/example.yaml"]
     with run_preview(args, tmp_path, sigint_ignored=True) as preview:
         state = preview.state_where(lambda s: s["pages"] > 0)
@@ -293,7 +293,7 @@ def test_preview_bad_options(library_copy: Path, args: list[str], message: str) 
 
 
 def test_preview_of_a_tender_takes_no_layout_option(library_copy: Path) -> None:
-    tender = str(ROOT / "tenders" / "example.yaml")
+    tender = str(SEED_TENDERS / "example.yaml")
     result = run_cli(["--library", str(library_copy), "preview", tender, "--layout", "base"])
     assert result.returncode == 2
     assert "tender file" in result.stderr

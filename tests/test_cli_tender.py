@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, ROOT, run_cli
+from tests.conftest import DATA, SEED_TENDERS, run_cli
 from tests.test_choice import FEUILLE, ONE_OF_THREE, PERONNE
 
 
@@ -21,7 +21,7 @@ from tests.test_choice import FEUILLE, ONE_OF_THREE, PERONNE
 def project(tmp_path: Path) -> Path:
     """The library and the tenders, copied: the tests never read what a user adds."""
     shutil.copytree(DATA, tmp_path / "data")
-    shutil.copytree(ROOT / "tenders", tmp_path / "tenders")
+    shutil.copytree(SEED_TENDERS, tmp_path / "tenders")
     return tmp_path
 
 

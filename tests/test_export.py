@@ -20,7 +20,7 @@ from refsheets import load_library
 from refsheets.errors import RenderError
 from refsheets.export import IncompleteReferencesError, export_tender, plan_export
 from refsheets.export.publish import ExportBusyError, export_lock
-from tests.conftest import ROOT, convert_with_libreoffice, run_cli
+from tests.conftest import ROOT, SEED, convert_with_libreoffice, run_cli
 
 pytestmark = pytest.mark.slow
 TODAY = date(2026, 3, 1)
@@ -28,8 +28,9 @@ TODAY = date(2026, 3, 1)
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A copy of the project's data, layouts, fonts and tenders, PDF-only tender."""
-    for name in ("data", "layouts", "fonts", "tenders"):
+    """A copy of the seed (data, tenders) with the project's layouts and fonts."""
+    shutil.copytree(SEED, tmp_path, dirs_exist_ok=True)  # data/ and tenders/
+    for name in ("layouts", "fonts"):
         shutil.copytree(ROOT / name, tmp_path / name)
     return tmp_path
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, SEED, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -28,7 +28,8 @@ VILOGIA = "vilogia-lieu-innovation-habitat"
 def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The project copied, and the two-lot example exported through the CLI once."""
     project = tmp_path_factory.mktemp("lots")
-    for name in ("data", "layouts", "fonts", "tenders"):
+    shutil.copytree(SEED, project, dirs_exist_ok=True)  # data/ and tenders/, frozen
+    for name in ("layouts", "fonts"):
         shutil.copytree(ROOT / name, project / name)
     result = run_cli(["export", "tenders/example-lots.yaml"], cwd=project)
     assert result.returncode == 0, result.stderr

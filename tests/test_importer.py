@@ -29,18 +29,16 @@ LIBRARY = load_library(DATA)
 # What the hand-checked files say that the portfolio does not, mission by mission:
 # field -> (imported, hand-checked). Every other fact must be identical.
 DELIBERATE_DIFFERENCES: dict[str, dict[str, tuple[Any, Any]]] = {
-    # "CC Haute-Somme" does not say public or private, nor where: the text says
-    # "Communauté de Communes" and "Péronne", which a person read.
+    # "CC Haute-Somme" is public ("CC": communauté de communes) but does not say where:
+    # the text says "Péronne", which a person read.
     "2019-cc-haute-somme-feuille-de-route-tiers-lieu": {
-        "client.kind": (None, "public"),
         "client.location": (None, "Péronne"),
     },
     "2021-cc-haute-somme-tiers-lieu-peronne": {
-        "client.kind": (None, "public"),
         "client.location": (None, "Péronne"),
     },
-    # "EPSM" is expanded as "Établissement Public …" in the text only.
-    "2019-epsm-lille-metropole-co-design-usagers": {"client.kind": (None, "public")},
+    # "EPSM" (établissement public de santé mentale) says public.
+    "2019-epsm-lille-metropole-co-design-usagers": {},
     # The village (Châtel-Censoir) is named in the text, not in the header.
     "2021-region-bourgogne-village-du-futur": {"client.location": (None, "Châtel-Censoir")},
     "2021-valenciennes-passage-de-la-paix": {},
@@ -108,6 +106,11 @@ def test_round_trip_gives_the_hand_checked_facts(library: Path) -> None:
     assert sorted(matched.values()) == sorted(hand)
 
 
+# The page with neither title nor client: named from its text, marked TODO (never
+# "mission-04", which says nothing and collides with the next import's numbering).
+TODO_FILE = "todo-accompagner-developpement-habitat-logement-territoire.yaml"
+
+
 def test_round_trip_files_load_except_the_two_pages_without_header(library: Path) -> None:
     report = import_into_library(PORTFOLIO, library)
     loaded = load_library(library)
@@ -116,11 +119,11 @@ def test_round_trip_files_load_except_the_two_pages_without_header(library: Path
     assert problems == [
         "missions/mediation-numerique-solidarite-post-covid-qpv.yaml:6:8: client.name: "
         "should be text, not nothing (an empty value)",
-        "missions/mission-04.yaml:4:7: title: should be text, not nothing (an empty value)",
-        "missions/mission-04.yaml:7:8: client.name: should be text, not nothing (an empty value)",
+        f"missions/{TODO_FILE}:4:7: title: should be text, not nothing (an empty value)",
+        f"missions/{TODO_FILE}:7:8: client.name: should be text, not nothing (an empty value)",
     ]
     assert [m.path.name for m in report.to_complete] == [
-        "mission-04.yaml",
+        TODO_FILE,
         "mediation-numerique-solidarite-post-covid-qpv.yaml",
     ]
     # The missing date is reported, never made up.
@@ -345,7 +348,7 @@ def test_cli_imports_and_reports(library: Path) -> None:
     result = run_cli(["-L", str(library), "import", str(PORTFOLIO)])
     assert result.returncode == 0, result.stderr
     assert "8 written" in result.stderr
-    assert "mission-04.yaml" in result.stdout and "the page gives no title" in result.stdout
+    assert "todo-accompagner" in result.stdout and "the page gives no title" in result.stdout
     assert "2 file(s) need a title or a client name" in result.stderr
     assert len(list((library / "missions").glob("*.yaml"))) == 8
     again = run_cli(["-L", str(library), "import", str(PORTFOLIO)])

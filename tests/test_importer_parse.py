@@ -238,7 +238,7 @@ def test_a_partner_name_cut_by_a_page_break() -> None:
     )
     assert first.partners == [("Compagnie des Tiers-lieux Hauts de France", None)]
     assert (second.client, second.title) == ("Ville de Douai", "Un second titre")
-    assert second.remarks == []
+    assert second.remarks == ["client kind public: 'ville' in the client's name"]
 
 
 def test_a_paragraph_a_list_and_tags_cut_by_page_breaks() -> None:

@@ -167,8 +167,14 @@ def test_file_stems_without_year_or_client() -> None:
     assert file_stem(draft(period=None, client=None, title="Médiation numérique en QPV")) == (
         "mediation-numerique-qpv"
     )
-    assert file_stem(draft(period=None, client=None, title=None)) == "mission-01"
-    assert file_stem(draft(period=2020, client=None, title=None)) == "2020-mission-01"
+    # no title nor client: named from the page's text, marked TODO, never "mission-01"
+    text_only = draft(period=None, client=None, title=None)
+    assert file_stem(text_only) == "todo-premier-paragraphe-second-deux-points"
+    assert file_stem(draft(period=2020, client=None, title=None)) == (
+        "todo-2020-premier-paragraphe-second-deux-points"
+    )
+    nothing = draft(period=None, client=None, title=None, context=None, approach=None)
+    assert file_stem(nothing) == "todo-01"
 
 
 def test_file_stems_are_short_and_unique() -> None:

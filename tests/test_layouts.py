@@ -15,6 +15,7 @@ from refsheets.layouts import (
     load_layout,
     resolve_layouts_root,
 )
+from tests.conftest import DATA
 
 FONTS = PROJECT_ROOT / "fonts"
 
@@ -63,7 +64,7 @@ def test_sister_brands_override_only_what_differs() -> None:
 def test_the_brands_match_the_entities_of_the_library() -> None:
     import yaml
 
-    entities = yaml.safe_load((PROJECT_ROOT / "data" / "entities.yaml").read_text())["entities"]
+    entities = yaml.safe_load((DATA / "entities.yaml").read_text())["entities"]
     for key, entity in entities.items():
         layout = load_layout(key, LAYOUTS_ROOT)
         assert layout.brand.name == entity["name"]

@@ -31,7 +31,7 @@ from refsheets.preview import (
     open_server,
     render_once,
 )
-from tests.conftest import ROOT
+from tests.conftest import SEED_TENDERS
 
 MISSION = "2021-cc-haute-somme-tiers-lieu-peronne"  # entity pop-cafe
 
@@ -145,7 +145,7 @@ def test_what_shapes_a_card(library_copy: Path) -> None:
 
 def test_what_shapes_an_annex(library_copy: Path, tmp_path: Path) -> None:
     tender = tmp_path / "example.yaml"
-    shutil.copy(ROOT / "tenders" / "example.yaml", tender)
+    shutil.copy(SEED_TENDERS / "example.yaml", tender)
     target = TenderTarget(library_copy, tender, tmp_path / "work")
     assert target.concerns(tender)
     assert target.concerns(library_copy / "missions" / "vilogia-lieu-innovation-habitat.yaml")

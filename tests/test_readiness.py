@@ -11,9 +11,9 @@ import pytest
 from refsheets.library import Library, load_library
 from refsheets.readiness import assess, describe_rules
 from refsheets.tender import load_tender
-from tests.conftest import DATA, ROOT
+from tests.conftest import DATA, SEED_TENDERS
 
-LOTS = ROOT / "tenders" / "example-lots.yaml"
+LOTS = SEED_TENDERS / "example-lots.yaml"
 
 
 @pytest.fixture(scope="module")

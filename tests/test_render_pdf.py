@@ -425,7 +425,9 @@ def test_two_renders_in_two_processes_give_identical_bytes(tmp_path: Path) -> No
     outputs = []
     for run in ("a", "b"):
         target = tmp_path / run
-        subprocess.run([sys.executable, "-c", script, str(DATA), str(target)], check=True, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, "-c", script, str(DATA), str(target)], check=True, cwd=tmp_path
+        )
         outputs.append((target / "2021-valenciennes-passage-de-la-paix.pdf").read_bytes())
     assert outputs[0] == outputs[1]
     assert page_count(outputs[0]) == 1

@@ -10,11 +10,11 @@ import yaml
 
 from refsheets.schema import mission_schema, schema_text, tender_schema
 from refsheets.tender import SCHEMA_LINE
-from tests.conftest import DATA, ROOT
+from tests.conftest import DATA, DEMO, DEMO_TENDERS
 
 
 def test_committed_schema_is_fresh() -> None:
-    committed = (DATA / "mission.schema.json").read_text(encoding="utf-8")
+    committed = (DEMO / "mission.schema.json").read_text(encoding="utf-8")
     assert committed == schema_text(), "stale schema: run `make schema`"
 
 
@@ -30,7 +30,7 @@ def test_every_mission_file_names_the_schema() -> None:
 
 
 def test_committed_tender_schema_is_fresh() -> None:
-    committed = (ROOT / "tenders" / "tender.schema.json").read_text(encoding="utf-8")
+    committed = (DEMO_TENDERS / "tender.schema.json").read_text(encoding="utf-8")
     assert committed == schema_text("tender"), "stale tender schema: run `make schema`"
 
 
@@ -48,7 +48,7 @@ COMMITTED_TENDERS = ("example.yaml", "example-lots.yaml")
 
 @pytest.mark.parametrize("name", COMMITTED_TENDERS)
 def test_every_committed_tender_file_names_the_schema(name: str) -> None:
-    first = (ROOT / "tenders" / name).read_text(encoding="utf-8").splitlines()[0]
+    first = (DEMO_TENDERS / name).read_text(encoding="utf-8").splitlines()[0]
     assert first == SCHEMA_LINE == "# yaml-language-server: $schema=tender.schema.json"
 
 
@@ -59,12 +59,12 @@ def _as_an_editor_reads(text: str) -> object:
 
 @pytest.mark.parametrize("name", COMMITTED_TENDERS)
 def test_committed_tender_files_validate_against_the_schema(name: str) -> None:
-    text = (ROOT / "tenders" / name).read_text(encoding="utf-8")
+    text = (DEMO_TENDERS / name).read_text(encoding="utf-8")
     jsonschema.validate(_as_an_editor_reads(text), tender_schema())
 
 
 def test_the_tender_schema_refuses_what_the_loader_refuses() -> None:
-    text = (ROOT / "tenders" / "example-lots.yaml").read_text(encoding="utf-8")
+    text = (DEMO_TENDERS / "example-lots.yaml").read_text(encoding="utf-8")
     bare_exclusion = text.replace(
         "    - id: vilogia-lieu-innovation-habitat\n", "    - vilogia-lieu-innovation-habitat\n"
     ).replace("      reason: Dates et nature", "    # Dates et nature")

@@ -11,9 +11,9 @@ from refsheets.errors import NotFoundError
 from refsheets.library import Library, load_library
 from refsheets.select import pick
 from refsheets.tender import Tender, TenderError, load_tender
-from tests.conftest import DATA, ROOT
+from tests.conftest import DATA, SEED_TENDERS
 
-EXAMPLE = ROOT / "tenders" / "example.yaml"
+EXAMPLE = SEED_TENDERS / "example.yaml"
 
 MINIMAL = """\
 name: AMO tiers-lieu
@@ -95,7 +95,7 @@ def test_every_problem_is_reported_at_its_line(tmp_path: Path) -> None:
         "entity: pop-up\n"
         "rules:\n"
         "  years: five\n"
-        "  client_kind: publique\n"
+        "  client_kind: associatif\n"
         "  required_facts: [amount, photo]\n"
         "format: [pdf]\n"
         "layout: Pop Up\n"
@@ -105,7 +105,10 @@ def test_every_problem_is_reported_at_its_line(tmp_path: Path) -> None:
     assert any(
         p.startswith(f"{path}:6:10: rules.years: should be a whole number") for p in problems
     )
-    assert any(p.startswith(f"{path}:7:16: rules.client_kind: 'publique'") for p in problems)
+    assert any(
+        p.startswith(f"{path}:7:16: rules.client_kind: 'associatif' is not a client kind")
+        for p in problems
+    )
     assert any(p.startswith(f"{path}:8:28: rules.required_facts[1]") for p in problems)
     assert any(
         p == f"{path}:9:1: format: unknown key 'format'; did you mean 'formats'?" for p in problems
@@ -148,7 +151,7 @@ def test_a_missing_tender_file_is_not_found(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- issue 11
 
-LOTS = ROOT / "tenders" / "example-lots.yaml"
+LOTS = SEED_TENDERS / "example-lots.yaml"
 
 
 def test_the_two_lot_example_inherits_and_overrides(library: Library) -> None:

@@ -21,7 +21,19 @@ __all__ = ["app", "main"]
 
 # The command modules, in the order `--help` lists their commands; importing one registers
 # its commands on `app`.
-COMMAND_MODULES = ("library", "render", "pick", "tender", "notice", "export", "importer", "preview")
+COMMAND_MODULES = (
+    "init",
+    "new",
+    "library",
+    "render",
+    "pick",
+    "tender",
+    "notice",
+    "export",
+    "importer",
+    "review",
+    "preview",
+)
 for _module in COMMAND_MODULES:
     importlib.import_module(f"{__name__}.{_module}")
 

@@ -7,6 +7,7 @@ them.
 
 from __future__ import annotations
 
+import datetime
 import json
 import sys
 from pathlib import Path
@@ -18,13 +19,15 @@ from rich.text import Text
 
 from refsheets.errors import Diagnostic, printable
 from refsheets.library import Library, load_library
+from refsheets.settings import DEFAULT_LIBRARY, resolve_library
 
 app = typer.Typer(
     name="refsheets",
     help="Reference cards for French public tenders, from a library of missions in YAML.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    # Typer's own `--install-completion` / `--show-completion` (bash, zsh, fish, PowerShell).
+    add_completion=True,
 )
 
 
@@ -52,30 +55,48 @@ err = PlainConsole(stderr=True, highlight=False, soft_wrap=True, markup=False, e
 class State:
     """Global options, shared by the commands."""
 
-    library: Path = Path("data")
+    library: Path = DEFAULT_LIBRARY
     debug: bool = False
 
 
 state = State()
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        out.print(f"refsheets {version('refsheets')}", markup=False)
+        raise typer.Exit()
+
+
 @app.callback()
 def _global_options(
     library: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--library",
             "-L",
             envvar="REFSHEETS_LIBRARY",
-            help="The library folder (missions/, tags.yaml, entities.yaml).",
-            show_default=True,
+            help="The library folder (missions/, tags.yaml, entities.yaml); default: the "
+            "one found from the current folder upwards (its refsheets.yaml), else ./data.",
+            show_default=False,
         ),
-    ] = Path("data"),
+    ] = None,
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")
     ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print refsheets' version and exit.",
+        ),
+    ] = False,
 ) -> None:
-    state.library = library
+    state.library = resolve_library(library, Path.cwd())
     state.debug = debug
 
 
@@ -109,6 +130,36 @@ def open_library(*, quiet_warnings: bool = True) -> Library:
             style="red",
         )
     return library
+
+
+def day_option(value: str) -> datetime.date:
+    """An option's date, in the forms files accept (2027-01-15, 15/01/2027…)."""
+    from refsheets.french import parse_day
+
+    try:
+        return parse_day(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def amount_option(value: str) -> int:
+    """An option's amount in whole euros, in the forms files accept (10000, 10 k€…)."""
+    from refsheets.french import parse_amount
+
+    try:
+        return parse_amount(value)[0]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def client_kind_option(value: str) -> str:
+    """An option's client kind: public or private, from the French word too."""
+    from refsheets.french import parse_client_kind
+
+    try:
+        return parse_client_kind(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def print_json(value: Any) -> None:

@@ -28,11 +28,21 @@ def import_missions(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Report what would be written; write nothing.")
     ] = False,
+    init: Annotated[
+        bool,
+        typer.Option(
+            "--init",
+            help="Create the library first (refsheets init) if it does not exist: the "
+            "--out folder, else the --library one.",
+        ),
+    ] = False,
 ) -> None:
     """Import the missions of an existing portfolio as mission files, with a report."""
     from refsheets.importer import ImportStatus, import_into_library
 
-    report = import_into_library(file, state.library, out_dir=out_dir, force=force, dry_run=dry_run)
+    report = import_into_library(
+        file, state.library, out_dir=out_dir, force=force, dry_run=dry_run, init=init
+    )
     table = Table(title=f"{len(report.missions)} missions in {file}")
     for column in ("file", "status", "found", "missing"):
         table.add_column(column, overflow="fold")

@@ -138,6 +138,12 @@ def check_fits_of(library: Library, cache_root: Path = DEFAULT_CACHE) -> int:
         path = library.paths.get(result.mission_id, Path(result.mission_id))
         diagnostic = Diagnostic(path, result.message, severity="warning")
         print_diagnostics([diagnostic])
+    # A tightened card fits, but smaller than the layout's comfortable size: said as a
+    # note, not counted as a warning (`check --strict` stays about facts and misfits).
+    for result in results:
+        if result.tightened:
+            path = library.paths.get(result.mission_id, Path(result.mission_id))
+            err.print(f"{path}: note: {result.tightened}", style="yellow", markup=False)
     return len(misfits)
 
 
@@ -185,7 +191,8 @@ def schema(
     ] = None,
 ) -> None:
     """Write the JSON Schemas of mission and tender files, for editors."""
-    from refsheets.tender import SCHEMA_FILE, TENDERS_DIR
+    from refsheets.settings import tenders_dir
+    from refsheets.tender import SCHEMA_FILE
 
     # With --out and no kind, the mission's: what `schema --out` always wrote.
     default_kinds = [SchemaKindOption.mission] if output is not None else list(SchemaKindOption)
@@ -201,7 +208,7 @@ def schema(
         default = (
             state.library / "mission.schema.json"
             if kind is SchemaKindOption.mission
-            else Path(TENDERS_DIR) / SCHEMA_FILE
+            else tenders_dir(state.library) / SCHEMA_FILE
         )
         target = output or default
         write_schema(target, kind.value)

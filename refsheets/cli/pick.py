@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from refsheets.cli._app import app, err, open_library, out, print_json
+from refsheets.cli._app import (
+    amount_option,
+    app,
+    client_kind_option,
+    day_option,
+    err,
+    open_library,
+    out,
+    print_json,
+)
 
 if TYPE_CHECKING:
     from refsheets.choice import Choice
@@ -25,13 +34,6 @@ class MatchMode(enum.StrEnum):
 
     any = "any"
     all = "all"
-
-
-class ClientKindOption(enum.StrEnum):
-    """`pick --client-kind` values."""
-
-    public = "public"
-    private = "private"
 
 
 @app.command()
@@ -61,22 +63,38 @@ def pick(
         typer.Option("--within", help="Missions that ended at most N years before --on."),
     ] = None,
     on: Annotated[
-        datetime.datetime | None,
+        datetime.date | None,
         typer.Option(
             "--on",
-            formats=["%Y-%m-%d"],
-            help="Reference date for --within and recency, e.g. the tender's deadline "
-            "[default: today].",
+            parser=day_option,
+            metavar="DATE",
+            help="Reference date for --within and recency, e.g. the tender's deadline: "
+            "2027-01-15 or 15/01/2027 [default: today].",
         ),
     ] = None,
     min_amount: Annotated[
-        int | None, typer.Option("--min-amount", help="Lowest amount, whole euros.")
+        int | None,
+        typer.Option(
+            "--min-amount",
+            parser=amount_option,
+            metavar="AMOUNT",
+            help="Lowest amount: 10000, '10 000 €', 10k€.",
+        ),
     ] = None,
     max_amount: Annotated[
-        int | None, typer.Option("--max-amount", help="Highest amount, whole euros.")
+        int | None,
+        typer.Option(
+            "--max-amount", parser=amount_option, metavar="AMOUNT", help="Highest amount."
+        ),
     ] = None,
     client_kind: Annotated[
-        ClientKindOption | None, typer.Option("--client-kind", help="Public or private client.")
+        str | None,
+        typer.Option(
+            "--client-kind",
+            parser=client_kind_option,
+            metavar="KIND",
+            help="Public or private client (public, publique, privé…).",
+        ),
     ] = None,
     entity: Annotated[
         str | None, typer.Option("--entity", help="Missions carried by this entity.")
@@ -134,10 +152,10 @@ def pick(
         "text": query,
         "since": since,
         "within": within,
-        "on": on.date() if on else None,
+        "on": on,
         "min_amount": min_amount,
         "max_amount": max_amount,
-        "client_kind": client_kind.value if client_kind else None,
+        "client_kind": client_kind,
         "entity": entity,
         "limit": limit,
     }

@@ -75,6 +75,7 @@ def render(
     library = open_library()
     from refsheets.render import render as render_cards
 
+    notices: list[str] = []
     written = render_cards(
         library,
         read_ids(ids),
@@ -84,7 +85,10 @@ def render(
         out_dir=out_dir,
         dpi=dpi,
         pdf_variant=pdf_variant,
+        notices=notices,
     )
     for path in written:
         out.print(str(path), markup=False)
+    for notice in notices:
+        err.print(f"note: {notice}", style="yellow", markup=False)
     err.print(f"wrote {len(written)} file(s) in {out_dir}")

@@ -41,7 +41,13 @@ from refsheets.export.publish import (
     zip_folder,
 )
 from refsheets.export.tables import rows_for, to_csv, to_xlsx
-from refsheets.layouts import Layout, load_layout, resolve_layouts_root
+from refsheets.layouts import (
+    BASE_LAYOUT,
+    Layout,
+    list_layouts,
+    load_layout,
+    resolve_layouts_root,
+)
 from refsheets.library import Library
 from refsheets.model import Mission
 from refsheets.output import WRITE_ERRNOS, cannot_write
@@ -217,7 +223,12 @@ def plan_tender(
     tender = load_tender(tender_path, library=library)
     scopes = [tender.scope(lot)] if lot is not None else tender.scopes()
     layouts_root = layouts_root or resolve_layouts_root(library.root)
-    layout = load_layout(tender.layout or tender.entity, layouts_root)
+    # A named layout must exist; the entity's own is used when there is one, else the
+    # base layout (as `render` does): a new library's brand has no layout yet.
+    name = tender.layout or (
+        tender.entity if tender.entity in list_layouts(layouts_root) else BASE_LAYOUT
+    )
+    layout = load_layout(name, layouts_root)
     root = out_root / safe_name(tender_path.stem)
     # Two tender files for one folder: refused for the tender's folder and, for a lot
     # exported alone, for its own folder (its manifest names its tender file too).

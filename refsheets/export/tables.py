@@ -94,10 +94,32 @@ class Row:
     partners: str
 
 
+# Our role in the contract as the forms' role column says it, per language.
+OUR_ROLE = {
+    "fr": {
+        "sole": "Titulaire",
+        "lead": "Mandataire du groupement",
+        "co-contractor": "Cotraitant (membre du groupement)",
+        "subcontractor": "Sous-traitant",
+    },
+    "en": {
+        "sole": "Sole contractor",
+        "lead": "Lead of the consortium",
+        "co-contractor": "Co-contractor (consortium member)",
+        "subcontractor": "Subcontractor",
+    },
+}
+
+
 def our_role(mission: Mission, lang: str = "fr") -> str:
-    """What we were in the contract, as far as the data says (never guessed)."""
+    """What we were in the contract: the mission's `role`, else as far as the partners'
+    roles say (never guessed)."""
+    if mission.role is not None:
+        return OUR_ROLE[lang][mission.role]
     words = _WORDS[lang]
     roles = {p.role for p in mission.partners}
+    if "sole" in roles:
+        return OUR_ROLE[lang]["subcontractor"]
     if not mission.partners or roles == {"subcontractor"}:
         return words["sole"]
     if "lead" in roles:

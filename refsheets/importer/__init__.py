@@ -13,6 +13,7 @@ under another name (same title and client) is not written twice.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import enum
 import os
 import tempfile
@@ -28,7 +29,7 @@ from refsheets.files import UnreadableFile, read_limited
 from refsheets.importer.extract import Line, extract_lines
 from refsheets.importer.parse import Draft, parse_portfolio
 from refsheets.importer.write import file_stems, render_mission
-from refsheets.model import Entity, Mission
+from refsheets.model import Entity, Mission, Period, read_amount
 from refsheets.output import cannot_write
 from refsheets.taxonomy import Taxonomy, fold
 from refsheets.yamlfile import read_source
@@ -160,11 +161,25 @@ def import_into_library(
     out_dir: Path | str | None = None,
     force: bool = False,
     dry_run: bool = False,
+    init: bool = False,
 ) -> ImportReport:
-    """Import into a library: its brands and tags are used, its missions folder by default."""
+    """Import into a library: its brands and tags are used, its missions folder by default.
+
+    `out_dir` that is itself a library (or `init`) means that library's missions/;
+    `init` creates the library first (`refsheets init`) when it does not exist yet.
+    """
     from refsheets.library import MISSIONS_DIR, load_library
+    from refsheets.settings import SETTINGS_FILE
 
     root = Path(library_root)
+    if out_dir is not None:
+        target = Path(out_dir)
+        if init or (target / MISSIONS_DIR).is_dir() or (target / SETTINGS_FILE).is_file():
+            root, out_dir = target, None
+    if init and not (root / MISSIONS_DIR).is_dir() and not dry_run:
+        from refsheets.init import init_library
+
+        init_library(root)
     taxonomy: Taxonomy | None = None
     entities: Mapping[str, Entity] | None = None
     with contextlib.suppress(NotFoundError):  # a new library: no missions folder yet
@@ -220,18 +235,64 @@ def _existing_missions(folder: Path) -> dict[Path, dict[str, Any]]:
 
 
 def _same_mission(draft: Draft, data: dict[str, Any]) -> bool:
-    """True when a file already holds the mission the draft describes."""
+    """True when a file already holds the mission the draft describes: recognised by its
+    facts (title, client, amount, years), whatever the file is called."""
 
     def norm(value: Any) -> str:
         return " ".join(fold(value).split()) if isinstance(value, str) else ""
 
     client = data.get("client")
-    client_name = client.get("name") if isinstance(client, dict) else None
-    if draft.title:
-        if norm(draft.title) != norm(data.get("title")):
-            return False
-        return draft.client is None or norm(draft.client) == norm(client_name)
-    return draft.context is not None and norm(draft.context) == norm(data.get("context"))
+    client_name = norm(client.get("name") if isinstance(client, dict) else None)
+    title = norm(data.get("title"))
+    if not draft.title:
+        return draft.context is not None and norm(draft.context) == norm(data.get("context"))
+    title_likeness = difflib.SequenceMatcher(None, norm(draft.title), title).ratio()
+    same_client = draft.client is None or _alike(norm(draft.client), client_name)
+    if title_likeness == 1.0 and same_client:
+        return True
+    facts = 0  # the amount and the years, when both sides give them
+    amount, years = _amount_of(draft.budget), _years_of(draft.period)
+    if amount is not None and amount == _amount_of(data.get("budget")):
+        facts += 1
+    if years is not None and years == _years_of(data.get("period")):
+        facts += 1
+    # A retitled mission ("Village du futur – Réinventer les ruralités !" kept as
+    # "Village du futur") is the same when its client and facts agree.
+    return same_client and (title_likeness >= 0.8 or (title_likeness >= 0.4 and facts >= 1))
+
+
+def _alike(one: str, other: str) -> bool:
+    """Two client names for one client: equal, one inside the other, or nearly equal."""
+    if not one or not other:
+        return False
+    return (
+        one == other
+        or one in other
+        or other in one
+        or difflib.SequenceMatcher(None, one, other).ratio() >= 0.85
+    )
+
+
+def _amount_of(value: Any) -> int | None:
+    try:
+        data = read_amount(value)
+    except ValueError:
+        return None
+    amount = data.get("amount") if isinstance(data, dict) else None
+    return amount if isinstance(amount, int) else None
+
+
+def _years_of(value: Any) -> tuple[int | None, int | None] | None:
+    if value is None:
+        return None
+    try:
+        period = Period.model_validate(value)
+    except (ValidationError, ValueError):
+        return None
+    return (
+        period.start.year if period.start else None,
+        period.end.year if period.end else None,
+    )
 
 
 def _plan(

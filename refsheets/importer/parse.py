@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from refsheets.errors import Diagnostic, RefsheetsError
+from refsheets.importer.bodies import public_body
 from refsheets.importer.extract import PAGE_BREAK, Line
 from refsheets.model import Budget, Entity, Period
 from refsheets.taxonomy import fold, tag_key
@@ -931,8 +932,12 @@ class _Parser:
         if not draft.client:
             return
         name = draft.client.replace("’", "'")
-        if fold(name).startswith(_PUBLIC_PREFIXES):
+        evidence = public_body(name)
+        if evidence is None and fold(name).startswith(_PUBLIC_PREFIXES):
+            evidence = f"'{name.split()[0]}'"
+        if evidence is not None:
             draft.client_kind = "public"
+            draft.remarks.append(f"client kind public: {evidence} in the client's name")
         place = _PLACE.match(draft.client)
         if place:
             draft.client_location = place.group("place").strip()

@@ -144,9 +144,13 @@ def file_stem(draft: Draft) -> str:
     if len(stem) > MAX_STEM_LENGTH:
         stem = stem[:MAX_STEM_LENGTH].rsplit("-", 1)[0]
     if not draft.client and not draft.title:
-        # Nothing to name it by: its place in the portfolio, until someone writes a title.
-        stem = "-".join(part for part in (stem, f"mission-{draft.index:02d}") if part)
-    return stem.strip("-") or f"mission-{draft.index:02d}"
+        # No title nor client: named from what the page gives (its text), marked TODO so
+        # that the owner renames it in the library's scheme once the title is written.
+        words = slug(draft.context or draft.approach or "", max_words=5)
+        stem = "-".join(part for part in ("todo", stem, words) if part)
+        if stem == "todo":
+            stem = f"todo-{draft.index:02d}"
+    return stem.strip("-")
 
 
 def file_stems(drafts: Sequence[Draft]) -> list[str]:

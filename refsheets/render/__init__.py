@@ -59,6 +59,7 @@ def render(
     layouts_root: Path | None = None,
     dpi: int | None = None,
     pdf_variant: str = "pdf/ua-1",
+    notices: list[str] | None = None,
 ) -> list[Path]:
     """Render the cards of `ids` into `out_dir`; return the files written, in order.
 
@@ -66,9 +67,10 @@ def render(
     tagged) instead.
 
     `layout` forces one layout for every card; by default each mission uses the layout
-    of its entity. `dpi` is the resolution of PNG pages (default 150). Raises
-    NotFoundError for an unknown id or layout, RenderError for a card that cannot be
-    produced (too long, bad photo, …).
+    of its entity. `dpi` is the resolution of PNG pages (default 150). Each PDF card that
+    had to be tightened to fit one page adds a sentence to `notices` (which fit step, at
+    what size). Raises NotFoundError for an unknown id or layout, RenderError for a card
+    that cannot be produced (too long, bad photo, …).
     """
     from refsheets.render.pdf_tags import PDF_VARIANTS
 
@@ -105,12 +107,13 @@ def render(
             target = Path(out_dir) / f"{card.id}.{fmt}"
             try:
                 if fmt in ("pdf", "png") and pdf is None:
-                    from refsheets.render.pdf import render_card_pdf
+                    from refsheets.render.pdf import renderer_for
 
                     # Laid out once: the PNG pages are this very PDF, rasterised.
-                    pdf = render_card_pdf(
-                        card, card_layout, library_root=library.root, variant=pdf_variant
-                    )
+                    renderer = renderer_for(card_layout, library.root)
+                    pdf, fit = renderer.fitted_card_pdf(card, variant=pdf_variant)
+                    if fit.tightened and notices is not None:
+                        notices.append(fit.tightened)
                 if fmt == "pdf":
                     assert pdf is not None
                     write_atomic(target, pdf)

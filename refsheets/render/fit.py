@@ -53,6 +53,21 @@ def overflow_message(what: str, mission_id: str, section: str | None, overflow_m
     )
 
 
+def tightened_message(what: str, mission_id: str, step: int) -> str | None:
+    """What was given up for a card to fit one page (None when it fit at the first step):
+    which fit step, at what size."""
+    if step <= 0:
+        return None
+    chosen = FIT_STEPS[step]
+    photos = f", photos at {chosen.photo_scale:.0%}" if chosen.photo_scale < 1 else ""
+    return (
+        f"the {what} of mission '{mission_id}' was tightened to fit one page: fit step "
+        f"{step} of {len(FIT_STEPS) - 1} (body text {chosen.body_pt} pt instead of "
+        f"{FIT_STEPS[0].body_pt} pt, spacing x{chosen.space}{photos}); shorten its text "
+        "for a roomier card"
+    )
+
+
 def section_label(card: Card, key: str | None) -> str | None:
     """The printed name of a card's section (as both formats name them), for messages."""
     labels = card.labels
@@ -79,6 +94,13 @@ class FitResult:
     overflow_mm: float = 0.0
     pages: int = 1
     problem: str | None = None  # the card could not be laid out at all (this says why)
+
+    @property
+    def tightened(self) -> str | None:
+        """When the card fits only at a tighter step: which step, at what size."""
+        if not self.fits or self.step is None:
+            return None
+        return tightened_message("card", self.mission_id, self.step)
 
     @property
     def message(self) -> str:

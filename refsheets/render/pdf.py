@@ -325,10 +325,17 @@ class CardRenderer:
 
     def card_pdf(self, card: Card, *, variant: str = PDF_UA) -> bytes:
         """One card, fitted to one A4 page, as PDF bytes."""
+        return self.fitted_card_pdf(card, variant=variant)[0]
+
+    def fitted_card_pdf(self, card: Card, *, variant: str = PDF_UA) -> tuple[bytes, FitResult]:
+        """One card, fitted to one A4 page, as PDF bytes, with the fit step it took."""
         result, document = self.fit(card)
         if not result.fits:
             raise RenderError(result.message)
-        return self.write(document, f"the card of mission '{card.id}'", variant=variant)
+        return (
+            self.write(document, f"the card of mission '{card.id}'", variant=variant),
+            result,
+        )
 
     def cards_pdf(
         self, cards: Sequence[Card], *, title: str | None = None, variant: str = PDF_UA

@@ -1,0 +1,168 @@
+"""The freshness review: windows at a fixed date, overdue reviews, the JSON and the HTML
+report (parsed, its SVG well-formed, one printed page)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from refsheets import load_library
+from refsheets.library import Library
+from refsheets.review import add_months, leaves_window, qualifies, review_library
+from refsheets.review_html import review_html
+from refsheets.select import PickQuery, pick
+from tests.conftest import DATA, run_cli
+
+DAY = dt.date(2026, 10, 1)
+
+
+@pytest.fixture(scope="module")
+def seed() -> Library:
+    return load_library(DATA)
+
+
+def test_the_day_each_reference_leaves_a_window(seed: Library) -> None:
+    # period: 2021 (a bare year counts as December) -> out of the 3-year window on 2025-01-01
+    valenciennes = seed.missions["2021-valenciennes-passage-de-la-paix"]
+    assert leaves_window(valenciennes, 3) == dt.date(2025, 1, 1)
+    assert leaves_window(valenciennes, 5) == dt.date(2027, 1, 1)
+    # period: 2021-2024
+    peronne = seed.missions["2021-cc-haute-somme-tiers-lieu-peronne"]
+    assert leaves_window(peronne, 3) == dt.date(2028, 1, 1)
+    # no period: never computed, never guessed
+    assert leaves_window(seed.missions["vilogia-lieu-innovation-habitat"], 3) is None
+
+
+def test_references_leaving_a_window_soon_are_listed_with_their_date(seed: Library) -> None:
+    review = review_library(seed, today=DAY, horizon_months=6)
+    leaving = {(f.mission_id, f.date) for f in review.findings if f.kind == "window"}
+    # Every mission that ended in 2021 leaves the 5-year window on 2027-01-01 (within
+    # six months of 2026-10-01); the ones of 2022 leave the 3-year window on 2026-01-01,
+    # already gone, and the 5-year one in 2028, too far.
+    assert leaving == {
+        ("2021-valenciennes-passage-de-la-paix", dt.date(2027, 1, 1)),
+    }
+    near = review_library(seed, today=DAY, horizon_months=16)
+    assert ("2022-havelinghen-emergence-tiers-lieu", dt.date(2028, 1, 1)) in {
+        (f.mission_id, f.date) for f in near.findings if f.kind == "window"
+    }
+
+
+def test_the_window_rule_is_the_one_pick_applies(seed: Library) -> None:
+    for day in (dt.date(2024, 1, 1), dt.date(2025, 6, 30), DAY, dt.date(2027, 1, 1)):
+        for years in (3, 5):
+            picked = pick(seed, PickQuery(within=years, on=day), today=day)
+            by_pick = set(picked.ids)
+            by_review = {i for i, m in seed if qualifies(m, years, day) and m.period}
+            assert by_review == by_pick, (day, years)
+
+
+def test_per_tag_counts_at_a_fixed_date(seed: Library) -> None:
+    review = review_library(seed, today=DAY)
+    tiers_lieu = next(t for t in review.tags if t.tag == "tiers-lieu")
+    # tiers-lieu missions end in 2020, 2024, 2021, 2022, 2022, and one has no dates
+    assert tiers_lieu.total == 6
+    assert tiers_lieu.within[3] == 1  # on 2026-10-01, only the one that ended in 2024
+    assert tiers_lieu.within[5] == 4  # 2024, 2022, 2022 and 2021 (counts until 2027-01-01)
+
+
+def test_overdue_and_never_reviewed(library_copy: Path) -> None:
+    path = library_copy / "missions" / "2022-havelinghen-emergence-tiers-lieu.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8") + "reviewed: 15/09/2025\nowner: Léa\n", encoding="utf-8"
+    )
+    (library_copy / "refsheets.yaml").write_text("review_period: 6 mois\n", encoding="utf-8")
+    library = load_library(library_copy)
+    review = review_library(library, today=DAY)
+    assert review.review_period_months == 6
+    overdue = {f.mission_id: f for f in review.overdue}
+    havelinghen = overdue["2022-havelinghen-emergence-tiers-lieu"]
+    assert havelinghen.date == dt.date(2026, 3, 15) and havelinghen.owner == "Léa"
+    assert "never reviewed" in overdue["vilogia-lieu-innovation-habitat"].message
+    # soonest first: the dated overdue review before everything undated
+    assert review.findings[0].mission_id == "2022-havelinghen-emergence-tiers-lieu"
+    fresh = review_library(library, today=dt.date(2025, 10, 1))
+    assert "2022-havelinghen-emergence-tiers-lieu" not in {f.mission_id for f in fresh.overdue}
+
+
+def test_add_months_keeps_the_day_or_the_months_last() -> None:
+    assert add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
+    assert add_months(dt.date(2026, 11, 15), 3) == dt.date(2027, 2, 15)
+
+
+def test_cli_review_json_and_exit_status(library_copy: Path) -> None:
+    result = run_cli(["--library", str(library_copy), "review", "--json", "--today", "01/10/2026"])
+    assert result.returncode == 1, result.stderr  # nothing of the seed was ever reviewed
+    data = json.loads(result.stdout)
+    assert data["today"] == "2026-10-01" and data["overdue"] == 8
+    kinds = {f["kind"] for f in data["findings"]}
+    assert {"overdue", "window", "fact", "attestation"} <= kinds
+    assert "overdue for review" in result.stderr
+    for path in (library_copy / "missions").glob("*.yaml"):
+        path.write_text(path.read_text(encoding="utf-8") + "reviewed: 2026-09-01\n", "utf-8")
+    clean = run_cli(["--library", str(library_copy), "review", "--today", "01/10/2026"])
+    assert clean.returncode == 0, clean.stderr
+    assert "2027-01-01  window      2021-valenciennes-passage-de-la-paix" in clean.stdout
+    bad = run_cli(["--library", str(library_copy), "review", "--today", "2026/10/01"])
+    assert bad.returncode == 2
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def _svg_of(page: str) -> ET.Element:
+    start, end = page.index("<svg"), page.index("</svg>") + len("</svg>")
+    return ET.fromstring(page[start:end])  # raises when not well-formed XML
+
+
+def test_the_html_report_parses_and_its_svg_is_well_formed(seed: Library) -> None:
+    page = review_html(review_library(seed, today=DAY), title="Démo <&> POP")
+    parser = _Collector()
+    parser.feed(page)
+    assert "script" not in parser.tags and "svg" in parser.tags
+    text = " ".join(parser.text)
+    assert "Démo <&> POP" in text  # escaped in the source, read back as written
+    assert "<&>" not in page
+    svg = _svg_of(page)
+    ns = "{http://www.w3.org/2000/svg}"
+    assert svg.tag == f"{ns}svg"
+    bars = svg.findall(f"{ns}rect[{ns}title]")
+    # one bar per dated mission and tag on the drawing
+    assert len(bars) >= 6
+    labels = [t.text for t in svg.iter(f"{ns}text")]
+    assert "Tiers-lieu" in labels and "− 3 ans" in labels and "aujourd'hui" in labels
+    assert "http" not in page.replace("http://www.w3.org/2000/svg", "")  # nothing to fetch
+
+
+@pytest.mark.slow
+def test_the_html_report_prints_on_one_page(seed: Library, tmp_path: Path) -> None:
+    import weasyprint
+
+    page = review_html(review_library(seed, today=DAY), title="Démo")
+    pdf = weasyprint.HTML(string=page).render()
+    assert len(pdf.pages) == 1
+
+
+def test_cli_review_writes_the_html_file(library_copy: Path, tmp_path: Path) -> None:
+    report = tmp_path / "revue.html"
+    result = run_cli(
+        ["--library", str(library_copy), "review", "--html", str(report), "--today", "2026-10-01"]
+    )
+    assert result.returncode == 1
+    assert report.is_file() and "<svg" in report.read_text(encoding="utf-8")
+    _svg_of(report.read_text(encoding="utf-8"))
