@@ -26,7 +26,7 @@ from pypdf import PdfReader
 from refsheets import load_library
 from refsheets.export import ANNEX_DOCX, ANNEX_PDF, export_tender
 from refsheets.export.tables import rows_for, to_csv
-from tests.conftest import ROOT, convert_with_libreoffice
+from tests.conftest import DATA, ROOT, SEED, convert_with_libreoffice
 from tests.test_pdf_tags import (
     assert_every_mark_is_in_the_tree,
     assert_headings_in_order,
@@ -54,7 +54,8 @@ def _normal(text: str) -> str:
 
 def _export(tmp: Path, language: str) -> Annex:
     project = tmp / language
-    for name in ("data", "layouts", "fonts", "tenders"):
+    shutil.copytree(SEED, project)
+    for name in ("layouts", "fonts"):
         shutil.copytree(ROOT / name, project / name)
     tender = project / "tenders" / "example.yaml"
     tender.write_text(
@@ -397,7 +398,7 @@ def test_english_all_the_way(english: Annex) -> None:
 
 
 def test_the_dc2_tables_say_the_roles_in_the_tenders_language() -> None:
-    library = load_library(ROOT / "data")
+    library = load_library(DATA)
     mission_id = "2021-region-bourgogne-village-du-futur"  # a co-contractor partner
     selection = [(mission_id, library.missions[mission_id])]
     french = to_csv(rows_for(selection, "fr"), "fr").decode("utf-8-sig")

@@ -91,6 +91,26 @@ def test_the_dc2_table_gives_our_role_and_the_partners_in_french(library_copy: P
     assert "Mandataire du groupement" in to_csv(rows).decode("utf-8-sig")
 
 
+def test_the_dc2_table_gives_our_role_in_english_for_a_tender_in_english(
+    library_copy: Path,
+) -> None:
+    library = _library(library_copy, **ROLES)
+    rows = rows_for([(i, library.missions[i]) for i in ROLES], "en")
+    sheet = load_workbook(io.BytesIO(to_xlsx(rows, title="T", lang="en"))).active
+    assert sheet is not None
+    header = [cell.value for cell in sheet[1]]
+    role, partners = header.index("Role"), header.index("Partners")
+    table = {row[0]: (row[role], row[partners]) for row in sheet.iter_rows(2, values_only=True)}
+    assert table == {
+        "lead": ("Lead of the consortium", "Atelier A (co-contractor), Bureau B (subcontractor)"),
+        "member": ("Co-contractor (consortium member)", "Atelier A (lead)"),
+        "sub": ("Subcontractor", "Atelier A (contract holder)"),
+        "alone": ("Sole contractor", None),
+        "alone-hiring": ("Sole contractor", "Bureau B (subcontractor)"),
+    }
+    assert "Lead of the consortium" in to_csv(rows, "en").decode("utf-8-sig")
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
