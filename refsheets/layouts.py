@@ -37,8 +37,15 @@ BASE_LAYOUT = "base"
 LAYOUTS_ENV = "REFSHEETS_LAYOUTS"
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-LAYOUTS_ROOT = PROJECT_ROOT / "layouts"
+# In a clone (or an editable install) the layouts and fonts are the project's folders; a
+# non-editable install (`pipx install .`) carries copies of them inside the package.
+_SHIPPED = Path(__file__).resolve().parent / "shipped"
+LAYOUTS_ROOT = (
+    PROJECT_ROOT / "layouts" if (PROJECT_ROOT / "layouts").is_dir() else _SHIPPED / "layouts"
+)
 """The layouts shipped with refsheets (used when the library has none beside it)."""
+FONTS_ROOT = PROJECT_ROOT / "fonts" if (PROJECT_ROOT / "fonts").is_dir() else _SHIPPED / "fonts"
+"""The fonts shipped with refsheets (used when a layouts folder has none beside it)."""
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]*\Z")  # \Z: "$" would accept a final newline
 _HEX = re.compile(r"#[0-9a-fA-F]{6}\Z")
@@ -192,7 +199,7 @@ def resolve_layouts_root(library_root: Path | None = None) -> Path:
 def fonts_root_for(layouts_root: Path) -> Path:
     """The fonts folder that goes with a layouts folder (`fonts/` beside it, else ours)."""
     beside = Path(layouts_root).resolve().parent / "fonts"
-    return beside if beside.is_dir() else PROJECT_ROOT / "fonts"
+    return beside if beside.is_dir() else FONTS_ROOT
 
 
 def list_layouts(layouts_root: Path) -> list[str]:
