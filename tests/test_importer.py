@@ -108,7 +108,7 @@ def test_round_trip_gives_the_hand_checked_facts(library: Path) -> None:
 
 # The page with neither title nor client: named from its text, marked TODO (never
 # "mission-04", which says nothing and collides with the next import's numbering).
-TODO_FILE = "todo-accompagner-developpement-habitat-logement-territoire.yaml"
+TODO_FILE = "todo-accompagner-developpement-habitat.yaml"
 
 
 def test_round_trip_files_load_except_the_two_pages_without_header(library: Path) -> None:
@@ -117,14 +117,14 @@ def test_round_trip_files_load_except_the_two_pages_without_header(library: Path
     assert len(loaded.missions) == 6
     problems = sorted(d.format(library) for d in loaded.errors)
     assert problems == [
-        "missions/mediation-numerique-solidarite-post-covid-qpv.yaml:6:8: client.name: "
+        "missions/mediation-numerique-solidarite.yaml:6:8: client.name: "
         "should be text, not nothing (an empty value)",
         f"missions/{TODO_FILE}:4:7: title: should be text, not nothing (an empty value)",
         f"missions/{TODO_FILE}:7:8: client.name: should be text, not nothing (an empty value)",
     ]
     assert [m.path.name for m in report.to_complete] == [
         TODO_FILE,
-        "mediation-numerique-solidarite-post-covid-qpv.yaml",
+        "mediation-numerique-solidarite.yaml",
     ]
     # The missing date is reported, never made up.
     anzin = report.missions[-1]
@@ -213,10 +213,10 @@ def test_a_word_portfolio_imports(library: Path, tmp_path: Path) -> None:
     report = import_into_library(make_docx(tmp_path / "portfolio.docx"), library)
     loaded = load_library(library)
     assert loaded.errors == []
-    roubaix = loaded.get("2020-ville-roubaix-friche-devenue-tiers-lieu")
+    roubaix = loaded.get("2020-roubaix-friche-devenue-tiers-lieu")
     assert roubaix.approach == "Trois temps :\n\n1. écouter les voisins\n2. prototyper les usages"
     assert [p.name for p in roubaix.partners] == ["Compagnie des Tiers-lieux Hauts de France"]
-    ennevelin = loaded.get("2022-commune-ennevelin-animer-maison-associations")
+    ennevelin = loaded.get("2022-ennevelin-animer-maison-associations")
     assert (ennevelin.entity, ennevelin.budget and ennevelin.budget.basis) == ("pop-cafe", "TTC")
     assert report.missions[1].missing == {"tags": "no 'Expertises et thématiques' tags"}
 
@@ -227,15 +227,16 @@ def test_a_pdf_portfolio_imports(library: Path, tmp_path: Path) -> None:
     loaded = load_library(library)
     assert loaded.errors == []
     assert sorted(loaded.missions) == [
-        "2020-ville-roubaix-friche-devenue-tiers-lieu",
-        "2022-commune-ennevelin-animer-maison-associations",
+        "2020-roubaix-friche-devenue-tiers-lieu",
+        "2022-ennevelin-animer-maison-associations",
     ]
-    roubaix = loaded.get("2020-ville-roubaix-friche-devenue-tiers-lieu")
+    roubaix = loaded.get("2020-roubaix-friche-devenue-tiers-lieu")
     assert roubaix.deliverables == ["2 ateliers de co-conception", "1 programme du lieu"]
     assert roubaix.tags == ["tiers-lieu", "Friche", "co-design"]
     assert roubaix.budget is not None and roubaix.budget.amount == 18500
     assert report.missions[0].draft.remarks == [
         "ignored before the first mission: POP Up / Nos références 2020-2024",
+        "client kind public: 'ville' in the client's name",
         "tags not in tags.yaml: Friche",
     ]
 

@@ -98,3 +98,21 @@ def test_a_retitled_mission_is_recognised_by_its_facts(tmp_path: Path) -> None:
     report = import_into_library(SOURCE, library, dry_run=True)
     matched = {m.duplicate_of.name for m in report.missions if m.duplicate_of is not None}
     assert "valenciennes-passage.yaml" in matched
+
+
+def test_an_id_that_names_another_mission_gets_a_number(tmp_path: Path) -> None:
+    """A library mission already called what an imported one would be called is neither
+    overwritten (even with --force) nor taken for it: the new one gets -2."""
+    library = tmp_path / "lib"
+    report = import_into_library(SOURCE, library, init=True)
+    first = report.missions[0].path
+    other = (
+        "title: Une étude sans rapport\nclient:\n  name: Commune de Ressons\n  kind: public\n"
+        "period: 2010\nentity: pop-up\ndeliverables: [Rapport]\nbudget: 1 000 € HT\n"
+    )
+    first.write_text(other, encoding="utf-8")
+    again = import_into_library(SOURCE, library, force=True)
+    assert again.missions[0].path == first.with_name(f"{first.stem}-2.yaml")
+    assert again.missions[0].status is ImportStatus.WRITTEN
+    assert first.read_text(encoding="utf-8") == other
+    assert {m.status for m in again.missions[1:]} == {ImportStatus.UNCHANGED}

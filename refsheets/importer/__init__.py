@@ -139,9 +139,11 @@ def import_portfolio(
                 draft.remarks.append("tags not in tags.yaml: " + ", ".join(unknown))
     existing = _existing_missions(target)
     planned: list[ImportedMission] = []
+    claimed: set[Path] = set()
     for draft, stem in zip(drafts, file_stems(drafts), strict=True):
         text = render_mission(draft)
-        file = target / f"{stem}.yaml"
+        file = _own_file(target, stem, draft, existing, claimed)
+        claimed.add(file)
         planned.append(_plan(draft, file, text, existing, force=force))
     if not dry_run:
         _write_all(
@@ -293,6 +295,23 @@ def _years_of(value: Any) -> tuple[int | None, int | None] | None:
         period.start.year if period.start else None,
         period.end.year if period.end else None,
     )
+
+
+def _own_file(
+    target: Path,
+    stem: str,
+    draft: Draft,
+    existing: dict[Path, dict[str, Any]],
+    claimed: set[Path],
+) -> Path:
+    """The draft's file: `stem`, or `stem-2`, `-3`… when that name already holds another
+    mission of the library (an id never names two missions, and --force never overwrites
+    a different one)."""
+    file, n = target / f"{stem}.yaml", 1
+    while file in claimed or (file in existing and not _same_mission(draft, existing[file])):
+        n += 1
+        file = target / f"{stem}-{n}.yaml"
+    return file
 
 
 def _plan(

@@ -48,3 +48,19 @@ def public_body(name: str) -> str | None:
         if re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", folded):
             return f"'{word}'"
     return None
+
+
+# The body words an id leaves out at the start of a name: "Ville de Valenciennes" is
+# `valenciennes` in the library's ids.
+_GENERIC_START = re.compile(r"(?:ville|commune|mairie)\s+(?:de\s+la\s+|de\s+l'|d'|de\s+|du\s+)?")
+
+
+def abbreviated(name: str) -> str:
+    """`name` folded, as it is said in short: the long forms of the bodies abbreviated
+    ("Communauté de communes de la Haute Somme" is "cc de la haute somme") and a leading
+    Ville/Commune/Mairie dropped."""
+    folded = " ".join(fold(name).replace("’", "'").split())
+    for short, long in _ABBREVIATIONS.items():
+        folded = re.sub(rf"(?<![a-z]){re.escape(fold(long))}(?![a-z])", short.lower(), folded)
+    rest = _GENERIC_START.sub("", folded, count=1) if _GENERIC_START.match(folded) else folded
+    return rest or folded

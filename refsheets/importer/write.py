@@ -15,12 +15,17 @@ from typing import Any
 
 import yaml
 
+from refsheets.importer.bodies import abbreviated
 from refsheets.importer.parse import Draft
 from refsheets.taxonomy import fold
 
 SCHEMA_LINE = "# yaml-language-server: $schema=../mission.schema.json"
 MAX_STEM_WORDS = 10
-MAX_STEM_LENGTH = 72
+# The library's ids: year, client in up to 3 words, title in up to 3 (a hyphenated word is
+# one), never longer than a file name one reads at a glance.
+CLIENT_WORDS = 3
+TITLE_WORDS = 3
+MAX_STEM_LENGTH = 60
 
 # Words that make a file name longer without telling missions apart.
 _STOP_WORDS = frozenset(
@@ -126,30 +131,33 @@ def _check_round_trip(text: str, data: dict[str, Any]) -> None:
 
 
 def slug(text: str, *, max_words: int = MAX_STEM_WORDS) -> str:
-    """ASCII, lower-case words joined by hyphens, without the filler words."""
-    words = [w for w in re.findall(r"[a-z0-9]+", fold(text)) if w not in _STOP_WORDS]
+    """ASCII, lower-case words joined by hyphens, without the filler words; a hyphenated
+    word ("tiers-lieu", "co-design") counts as one."""
+    words = [w for w in re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)*", fold(text)) if w not in _STOP_WORDS]
     return "-".join(words[:max_words])
 
 
 def file_stem(draft: Draft) -> str:
-    """A mission id from the first year, the client and the title (ASCII, lower-case)."""
+    """A mission id in the library's scheme: the first year, the client as said in short,
+    a few words of the title (`2021-cc-haute-somme-tiers-lieu-peronne`), ASCII, at most
+    MAX_STEM_LENGTH characters."""
     parts: list[str] = []
     if draft.period is not None:
         parts.append(str(draft.period)[:4])
     if draft.client:
-        parts.append(slug(draft.client, max_words=4))
+        parts.append(slug(abbreviated(draft.client), max_words=CLIENT_WORDS))
     if draft.title:
-        parts.append(slug(draft.title, max_words=6))
+        parts.append(slug(draft.title, max_words=TITLE_WORDS))
     stem = "-".join(part for part in parts if part)
-    if len(stem) > MAX_STEM_LENGTH:
-        stem = stem[:MAX_STEM_LENGTH].rsplit("-", 1)[0]
     if not draft.client and not draft.title:
         # No title nor client: named from what the page gives (its text), marked TODO so
         # that the owner renames it in the library's scheme once the title is written.
-        words = slug(draft.context or draft.approach or "", max_words=5)
+        words = slug(draft.context or draft.approach or "", max_words=TITLE_WORDS)
         stem = "-".join(part for part in ("todo", stem, words) if part)
         if stem == "todo":
             stem = f"todo-{draft.index:02d}"
+    if len(stem) > MAX_STEM_LENGTH:
+        stem = stem[: MAX_STEM_LENGTH + 1].rsplit("-", 1)[0]
     return stem.strip("-")
 
 
