@@ -17,7 +17,7 @@ annex: setup
 	$(BIN)/refsheets export $(TENDER)
 	@echo ""
 	@echo "Next: run $(BIN)/refsheets --help, or put refsheets on your PATH:"
-	@echo "  pipx install --editable .     (or: uv tool install --editable .)"
+	@echo "  pipx install .     (or pipx install --editable . to follow this clone)"
 	@echo "then start your own library:"
 	@echo "  refsheets init ~/references && cd ~/references && refsheets new mission --edit"
 

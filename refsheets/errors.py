@@ -45,6 +45,10 @@ class Diagnostic:
     column: int | None = None  # 1-based
     field: str | None = None  # dotted location in the document, e.g. budget.amount
     severity: Severity = "error"
+    # What kind of warning it is ('no-period', 'leak', 'unknown-tag', …) and its one
+    # variable part (the tag, the name that leaks): reports in French say it in French.
+    code: str | None = None
+    detail: str | None = None
 
     def __post_init__(self) -> None:
         # The last guard against a value quoted whole: one message is one line or two.

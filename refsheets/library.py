@@ -365,6 +365,7 @@ def _check_placeholders(
                 else "fill it in, or delete the line"
             ),
             severity="error" if required else "warning",
+            code="todo",
         )
 
 
@@ -372,11 +373,12 @@ def _check_facts(
     source: Source, mission: Mission, pending: set[str | int] | None = None
 ) -> Iterator[Diagnostic]:
     """Warnings for facts the tender forms ask for and that the mission lacks."""
-    missing: list[tuple[tuple[str | int, ...], str]] = []
+    missing: list[tuple[tuple[str | int, ...], str, str]] = []
     if mission.period is None:
         missing.append(
             (
                 ("period",),
+                "no-period",
                 "no period: tenders ask for each reference's dates; add "
                 "'period: 2019 - 2020' once known",
             )
@@ -385,16 +387,20 @@ def _check_facts(
         missing.append(
             (
                 ("period",),
+                "ongoing",
                 "the mission is still going on (no end): tenders count a reference from "
                 "its end; add it once the mission is over",
             )
         )
     elif mission.period.start is None or mission.period.end is None:
-        missing.append((("period",), "the period has only one bound; add the other once known"))
+        missing.append(
+            (("period",), "one-bound", "the period has only one bound; add the other once known")
+        )
     if mission.budget is None:
         missing.append(
             (
                 ("budget",),
+                "no-budget",
                 "no budget: tenders ask for each reference's amount; add "
                 "'budget: 20 000 € HT' once known",
             )
@@ -406,11 +412,14 @@ def _check_facts(
             f"the amount does not say HT or TTC; read as {_spaced(mission.budget.amount)} € HT "
             "(hors taxes, what the forms ask): write HT or TTC after it",
             severity="warning",
+            code="no-basis",
+            detail=_spaced(mission.budget.amount),
         )
     if mission.client.kind is None:
         missing.append(
             (
                 ("kind",),
+                "no-kind",
                 "no client kind: tenders ask whether the client was "
                 "public or private; add 'kind: public' or 'kind: private'",
             )
@@ -419,15 +428,20 @@ def _check_facts(
         missing.append(
             (
                 ("entity",),
+                "no-entity",
                 "no entity: say which of our structures carried the mission "
                 "(it chooses the card's brand)",
             )
         )
     if not mission.deliverables:
         missing.append(
-            (("deliverables",), "no deliverables: the card's 'Réalisations' will be empty")
+            (
+                ("deliverables",),
+                "no-deliverables",
+                "no deliverables: the card's 'Réalisations' will be empty",
+            )
         )
-    for (key,), message in missing:
+    for (key,), code, message in missing:
         if key in (pending or set()):
             continue
         # A missing key is reported on line 1; one that is there (the period with one
@@ -435,7 +449,7 @@ def _check_facts(
         at: tuple[str | int, ...] = ("client",) if key == "kind" else (key,)
         if at[0] not in source.data:
             at = ()
-        yield _diag(source, at, message, severity="warning")
+        yield _diag(source, at, message, severity="warning", code=code)
 
 
 def _check_anonymity(source: Source, mission: Mission) -> Iterator[Diagnostic]:
@@ -463,6 +477,8 @@ def _check_anonymity(source: Source, mission: Mission) -> Iterator[Diagnostic]:
             column,
             field=field,
             severity="warning",
+            code="leak",
+            detail=needle,
         )
 
 
@@ -484,11 +500,18 @@ def _check_tags(
                     ("tags", i),
                     f"unknown tag '{shorten(tag)}'; {hint} (or add it to tags.yaml)",
                     severity="warning",
+                    code="unknown-tag",
+                    detail=shorten(tag),
                 )
 
 
 def _diag(
-    source: Source, loc: Sequence[str | int], message: str, severity: Any = "error"
+    source: Source,
+    loc: Sequence[str | int],
+    message: str,
+    severity: Any = "error",
+    code: str | None = None,
+    detail: str | None = None,
 ) -> Diagnostic:
     line, column = line_of(source, loc) if loc else (1, 1)
     return Diagnostic(
@@ -498,6 +521,8 @@ def _diag(
         column,
         field=".".join(str(p) for p in loc if isinstance(p, str)) or None,
         severity=severity,
+        code=code,
+        detail=detail,
     )
 
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from refsheets.errors import Diagnostic
 from refsheets.library import Library
 from refsheets.model import Mission
 
@@ -24,6 +25,84 @@ WINDOWS = (3, 5)
 """The years windows tenders use most."""
 
 Kind = Literal["window", "overdue", "fact", "attestation", "leak", "tag", "error"]
+Lang = Literal["fr", "en"]
+
+# Everything the review says, in the library's language (French unless its settings or
+# `--lang` say English): one report speaks one language. Keys are the findings' own
+# messages, then the codes of the warnings `check` gives (see `library.py`).
+TEXTS: dict[str, dict[str, str]] = {
+    "fr": {
+        "window": "sort de la fenêtre de {years} ans le {date} (terminée en {ended})",
+        "never": "jamais relue : ajouter « reviewed: {today} » une fois relue (et « owner: »)",
+        "overdue": "relecture en retard depuis le {date} (relue le {reviewed}, "
+        "tous les {period} mois)",
+        "attestation": "pas d'attestation de bonne exécution : les acheteurs peuvent la demander",
+        "error": "ne se charge pas : `refsheets check` dit pourquoi",
+        "warning": "à vérifier : `refsheets check` dit quoi",
+        "todo": "encore TODO : à remplir, ou supprimer la ligne",
+        "no-period": "pas de période : les formulaires demandent les dates de chaque "
+        "référence ; ajouter « period: 2019 - 2020 »",
+        "ongoing": "toujours en cours (pas de fin) : une référence compte à partir de sa fin",
+        "one-bound": "la période n'a qu'une borne : ajouter l'autre",
+        "no-budget": "pas de montant : les formulaires le demandent ; ajouter "
+        "« budget: 20 000 € HT »",
+        "no-basis": "le montant ne dit ni HT ni TTC : lu {detail} € HT ; écrire HT ou TTC",
+        "no-kind": "client ni public ni privé : ajouter « kind: public » ou « kind: privé »",
+        "no-entity": "pas d'entité : dire laquelle de nos structures a porté la mission",
+        "no-deliverables": "pas de réalisations : la rubrique « Réalisations » de la fiche "
+        "sera vide",
+        "leak": "mission anonyme, mais ce texte nomme « {detail} » (son client) : la fiche "
+        "le trahirait",
+        "unknown-tag": "thématique inconnue « {detail} » : voir `refsheets tags`, ou l'ajouter "
+        "à tags.yaml",
+        "line": "ligne",
+        "tags_heading": "références qui comptent aujourd'hui, par thématique "
+        "(3 ans / 5 ans / toutes) :",
+        "overdue_total": "{count} mission(s) à relire (relecture tous les {period} mois)",
+    },
+    "en": {
+        "window": "leaves the {years}-year window on {date} (ended {ended})",
+        "never": "never reviewed: add 'reviewed: {today}' once read through (and 'owner:')",
+        "overdue": "review overdue since {date} (last reviewed {reviewed}, every {period} months)",
+        "attestation": "no attestation (certificate of good performance): tenders may ask for it",
+        "error": "does not load: `refsheets check` says why",
+        "warning": "to check: `refsheets check` says what",
+        "todo": "still TODO: fill it in, or delete the line",
+        "no-period": "no period: tenders ask for each reference's dates; add 'period: 2019 - 2020'",
+        "ongoing": "still going on (no end): tenders count a reference from its end",
+        "one-bound": "the period has only one bound: add the other",
+        "no-budget": "no budget: tenders ask for each reference's amount; add "
+        "'budget: 20 000 € HT'",
+        "no-basis": "the amount does not say HT or TTC: read as {detail} € HT; write HT or TTC",
+        "no-kind": "no client kind: add 'kind: public' or 'kind: private'",
+        "no-entity": "no entity: say which of our structures carried the mission",
+        "no-deliverables": "no deliverables: the card's 'Réalisations' will be empty",
+        "leak": "the mission is anonymous but this text names '{detail}' (its client): the "
+        "card would give it away",
+        "unknown-tag": "unknown tag '{detail}': see `refsheets tags`, or add it to tags.yaml",
+        "line": "line",
+        "tags_heading": "references that qualify today, per tag (3 years / 5 years / all):",
+        "overdue_total": "{count} mission(s) overdue for review (every {period} months)",
+    },
+}
+KIND_LABELS: dict[str, dict[str, str]] = {
+    "fr": {
+        "overdue": "relecture",
+        "window": "fenêtre",
+        "error": "erreur",
+        "leak": "anonymat",
+        "fact": "fait manquant",
+        "attestation": "attestation",
+        "tag": "thématique",
+    },
+    "en": {kind: kind for kind in ("overdue", "window", "error", "leak", "fact", "attestation")}
+    | {"tag": "unknown tag"},
+}
+
+
+def day_text(day: dt.date, lang: Lang) -> str:
+    """A date as the report's readers write it: 15/01/2027 in French, 2027-01-15 in English."""
+    return day.strftime("%d/%m/%Y") if lang == "fr" else day.isoformat()
 
 
 @dataclass(frozen=True)
@@ -66,6 +145,7 @@ class Review:
     today: dt.date
     horizon_months: int
     review_period_months: int
+    lang: Lang = "fr"
     findings: list[Finding] = field(default_factory=list)
     tags: list[TagCount] = field(default_factory=list)
     timeline: list[TimelineItem] = field(default_factory=list)
@@ -80,6 +160,7 @@ class Review:
         """A JSON-ready dict of the whole review."""
         return {
             "today": self.today.isoformat(),
+            "language": self.lang,
             "horizon_months": self.horizon_months,
             "review_period_months": self.review_period_months,
             "missions": self.missions,
@@ -147,16 +228,20 @@ def review_library(
     today: dt.date,
     horizon_months: int = 6,
     review_period_months: int | None = None,
+    lang: Lang | None = None,
 ) -> Review:
     """Everything to act on in `library` as of `today`, soonest first.
 
     References that leave the 3- or 5-year window within `horizon_months`; reviews
     older than the library's review period (`refsheets.yaml`, 12 months by default) or
     never done; facts and attestations missing; anonymity leaks; unknown tags; files
-    that do not load. Then, per tag, how many references qualify today.
+    that do not load. Then, per tag, how many references qualify today. The messages are
+    in `lang`, by default the library's `language` (French unless it says English).
     """
     period = review_period_months or library.settings.review_period
-    review = Review(today, horizon_months, period, missions=len(library.paths))
+    lang = lang or library.settings.language
+    texts = TEXTS[lang]
+    review = Review(today, horizon_months, period, lang, missions=len(library.paths))
     horizon = add_months(today, horizon_months)
     for mission_id, mission in library:
         owner = mission.owner
@@ -167,8 +252,11 @@ def review_library(
                     Finding(
                         "window",
                         mission_id,
-                        f"leaves the {years}-year window on {leaves.isoformat()} "
-                        f"(ended {_month_text(end_month(mission))})",
+                        texts["window"].format(
+                            years=years,
+                            date=day_text(leaves, lang),
+                            ended=_month_text(end_month(mission), lang),
+                        ),
                         leaves,
                         owner=owner,
                     )
@@ -179,8 +267,7 @@ def review_library(
                 Finding(
                     "overdue",
                     mission_id,
-                    f"never reviewed: add 'reviewed: {today.strftime('%d/%m/%Y')}' once read "
-                    "through (and 'owner:')",
+                    texts["never"].format(today=day_text(today, lang)),
                     owner=owner,
                 )
             )
@@ -189,9 +276,11 @@ def review_library(
                 Finding(
                     "overdue",
                     mission_id,
-                    f"review overdue since {due.isoformat()} (last reviewed "
-                    f"{mission.reviewed.isoformat() if mission.reviewed else '?'}, every "
-                    f"{period} months)",
+                    texts["overdue"].format(
+                        date=day_text(due, lang),
+                        reviewed=day_text(mission.reviewed, lang) if mission.reviewed else "?",
+                        period=period,
+                    ),
                     due,
                     owner=owner,
                 )
@@ -201,7 +290,7 @@ def review_library(
                 Finding(
                     "attestation",
                     mission_id,
-                    "no attestation (certificate of good performance): tenders may ask for it",
+                    texts["attestation"],
                     owner=owner,
                 )
             )
@@ -212,9 +301,9 @@ def review_library(
             "error"
             if diagnostic.severity == "error"
             else "tag"
-            if "unknown tag" in diagnostic.message
+            if diagnostic.code == "unknown-tag"
             else "leak"
-            if "anonymous" in diagnostic.message
+            if diagnostic.code == "leak"
             else "fact"
         )
         loaded = library.missions.get(about)
@@ -222,7 +311,7 @@ def review_library(
             Finding(
                 kind,
                 about,
-                (f"{diagnostic.field}: " if diagnostic.field else "") + diagnostic.message,
+                _diagnostic_text(diagnostic, lang),
                 line=diagnostic.line,
                 owner=loaded.owner if loaded else None,
             )
@@ -231,14 +320,14 @@ def review_library(
     review.findings.sort(
         key=lambda f: (f.date or dt.date.max, order.get(f.kind, 6), f.mission_id, f.line or 0)
     )
-    review.tags = _tag_counts(library, today)
+    review.tags = _tag_counts(library, today, lang)
     review.timeline = _timeline(library)
     return review
 
 
-def _tag_counts(library: Library, today: dt.date) -> list[TagCount]:
+def _tag_counts(library: Library, today: dt.date, lang: Lang) -> list[TagCount]:
     counts: dict[str, TagCount] = {}
-    for key, label in _tags_in_use(library):
+    for key, label in _tags_in_use(library, lang):
         counts[key] = TagCount(key, label, dict.fromkeys(WINDOWS, 0), 0)
     for _, mission in library:
         for key in {k for tag in mission.tags if (k := _canonical(library, tag))}:
@@ -257,13 +346,13 @@ def _canonical(library: Library, tag: str) -> str | None:
     return resolved.key if resolved is not None else None
 
 
-def _tags_in_use(library: Library) -> list[tuple[str, str]]:
+def _tags_in_use(library: Library, lang: Lang) -> list[tuple[str, str]]:
     seen: dict[str, str] = {}
     for _, mission in library:
         for tag in mission.tags:
             resolved = library.taxonomy.resolve(tag)
             if resolved is not None:
-                seen.setdefault(resolved.key, resolved.label)
+                seen.setdefault(resolved.key, resolved.label_in(lang))
     return list(seen.items())
 
 
@@ -282,17 +371,39 @@ def _timeline(library: Library) -> list[TimelineItem]:
     return items
 
 
-def _month_text(month: tuple[int, int] | None) -> str:
+def _diagnostic_text(diagnostic: Diagnostic, lang: Lang) -> str:
+    """What `check` said, in `lang`: the known warnings by their code; anything else (the
+    errors, whose wording is `check`'s) pointed at `check` in French."""
+    texts = TEXTS[lang]
+    # A key that is missing altogether is reported on line 1: no place to point at then.
+    missing = diagnostic.code is not None and diagnostic.field is None
+    at = f"{texts['line']} {diagnostic.line}" if diagnostic.line and not missing else ""
+    where = f"{diagnostic.field} ({at})" if diagnostic.field and at else diagnostic.field or at
+    if diagnostic.code in texts:
+        message = texts[diagnostic.code].format(detail=diagnostic.detail or "")
+    elif lang == "fr":
+        message = texts["error" if diagnostic.severity == "error" else "warning"]
+    else:
+        message = diagnostic.message  # `check`'s own words, in English
+    colon = " :" if lang == "fr" else ":"
+    return f"{where}{colon} {message}" if where else message
+
+
+def _month_text(month: tuple[int, int] | None, lang: Lang = "fr") -> str:
     if month is None:
         return "?"
-    return f"{month[0]}-{month[1]:02d}"
+    return f"{month[1]:02d}/{month[0]}" if lang == "fr" else f"{month[0]}-{month[1]:02d}"
 
 
-def finding_lines(findings: Sequence[Finding]) -> list[str]:
-    """The findings as one line each, for the terminal."""
+def finding_lines(findings: Sequence[Finding], lang: Lang = "fr") -> list[str]:
+    """The findings as one line each, for the terminal, in `lang`."""
+    labels = KIND_LABELS[lang]
+    width = max(len(label) for label in labels.values()) + 1
+    colon = " :" if lang == "fr" else ":"
     lines = []
     for finding in findings:
-        when = f"{finding.date.isoformat()}  " if finding.date else ""
+        when = f"{day_text(finding.date, lang)}  " if finding.date else ""
         who = f" [{finding.owner}]" if finding.owner else ""
-        lines.append(f"{when}{finding.kind:<11} {finding.mission_id}{who}: {finding.message}")
+        kind = labels.get(finding.kind, finding.kind)
+        lines.append(f"{when}{kind:<{width}} {finding.mission_id}{who}{colon} {finding.message}")
     return lines

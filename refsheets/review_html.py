@@ -7,7 +7,15 @@ from __future__ import annotations
 import datetime as dt
 from html import escape
 
-from refsheets.review import WINDOWS, Finding, Review, TimelineItem
+from refsheets.review import (
+    KIND_LABELS,
+    WINDOWS,
+    Finding,
+    Lang,
+    Review,
+    TimelineItem,
+    day_text,
+)
 
 # The timeline's geometry, in SVG user units (the drawing scales to the page's width).
 _WIDTH = 760
@@ -23,37 +31,83 @@ _COLOURS = {  # in the 3-year window, in the 5-year window only, older
     5: "#7aa7d9",
     0: "#c4c9cf",
 }
-_KIND_LABELS = {
-    "overdue": "relecture",
-    "window": "fenêtre",
-    "error": "erreur",
-    "leak": "anonymat",
-    "fact": "fait manquant",
-    "attestation": "attestation",
-    "tag": "tag inconnu",
+# The page's own words, per language (the findings come in the review's language).
+_TEXTS = {
+    "fr": {
+        "summary": "{missions} missions · {overdue} relecture(s) en retard · {windows} "
+        "sortie(s) de fenêtre d'ici {horizon} mois · relecture tous les {period} mois",
+        "more": "… et {more} autre(s) : <code>refsheets review</code> les liste toutes.",
+        "title": "{title} — revue du {today}",
+        "h1": "{title} — revue des références",
+        "as_of": "Au {today} : ",
+        "h_timeline": "Frise des références par thématique",
+        "h_todo": "À faire, le plus urgent d'abord",
+        "th": "<th>Date</th><th>Quoi</th><th>Mission : détail</th>",
+        "h_tags": "Références qui comptent aujourd'hui, par thématique",
+        "tag_head": "<th>Thématique</th><th>3 ans</th><th>5 ans</th><th>Toutes</th>",
+        "attestation": "sans attestation de bonne exécution",
+        "never": "jamais relues : ajouter « reviewed: » (et « owner: ») une fois relues",
+        "missions": "{count} mission(s)",
+        "colon": " : ",
+        "svg_label": "Frise des références par thématique et par année",
+        "svg_title": "Références par thématique et par année, au {today}",
+        "undated_row": "+ {count} sans dates",
+        "cutoff": "− {years} ans",
+        "today": "aujourd'hui",
+        "legend": "compte sur 3 ans|sur 5 ans seulement|plus ancienne",
+        "hidden": "+ {count} autre(s) thématique(s), moins utilisées",
+        "undated": "{count} mission(s) sans dates ne peuvent pas figurer sur la frise",
+    },
+    "en": {
+        "summary": "{missions} missions · {overdue} review(s) overdue · {windows} "
+        "window exit(s) within {horizon} months · reviewed every {period} months",
+        "more": "… and {more} more: <code>refsheets review</code> lists them all.",
+        "title": "{title} — review of {today}",
+        "h1": "{title} — references review",
+        "as_of": "As of {today}: ",
+        "h_timeline": "References by tag, on a timeline",
+        "h_todo": "To do, most urgent first",
+        "th": "<th>Date</th><th>What</th><th>Mission: detail</th>",
+        "h_tags": "References that qualify today, per tag",
+        "tag_head": "<th>Tag</th><th>3 years</th><th>5 years</th><th>All</th>",
+        "attestation": "no attestation of good performance",
+        "never": "never reviewed: add 'reviewed:' (and 'owner:') once read through",
+        "missions": "{count} mission(s)",
+        "colon": ": ",
+        "svg_label": "Timeline of the references by tag and year",
+        "svg_title": "References by tag and year, as of {today}",
+        "undated_row": "+ {count} undated",
+        "cutoff": "− {years} years",
+        "today": "today",
+        "legend": "counts over 3 years|over 5 years only|older",
+        "hidden": "+ {count} other tag(s), less used",
+        "undated": "{count} mission(s) without dates cannot be drawn",
+    },
 }
 
 
 def review_html(review: Review, *, title: str) -> str:
     """The whole report as one HTML page (A4, printable), SVG timeline inline."""
-    rows_in = _grouped(review.findings)
+    t = _TEXTS[review.lang]
+    today = day_text(review.today, review.lang)
+    rows_in = _grouped(review.findings, review.lang)
     shown = rows_in[:_MAX_FINDINGS]
     more = len(rows_in) - len(shown)
     windows_soon = sum(1 for f in review.findings if f.kind == "window")
-    summary = (
-        f"{review.missions} missions · {len(review.overdue)} relecture(s) en retard · "
-        f"{windows_soon} sortie(s) de fenêtre d'ici {review.horizon_months} mois · "
-        f"relecture tous les {review.review_period_months} mois"
+    summary = t["summary"].format(
+        missions=review.missions,
+        overdue=len(review.overdue),
+        windows=windows_soon,
+        horizon=review.horizon_months,
+        period=review.review_period_months,
     )
-    rows = "\n".join(_finding_row(f) for f in shown)
+    rows = "\n".join(_finding_row(f, review.lang) for f in shown)
     if more:
-        rows += (
-            f'\n<tr><td colspan="3" class="more">… et {more} autre(s) : '
-            "<code>refsheets review</code> les liste toutes.</td></tr>"
-        )
+        rows += f'\n<tr><td colspan="3" class="more">{t["more"].format(more=more)}</td></tr>'
+    tag_head = f"<thead><tr>{t['tag_head']}</tr></thead>"
     half = (len(review.tags) + 1) // 2
     tag_tables = "".join(
-        f'<td class="half"><table>{_TAG_HEAD}<tbody>'
+        f'<td class="half"><table>{tag_head}<tbody>'
         + "".join(
             f"<tr><td>{escape(t.label)}</td>"
             + "".join(f'<td class="n">{t.within[n]}</td>' for n in WINDOWS)
@@ -64,10 +118,10 @@ def review_html(review: Review, *, title: str) -> str:
         for part in (review.tags[:half], review.tags[half:])
     )
     return f"""<!DOCTYPE html>
-<html lang="fr">
+<html lang="{review.lang}">
 <head>
 <meta charset="utf-8">
-<title>{escape(title)} — revue du {review.today.strftime("%d/%m/%Y")}</title>
+<title>{escape(t["title"].format(title=title, today=today))}</title>
 <style>
 @page {{ size: A4; margin: 12mm; }}
 body {{ font-family: "Lato", "DejaVu Sans", sans-serif; font-size: 8.5pt; color: #1d2733;
@@ -92,33 +146,27 @@ svg {{ width: 100%; height: auto; }}
 </style>
 </head>
 <body>
-<h1>{escape(title)} — revue des références</h1>
-<p class="summary">Au {review.today.strftime("%d/%m/%Y")} : {escape(summary)}</p>
-<h2>Frise des références par thématique</h2>
+<h1>{escape(t["h1"].format(title=title))}</h1>
+<p class="summary">{t["as_of"].format(today=today)}{escape(summary)}</p>
+<h2>{t["h_timeline"]}</h2>
 {timeline_svg(review)}
-<h2>À faire, le plus urgent d'abord</h2>
+<h2>{escape(t["h_todo"])}</h2>
 <table>
-<thead><tr><th>Date</th><th>Quoi</th><th>Mission : détail</th></tr></thead>
+<thead><tr>{t["th"]}</tr></thead>
 <tbody>
 {rows}
 </tbody>
 </table>
-<h2>Références qui comptent aujourd'hui, par thématique</h2>
+<h2>{escape(t["h_tags"])}</h2>
 <table class="columns"><tbody><tr>{tag_tables}</tr></tbody></table>
 </body>
 </html>
 """
 
 
-_TAG_HEAD = "<thead><tr><th>Thématique</th><th>3 ans</th><th>5 ans</th><th>Toutes</th></tr></thead>"
-# Findings said the same way of many missions are one row on paper, naming them all.
-_GROUPED = {
-    "attestation": "sans attestation de bonne exécution",
-    "never": "jamais relues : ajouter 'reviewed:' (et 'owner:') une fois relues",
-}
-
-
-def _grouped(findings: list[Finding]) -> list[Finding]:
+def _grouped(findings: list[Finding], lang: Lang) -> list[Finding]:
+    """Findings said the same way of many missions, as one row naming them all."""
+    t = _TEXTS[lang]
     rows: list[Finding] = []
     groups: dict[str, list[str]] = {}
     for finding in findings:
@@ -139,8 +187,8 @@ def _grouped(findings: list[Finding]) -> list[Finding]:
     return [
         Finding(
             row.kind,
-            f"{len(groups[row.mission_id])} mission(s)",
-            f"{_GROUPED[row.mission_id]} : {', '.join(groups[row.mission_id])}",
+            t["missions"].format(count=len(groups[row.mission_id])),
+            f"{t[row.mission_id]}{t['colon']}{', '.join(groups[row.mission_id])}",
         )
         if row.mission_id in groups and not row.message
         else row
@@ -148,13 +196,14 @@ def _grouped(findings: list[Finding]) -> list[Finding]:
     ]
 
 
-def _finding_row(finding: Finding) -> str:
-    date = finding.date.strftime("%d/%m/%Y") if finding.date else ""
+def _finding_row(finding: Finding, lang: Lang) -> str:
+    date = day_text(finding.date, lang) if finding.date else ""
     who = f" ({escape(finding.owner)})" if finding.owner else ""
     return (
         f'<tr class="{finding.kind}"><td class="date">{date}</td>'
-        f'<td class="kind">{_KIND_LABELS.get(finding.kind, finding.kind)}</td>'
-        f"<td><b>{escape(finding.mission_id)}</b>{who} : {escape(finding.message)}</td></tr>"
+        f'<td class="kind">{KIND_LABELS[lang].get(finding.kind, finding.kind)}</td>'
+        f"<td><b>{escape(finding.mission_id)}</b>{who}{_TEXTS[lang]['colon']}"
+        f"{escape(finding.message)}</td></tr>"
     )
 
 
@@ -162,6 +211,7 @@ def timeline_svg(review: Review) -> str:
     """The references by tag (rows) and year (columns) as an SVG drawing: one bar per
     mission and tag, coloured by the window it still counts in today, with the 3- and
     5-year cut-offs and today drawn across."""
+    t = _TEXTS[review.lang]
     items = [item for item in review.timeline if item.start is not None]
     tags = [(t.tag, t.label) for t in review.tags[:_MAX_TAGS]]
     hidden = len(review.tags) - len(tags)
@@ -178,8 +228,8 @@ def timeline_svg(review: Review) -> str:
     height = _TOP + _ROW_H * max(1, len(tags)) + _BOTTOM + (12 if hidden or undated else 0)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_WIDTH} {height}" '
-        f'role="img" aria-label="Frise des références par thématique et par année">',
-        f"<title>Références par thématique et par année, au {today.isoformat()}</title>",
+        f'role="img" aria-label="{escape(t["svg_label"])}">',
+        f"<title>{escape(t['svg_title'].format(today=day_text(today, review.lang)))}</title>",
     ]
     for year in range(first_year, last_year + 1):
         left = x(year, 1)
@@ -209,7 +259,7 @@ def timeline_svg(review: Review) -> str:
         if no_dates:
             parts.append(
                 f'<text x="{_WIDTH - 12}" y="{y + _ROW_H / 2 + 3:.1f}" font-size="8" '
-                f'text-anchor="end" fill="#8a5a00">+ {no_dates} sans dates</text>'
+                f'text-anchor="end" fill="#8a5a00">{t["undated_row"].format(count=no_dates)}</text>'
             )
     # The cut-offs: a reference that ended left of a line no longer counts in that window.
     for years, dash in ((3, "4 2"), (5, "1 2")):
@@ -218,21 +268,17 @@ def timeline_svg(review: Review) -> str:
             f'<line x1="{cut:.1f}" y1="{_TOP - 8}" x2="{cut:.1f}" y2="{height - _BOTTOM}" '
             f'stroke="#8a5a00" stroke-width="1" stroke-dasharray="{dash}"/>'
             f'<text x="{cut + 2:.1f}" y="{_TOP - 10}" font-size="8.5" fill="#8a5a00">'
-            f"− {years} ans</text>"
+            f"{t['cutoff'].format(years=years)}</text>"
         )
     now = x(today.year, today.month)
     parts.append(
         f'<line x1="{now:.1f}" y1="{_TOP - 8}" x2="{now:.1f}" y2="{height - _BOTTOM}" '
         'stroke="#b3261e" stroke-width="1.2"/>'
         f'<text x="{now - 2:.1f}" y="{_TOP - 10}" font-size="8.5" fill="#b3261e" '
-        'text-anchor="end">aujourd\'hui</text>'
+        f'text-anchor="end">{escape(t["today"])}</text>'
     )
     legend_y = 12
-    legend = [
-        (_COLOURS[3], "compte sur 3 ans"),
-        (_COLOURS[5], "sur 5 ans seulement"),
-        (_COLOURS[0], "plus ancienne"),
-    ]
+    legend = list(zip((_COLOURS[3], _COLOURS[5], _COLOURS[0]), t["legend"].split("|"), strict=True))
     left = _LABEL_W
     for colour, text in legend:
         parts.append(
@@ -242,9 +288,9 @@ def timeline_svg(review: Review) -> str:
         left += 130
     notes = []
     if hidden:
-        notes.append(f"+ {hidden} autre(s) thématique(s), moins utilisées")
+        notes.append(t["hidden"].format(count=hidden))
     if undated:
-        notes.append(f"{len(undated)} mission(s) sans dates ne peuvent pas figurer sur la frise")
+        notes.append(t["undated"].format(count=len(undated)))
     if notes:
         parts.append(
             f'<text x="{_LABEL_W}" y="{height - 2}" font-size="8" fill="#4a5866">'

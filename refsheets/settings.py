@@ -8,7 +8,7 @@ name, how often each mission should be reviewed).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
@@ -31,6 +31,10 @@ class LibrarySettings(Strict):
     """`refsheets.yaml`: what a library says about itself."""
 
     name: Text | None = None
+    language: Literal["fr", "en"] = Field(
+        default="fr",
+        description="The language of the library's own reports (`refsheets review`): fr or en.",
+    )
     review_period: Months = Field(
         default=12,
         description="How often each mission should be reviewed, in months ('12 mois', "

@@ -13,7 +13,13 @@ import pytest
 
 from refsheets import load_library
 from refsheets.library import Library
-from refsheets.review import add_months, leaves_window, qualifies, review_library
+from refsheets.review import (
+    add_months,
+    finding_lines,
+    leaves_window,
+    qualifies,
+    review_library,
+)
 from refsheets.review_html import review_html
 from refsheets.select import PickQuery, pick
 from tests.conftest import DATA, run_cli
@@ -83,7 +89,7 @@ def test_overdue_and_never_reviewed(library_copy: Path) -> None:
     overdue = {f.mission_id: f for f in review.overdue}
     havelinghen = overdue["2022-havelinghen-emergence-tiers-lieu"]
     assert havelinghen.date == dt.date(2026, 3, 15) and havelinghen.owner == "Léa"
-    assert "never reviewed" in overdue["vilogia-lieu-innovation-habitat"].message
+    assert "jamais relue" in overdue["vilogia-lieu-innovation-habitat"].message
     # soonest first: the dated overdue review before everything undated
     assert review.findings[0].mission_id == "2022-havelinghen-emergence-tiers-lieu"
     fresh = review_library(library, today=dt.date(2025, 10, 1))
@@ -102,12 +108,15 @@ def test_cli_review_json_and_exit_status(library_copy: Path) -> None:
     assert data["today"] == "2026-10-01" and data["overdue"] == 8
     kinds = {f["kind"] for f in data["findings"]}
     assert {"overdue", "window", "fact", "attestation"} <= kinds
-    assert "overdue for review" in result.stderr
+    assert "8 mission(s) à relire (relecture tous les 12 mois)" in result.stderr
     for path in (library_copy / "missions").glob("*.yaml"):
         path.write_text(path.read_text(encoding="utf-8") + "reviewed: 2026-09-01\n", "utf-8")
     clean = run_cli(["--library", str(library_copy), "review", "--today", "01/10/2026"])
     assert clean.returncode == 0, clean.stderr
-    assert "2027-01-01  window      2021-valenciennes-passage-de-la-paix" in clean.stdout
+    assert (
+        "01/01/2027  fenêtre        2021-valenciennes-passage-de-la-paix : sort de la fenêtre "
+        "de 5 ans le 01/01/2027 (terminée en 12/2021)"
+    ) in clean.stdout
     bad = run_cli(["--library", str(library_copy), "review", "--today", "2026/10/01"])
     assert bad.returncode == 2
 
@@ -166,3 +175,62 @@ def test_cli_review_writes_the_html_file(library_copy: Path, tmp_path: Path) -> 
     assert result.returncode == 1
     assert report.is_file() and "<svg" in report.read_text(encoding="utf-8")
     _svg_of(report.read_text(encoding="utf-8"))
+
+
+# Words of the other language that must not show in a report (the findings' own words, the
+# page's headings and the kinds of findings).
+ENGLISH = ("never reviewed", "leaves the", "no attestation", "no period", "overdue", "window")
+FRENCH = ("jamais relue", "sort de la fenêtre", "attestation de bonne", "pas de période")
+
+
+def _with_warnings(library_copy: Path) -> Library:
+    """The seed with one warning of each kind `check` gives a code to."""
+    path = library_copy / "missions" / "2022-havelinghen-emergence-tiers-lieu.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("client:\n", "client:\n  anonymous_label: Commune rurale du Nord\n")
+    text = text.replace("tags: [", "tags: [ruralite-bis, ")
+    path.write_text(text + "disclosure: anonymous\n", encoding="utf-8")
+    return load_library(library_copy)
+
+
+def test_the_report_speaks_french_by_default(library_copy: Path) -> None:
+    library = _with_warnings(library_copy)
+    review = review_library(library, today=DAY)
+    assert review.lang == "fr"
+    messages = " ".join(f.message for f in review.findings)
+    assert all(word in messages for word in FRENCH)
+    assert "thématique inconnue « ruralite-bis »" in messages
+    assert "mission anonyme, mais ce texte nomme" in messages
+    page = review_html(review, title="Démo")
+    assert '<html lang="fr">' in page
+    parser = _Collector()
+    parser.feed(page[page.index("<body") :])  # what is read, not the style sheet
+    text = " ".join(parser.text)
+    assert not [word for word in ENGLISH if word in text]
+    terminal = " ".join(finding_lines(review.findings, "fr"))
+    assert not [word for word in ENGLISH if word in terminal]
+
+
+def test_the_report_speaks_english_when_the_library_says_so(library_copy: Path) -> None:
+    (library_copy / "refsheets.yaml").write_text("language: en\n", encoding="utf-8")
+    library = _with_warnings(library_copy)
+    review = review_library(library, today=DAY)
+    assert review.lang == "en"
+    messages = " ".join(f.message for f in review.findings)
+    assert not [word for word in FRENCH if word in messages]
+    assert "unknown tag 'ruralite-bis'" in messages and "never reviewed" in messages
+    page = review_html(review, title="Demo")
+    assert '<html lang="en">' in page and "Third place" in page  # the tag's English label
+    parser = _Collector()
+    parser.feed(page[page.index("<body") :])
+    text = " ".join(parser.text)
+    assert not [word for word in (*FRENCH, "aujourd'hui", "Thématique", " ans") if word in text]
+
+
+def test_cli_review_lang_option_overrides_the_library(library_copy: Path) -> None:
+    result = run_cli(
+        ["--library", str(library_copy), "review", "--lang", "en", "--today", "01/10/2026"]
+    )
+    assert result.returncode == 1
+    assert "never reviewed" in result.stdout and "jamais" not in result.stdout
+    assert "8 mission(s) overdue for review (every 12 months)" in result.stderr

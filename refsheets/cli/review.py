@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from refsheets.cli._app import app, day_option, err, open_library, out, print_json
+from refsheets.cli.render import LabelLang
 from refsheets.errors import ExitStatus, RenderError
 
 
@@ -25,6 +26,13 @@ def review(
             "--months", min=1, help="How far ahead to look for references leaving a window."
         ),
     ] = 6,
+    lang: Annotated[
+        LabelLang | None,
+        typer.Option(
+            "--lang",
+            help="The report's language [default: the library's 'language', else fr].",
+        ),
+    ] = None,
     today: Annotated[
         datetime.date | None,
         typer.Option(
@@ -38,10 +46,16 @@ def review(
     """What needs attention: references leaving the 3- and 5-year windows (with the date),
     overdue reviews, missing facts and attestations, anonymity leaks, unknown tags; and
     per tag, the references that qualify today. Exits 1 when a review is overdue."""
-    from refsheets.review import finding_lines, review_library
+    from refsheets.review import TEXTS, finding_lines, review_library
 
     library = open_library()
-    result = review_library(library, today=today or datetime.date.today(), horizon_months=months)
+    result = review_library(
+        library,
+        today=today or datetime.date.today(),
+        horizon_months=months,
+        lang=None if lang is None else ("en" if lang is LabelLang.en else "fr"),
+    )
+    texts = TEXTS[result.lang]
     if html is not None:
         from refsheets.output import write_atomic
         from refsheets.review_html import review_html
@@ -55,10 +69,10 @@ def review(
     if as_json:
         print_json(result.to_json())
     else:
-        for line in finding_lines(result.findings):
+        for line in finding_lines(result.findings, result.lang):
             out.print(line, markup=False)
         out.print("")
-        out.print("references that qualify today, per tag (3 years / 5 years / all):")
+        out.print(texts["tags_heading"], markup=False)
         for tag in result.tags:
             out.print(
                 f"  {tag.label:<32} {tag.within[3]:>3} {tag.within[5]:>3} {tag.total:>3}",
@@ -66,8 +80,10 @@ def review(
             )
     if result.overdue:
         err.print(
-            f"{len(result.overdue)} mission(s) overdue for review (every "
-            f"{result.review_period_months} months)",
+            texts["overdue_total"].format(
+                count=len(result.overdue), period=result.review_period_months
+            ),
             style="red",
+            markup=False,
         )
         raise typer.Exit(int(ExitStatus.INVALID_DATA))
