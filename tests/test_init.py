@@ -176,7 +176,7 @@ def test_a_fresh_library_through_every_command(tmp_path: Path) -> None:
     assert (root / "out" / "ressons-bis" / "annexe-references.pdf").is_file()
     review = run_cli(["review", "--today", "01/12/2026"], cwd=root)
     assert review.returncode == 1  # never reviewed yet
-    assert "2025-ressons-tiers-lieu: never reviewed" in review.stdout
+    assert "2025-ressons-tiers-lieu : jamais relue" in review.stdout  # in French by default
     assert run_cli(["--version"], cwd=root).stdout.startswith("refsheets ")
 
 
