@@ -15,7 +15,7 @@ import pikepdf
 from refsheets.export import export_tender
 from refsheets.export.fonts import without_embedded_fonts
 from refsheets.library import load_library
-from tests.conftest import ROOT
+from tests.conftest import SEED_TENDERS
 
 
 def _font_entries(data: bytes) -> list[str]:
@@ -25,7 +25,7 @@ def _font_entries(data: bytes) -> list[str]:
 
 def test_an_export_carries_each_font_once(library_copy: Path, tmp_path: Path) -> None:
     report = export_tender(
-        ROOT / "tenders" / "example.yaml",
+        SEED_TENDERS / "example.yaml",
         load_library(library_copy),
         out_root=tmp_path / "out",
         today=date(2026, 3, 1),
