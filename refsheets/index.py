@@ -293,7 +293,7 @@ class MissionIndex:
             return
         text = mission.model_dump_json() if mission is not None else None
         diagnostics = json.dumps(
-            [[d.message, d.line, d.column, d.field, d.severity] for d in found],
+            [[d.message, d.line, d.column, d.field, d.severity, d.code, d.detail] for d in found],
             ensure_ascii=False,
         )
         split = (
@@ -370,18 +370,22 @@ def _diagnostics_from(path: Path, text: str) -> list[Diagnostic]:
         raise ValueError("diagnostics are not a list")
     diagnostics = []
     for item in found:
-        if not (isinstance(item, list) and len(item) == 5):
+        if not (isinstance(item, list) and len(item) == 7):
             raise ValueError("a diagnostic of the wrong shape")
-        message, line, column, where, severity = item
+        message, line, column, where, severity, code, detail = item
         if not (
             isinstance(message, str)
             and (line is None or type(line) is int)
             and (column is None or type(column) is int)
             and (where is None or isinstance(where, str))
             and severity in _SEVERITIES
+            and (code is None or isinstance(code, str))
+            and (detail is None or isinstance(detail, str))
         ):
             raise ValueError("a diagnostic of the wrong types")
-        diagnostics.append(Diagnostic(path, message, line, column, where, severity))
+        diagnostics.append(
+            Diagnostic(path, message, line, column, where, severity, code=code, detail=detail)
+        )
     return diagnostics
 
 

@@ -234,3 +234,27 @@ def test_cli_review_lang_option_overrides_the_library(library_copy: Path) -> Non
     assert result.returncode == 1
     assert "never reviewed" in result.stdout and "jamais" not in result.stdout
     assert "8 mission(s) overdue for review (every 12 months)" in result.stderr
+
+
+def test_the_report_is_the_same_from_the_librarys_index(
+    library_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index keeps what each warning is (its code), so the French report does not
+    fall back to pointing at `check` once the files are indexed."""
+    import refsheets.index
+
+    # The index keeps only files that have not just changed; these were, just now.
+    monkeypatch.setattr(refsheets.index, "RACY_SECONDS", 0)
+    _with_warnings(library_copy)
+    fresh = load_library(library_copy, index=True)
+    assert (library_copy / ".refsheets" / "index.sqlite").is_file()
+    warm = load_library(library_copy, index=True)
+    assert [(d.code, d.detail) for d in warm.diagnostics] == [
+        (d.code, d.detail) for d in fresh.diagnostics
+    ]
+    assert [f.message for f in review_library(warm, today=DAY).findings] == [
+        f.message for f in review_library(fresh, today=DAY).findings
+    ]
+    assert "thématique inconnue « ruralite-bis »" in " ".join(
+        f.message for f in review_library(warm, today=DAY).findings
+    )
