@@ -51,7 +51,7 @@ INDEX_DIR = ".refsheets"
 INDEX_FILE = "index.sqlite"
 NO_INDEX_ENV = "REFSHEETS_NO_INDEX"
 
-FORMAT = 2
+FORMAT = 3
 """Bumped when the index's tables change."""
 
 RACY_SECONDS = 3
@@ -70,8 +70,13 @@ _SCHEMA = (
         "files",
         "CREATE TABLE files (name TEXT PRIMARY KEY, size INTEGER NOT NULL, "
         "mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, "
-        "device INTEGER NOT NULL, mission TEXT, diagnostics TEXT NOT NULL, words TEXT, "
+        "device INTEGER NOT NULL, mission TEXT, diagnostics TEXT NOT NULL, "
         "checksum BLOB NOT NULL)",
+    ),
+    (
+        "table",
+        "words",
+        "CREATE TABLE words (name TEXT PRIMARY KEY, words TEXT NOT NULL, checksum BLOB NOT NULL)",
     ),
 )
 _SEVERITIES = ("error", "warning")
@@ -107,11 +112,18 @@ class _Entry:
             return self.mission.model_dump_json()
         return self.mission
 
+    def words_checksum(self, name: str, words: str) -> bytes:
+        """A digest of the entry's words, with its name and key (the words of another
+        version of the file are not used)."""
+        return hashlib.blake2b(
+            f"{name}\x1f{self.key!r}\x1f{words}".encode("utf-8", "replace"), digest_size=16
+        ).digest()
+
     def checksum(self, name: str, mission: str | None) -> bytes:
         """A digest of the whole entry (`mission` its JSON): a row damaged on disk is not
         used."""
         digest = hashlib.blake2b(digest_size=16)
-        for part in (name, repr(self.key), mission, self.diagnostics, self.words):
+        for part in (name, repr(self.key), mission, self.diagnostics):
             digest.update(b"\x00" if part is None else b"\x01" + part.encode("utf-8", "replace"))
             digest.update(b"\x1f")
         return digest.digest()
@@ -123,7 +135,8 @@ class Found(NamedTuple):
     mission: Mission | None
     diagnostics: list[Diagnostic]
     words: str | None
-    """The mission's text split for search, as kept (`words_from` reads it)."""
+    """The mission's text split for search, as kept (`words_from` reads it); None when
+    the index was opened without words, or has none for this file."""
 
 
 @dataclass
@@ -137,16 +150,18 @@ class MissionIndex:
     """What went wrong with the index itself (shown as warnings; never changes an answer)."""
     changed: bool = False
     started_ns: int = field(default_factory=time.time_ns)
+    with_words: bool = True
     _kept: dict[str, _Entry] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, root: Path, context_files: list[Path]) -> MissionIndex:
+    def open(cls, root: Path, context_files: list[Path], *, words: bool = True) -> MissionIndex:
         """The index of the library at `root`, empty when there is none or it is unusable.
 
         `context_files` (the taxonomy, the entities) shape every mission's diagnostics: a
-        change in any of them forgets every entry.
+        change in any of them forgets every entry. Without `words`, the missions' words
+        for search are not read (a command that does not search holds less).
         """
-        index = cls(root, _context(context_files))
+        index = cls(root, _context(context_files), with_words=words)
         index._read()
         return index
 
@@ -219,22 +234,30 @@ class MissionIndex:
                 return
             rows = connection.execute(
                 "SELECT name, size, mtime_ns, ctime_ns, inode, device, mission, diagnostics, "
-                "words, checksum FROM files"
+                "checksum FROM files"
             )
-            for name, size, mtime, ctime, inode, device, mission, found, words, check in rows:
+            for name, size, mtime, ctime, inode, device, mission, found, check in rows:
                 key = (size, mtime, ctime, inode, device)
                 if not (
                     isinstance(name, str)
                     and all(type(part) is int for part in key)
                     and (mission is None or isinstance(mission, str))
                     and isinstance(found, str)
-                    and (words is None or isinstance(words, str))
                 ):
                     raise ValueError("an entry of the wrong types")
-                entry = _Entry(key, mission, found, words)
+                entry = _Entry(key, mission, found, None)
                 if check != entry.checksum(name, mission):
                     raise ValueError(f"the entry of {name[:60]!r} does not match its checksum")
                 self.entries[name] = entry
+            if not self.with_words:
+                return
+            for name, words, check in connection.execute("SELECT name, words, checksum FROM words"):
+                owner = self.entries.get(name)
+                if owner is None or not isinstance(words, str):
+                    raise ValueError("words of no entry, or of the wrong type")
+                if check != owner.words_checksum(name, words):
+                    raise ValueError(f"the words of {name[:60]!r} do not match their checksum")
+                owner.words = words
         finally:
             connection.close()
 
@@ -264,8 +287,8 @@ class MissionIndex:
             return None
         if mission is not None and any(d.severity == "error" for d in diagnostics):
             return None  # a valid mission never has errors: not an entry this index wrote
-        if (mission is None) != (entry.words is None):
-            return None
+        if mission is None and entry.words is not None:
+            return None  # words are kept for valid missions only
         # The mission's JSON is not held twice: a save writes it again from the mission.
         del self.entries[path.name]
         self._kept[path.name] = _Entry(entry.key, mission, entry.diagnostics, entry.words)
@@ -296,15 +319,19 @@ class MissionIndex:
             [[d.message, d.line, d.column, d.field, d.severity, d.code, d.detail] for d in found],
             ensure_ascii=False,
         )
-        split = (
-            json.dumps([[weight, " ".join(found)] for weight, found in words], ensure_ascii=False)
-            if words is not None
-            else None
-        )
+        split = _words_text(words) if words is not None else None
         if len(text or "") + len(diagnostics) + len(split or "") > MAX_ENTRY_BYTES:
             return
         self._kept[path.name] = _Entry(key, text, diagnostics, split)
         self.changed = True
+
+    def keep_words(self, path: Path, words: DocumentWords) -> None:
+        """Keep the words of a file looked up without them (an index written while no
+        search was asked for)."""
+        entry = self._kept.get(path.name)
+        if entry is not None and entry.words is None:
+            entry.words = _words_text(words)
+            self.changed = True
 
     def save(self) -> None:
         """Write the index when anything changed; quietly skip a library that cannot be
@@ -337,17 +364,16 @@ class MissionIndex:
             rows = []
             for name, entry in sorted(self._kept.items()):
                 text = entry.mission_text
-                rows.append(
-                    (
-                        name,
-                        *entry.key,
-                        text,
-                        entry.diagnostics,
-                        entry.words,
-                        entry.checksum(name, text),
-                    )
-                )
-            connection.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                rows.append((name, *entry.key, text, entry.diagnostics, entry.checksum(name, text)))
+            connection.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            connection.executemany(
+                "INSERT INTO words VALUES (?, ?, ?)",
+                [
+                    (name, entry.words, entry.words_checksum(name, entry.words))
+                    for name, entry in sorted(self._kept.items())
+                    if entry.words is not None
+                ],
+            )
             connection.commit()
             return connection.serialize()
         finally:
@@ -405,6 +431,10 @@ def _connect(fd: int) -> sqlite3.Connection:
     connection = sqlite3.connect(":memory:")
     connection.deserialize(b"".join(chunks))
     return connection
+
+
+def _words_text(words: DocumentWords) -> str:
+    return json.dumps([[weight, " ".join(found)] for weight, found in words], ensure_ascii=False)
 
 
 def words_from(text: str) -> DocumentWords:

@@ -88,7 +88,7 @@ class Library:
         return self.root / relative
 
 
-def load_library(root: Path | str, *, index: bool = False) -> Library:
+def load_library(root: Path | str, *, index: bool = False, search: bool = True) -> Library:
     """Read and validate every file of the library at `root`.
 
     Never raises for bad data: each problem becomes a diagnostic and the broken file is
@@ -96,7 +96,8 @@ def load_library(root: Path | str, *, index: bool = False) -> Library:
 
     With `index`, what reading each unchanged file found last time is taken from the
     library's index (`refsheets.index`) instead of parsing it again: the same missions and
-    diagnostics, in the same order.
+    diagnostics, in the same order; with `search`, the missions' texts split for search too
+    (`search_words`), else a search splits them again.
     """
     root = Path(root)
     missions_dir = root / MISSIONS_DIR
@@ -123,29 +124,30 @@ def load_library(root: Path | str, *, index: bool = False) -> Library:
         from refsheets.search import document_words
         from refsheets.select import mission_document
 
-        cache = MissionIndex.open(root, [root / TAGS_FILE, root / ENTITIES_FILE])
+        cache = MissionIndex.open(root, [root / TAGS_FILE, root / ENTITIES_FILE], words=search)
     for path in sorted(missions_dir.glob("*.yaml")) + sorted(missions_dir.glob("*.yml")):
         mission_id = path.stem
         paths[mission_id] = path
-        found = cache.lookup(path) if cache is not None else None
-        if found is not None:
+        if cache is None:
+            mission = _load_mission(path, mission_id, root, taxonomy, entities, diagnostics)
+        elif (found := cache.lookup(path)) is not None:
             mission = found.mission
             diagnostics.extend(found.diagnostics)
             if found.words is not None:
                 words[mission_id] = found.words
+            elif search and mission is not None:
+                # Kept by a command that did not search: split now, and keep the words.
+                split = document_words(mission_document(taxonomy, mission))
+                words[mission_id] = split
+                cache.keep_words(path, split)
         else:
-            key = key_of(path) if cache is not None else None
+            key = key_of(path)
             before = len(diagnostics)
             mission = _load_mission(path, mission_id, root, taxonomy, entities, diagnostics)
-            if cache is not None:
-                split = (
-                    document_words(mission_document(taxonomy, mission))
-                    if mission is not None
-                    else None
-                )
-                cache.record(path, key, mission, diagnostics[before:], split)
-                if split is not None:
-                    words[mission_id] = split
+            kept = None
+            if mission is not None:
+                kept = words[mission_id] = document_words(mission_document(taxonomy, mission))
+            cache.record(path, key, mission, diagnostics[before:], kept)
         if mission is not None:
             missions[mission_id] = mission
     notes: list[str] = []

@@ -129,7 +129,17 @@ def test_a_changed_taxonomy_or_entity_list_forgets_every_entry(library: Path) ->
 
 @pytest.mark.parametrize(
     "damage",
-    ["truncated", "garbage", "empty", "foreign", "bad-entry", "bad-diagnostic", "huge", "forged"],
+    [
+        "truncated",
+        "garbage",
+        "empty",
+        "foreign",
+        "bad-entry",
+        "bad-diagnostic",
+        "bad-words",
+        "huge",
+        "forged",
+    ],
 )
 def test_a_damaged_index_is_dropped_and_rebuilt(library: Path, damage: str) -> None:
     assert_same(library)
@@ -149,12 +159,12 @@ def test_a_damaged_index_is_dropped_and_rebuilt(library: Path, damage: str) -> N
     elif damage == "forged":
         # A row rewritten whole, checksum included: the model still refuses its mission.
         with sqlite3.connect(path) as connection:
-            name, *key, diagnostics, words = connection.execute(
-                "SELECT name, size, mtime_ns, ctime_ns, inode, device, diagnostics, words "
+            name, *key, diagnostics = connection.execute(
+                "SELECT name, size, mtime_ns, ctime_ns, inode, device, diagnostics "
                 "FROM files WHERE mission IS NOT NULL LIMIT 1"
             ).fetchone()
             text = '{"title": ""}'
-            entry = refsheets.index._Entry(tuple(key), text, diagnostics, words)
+            entry = refsheets.index._Entry(tuple(key), text, diagnostics, None)
             connection.execute(
                 "UPDATE files SET mission = ?, checksum = ? WHERE name = ?",
                 (text, entry.checksum(name, text), name),
@@ -165,12 +175,12 @@ def test_a_damaged_index_is_dropped_and_rebuilt(library: Path, damage: str) -> N
             handle.truncate(200 * 1024 * 1024)
     else:
         with sqlite3.connect(path) as connection:
-            column, value = (
-                ("mission", json.dumps({"title": 5}))
-                if damage == "bad-entry"
-                else ("diagnostics", '[["x", "one", null, null, "error"]]')
-            )
-            connection.execute(f"UPDATE files SET {column} = ?", (value,))
+            table, column, value = {
+                "bad-entry": ("files", "mission", json.dumps({"title": 5})),
+                "bad-diagnostic": ("files", "diagnostics", '[["x", "one", null, null, "error"]]'),
+                "bad-words": ("words", "words", '[[3.0, "autre chose"]]'),
+            }[damage]
+            connection.execute(f"UPDATE {table} SET {column} = ?", (value,))
         connection.close()
     indexed = assert_same(library)
     assert len(indexed.notes) == 1 and str(path) in indexed.notes[0]
@@ -239,3 +249,18 @@ def test_the_cli_answers_the_same_with_and_without_the_index(
     assert damaged.returncode == 0
     assert "warning: the library's index" in damaged.stderr
     assert damaged.stdout == run_cli(["--library", str(library), "list", "--json"]).stdout
+
+
+def test_words_kept_by_a_command_that_does_not_search(library: Path) -> None:
+    # `list` keeps no words when it rewrites the index; the next search splits them again.
+    load_library(library, index=True, search=False)
+    (library / "missions" / "added-mission.yaml").write_text(
+        "title: Un tiers-lieu numérique\nclient:\n  name: Ville\n", encoding="utf-8"
+    )
+    listed = load_library(library, index=True, search=False)
+    assert set(listed.search_words) == {"added-mission"}  # read from its file now
+    assert_same(library)
+    with sqlite3.connect(index_path(library)) as connection:
+        (count,) = connection.execute("SELECT count(*) FROM words").fetchone()
+    connection.close()
+    assert count == len(listed.missions)

@@ -106,21 +106,22 @@ def print_diagnostics(diagnostics: list[Diagnostic]) -> None:
         err.print(diagnostic.format(Path.cwd()), style=style, markup=False)
 
 
-def load_indexed_library() -> Library:
-    """The library of --library, read through its index unless REFSHEETS_NO_INDEX says no;
-    what went wrong with the index is noted on stderr (the answer is the same)."""
+def load_indexed_library(*, search: bool = False) -> Library:
+    """The library of --library, read through its index unless REFSHEETS_NO_INDEX says no
+    (with the missions' words for search when `search`); what went wrong with the index
+    is noted on stderr (the answer is the same)."""
     from refsheets.index import index_enabled
 
-    library = load_library(state.library, index=index_enabled())
+    library = load_library(state.library, index=index_enabled(), search=search)
     for note in library.notes:
         err.print(f"warning: {note}", style="yellow", markup=False)
     return library
 
 
-def open_library(*, quiet_warnings: bool = True) -> Library:
+def open_library(*, quiet_warnings: bool = True, search: bool = False) -> Library:
     """Load the library (through its index unless REFSHEETS_NO_INDEX is set); report
     broken files on stderr and go on without them."""
-    library = load_indexed_library()
+    library = load_indexed_library(search=search)
     shown = library.errors if quiet_warnings else library.diagnostics
     if library.errors:
         print_diagnostics(shown)

@@ -144,7 +144,8 @@ def pick(
         raise typer.BadParameter("choose one of --json and --ids", param_hint="--json/--ids")
     if lot is not None and tender is None:
         raise typer.BadParameter("--lot needs --tender", param_hint="--lot")
-    library = open_library()
+    # A pick searches the words of every mission when it has text (or a tender's object).
+    library = open_library(search=query is not None or tender is not None)
     base = PickQuery()
     given: dict[str, Any] = {
         "tags": tuple(tag) if tag else None,
