@@ -16,12 +16,13 @@ over a mission the model refuses) and its diagnostics. The YAML files stay the t
 - a mission that points at photos or an attestation is never kept: those files are
   checked on every read, as without the index.
 
-The index is a reader of an untrusted file too: it is read whole with a bound on its size,
-from a regular file only (a symbolic link is never followed), into an in-memory SQLite
-database (`deserialize`: no journal, no file opened by SQLite); its schema must be exactly
-ours. Anything wrong drops it with a note and it is rebuilt from the YAML files. It is
-written the same way: built in memory, then written to a new temporary file and renamed
-over the old one, so a reader sees the old index or the new, never half of one. A library
+The index is a reader of an untrusted file too: a regular file only (a symbolic link is
+never followed), bounded in size, opened by SQLite through /proc/self/fd/N (the very file
+checked) read-only and immutable (no lock, no journal); its schema must be exactly ours
+and each entry match its checksum. Anything wrong drops it with a note and it is rebuilt
+from the YAML files. It is written to a new temporary file (through /proc/self/fd too,
+without a journal) and renamed over the old one, so a reader sees the old index or the
+new, never half of one. A library
 that cannot be written (read-only) is simply read without keeping an index.
 
 `REFSHEETS_NO_INDEX=1` bypasses it (nothing read, nothing written).
@@ -348,39 +349,67 @@ class MissionIndex:
             ignore = folder / ".gitignore"
             if not os.path.lexists(ignore):
                 _write_new(folder, ignore, b"# refsheets' index: rebuilt from the YAML files\n*\n")
-            _write_new(folder, folder / INDEX_FILE, self._serialized())
+            self._write(folder)
         except OSError:
             return  # a read-only library works without its index
 
-    def _serialized(self) -> bytes:
-        connection = sqlite3.connect(":memory:")
+    def _write(self, folder: Path) -> None:
+        """Write the index to a new file in `folder`, then rename it over the old one.
+
+        SQLite writes the temporary file through /proc/self/fd/N (the very file mkstemp
+        created, never a link swapped in since), without a journal: a file that is not
+        renamed into place is only deleted. Rows go one by one, never all in memory.
+        """
+        fd, temporary = tempfile.mkstemp(dir=folder, prefix=".index-", suffix=".tmp")
         try:
-            for _, _, sql in _SCHEMA:
-                connection.execute(sql)
-            connection.executemany(
-                "INSERT INTO meta VALUES (?, ?)",
-                [("format", str(FORMAT)), ("context", self.context)],
-            )
-            rows = []
-            for name, entry in sorted(self._kept.items()):
-                text = entry.mission_text
-                rows.append((name, *entry.key, text, entry.diagnostics, entry.checksum(name, text)))
-            connection.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            connection.executemany(
-                "INSERT INTO words VALUES (?, ?, ?)",
-                [
-                    (name, entry.words, entry.words_checksum(name, entry.words))
-                    for name, entry in sorted(self._kept.items())
-                    if entry.words is not None
-                ],
-            )
-            connection.commit()
-            return connection.serialize()
+            proc = f"/proc/self/fd/{fd}"
+            target = proc if os.path.exists(proc) else temporary
+            connection = sqlite3.connect(target, isolation_level=None)
+            try:
+                self._fill(connection)
+            finally:
+                connection.close()
+            os.replace(temporary, folder / INDEX_FILE)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
         finally:
-            connection.close()
+            os.close(fd)
+
+    def _fill(self, connection: sqlite3.Connection) -> None:
+        connection.execute("PRAGMA journal_mode = OFF")
+        connection.execute("PRAGMA temp_store = MEMORY")
+        connection.execute("BEGIN")
+        for _, _, sql in _SCHEMA:
+            connection.execute(sql)
+        connection.executemany(
+            "INSERT INTO meta VALUES (?, ?)",
+            [("format", str(FORMAT)), ("context", self.context)],
+        )
+        names = sorted(self._kept)
+        connection.executemany(
+            "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (self._row(name) for name in names),
+        )
+        connection.executemany(
+            "INSERT INTO words VALUES (?, ?, ?)",
+            (
+                (name, words, self._kept[name].words_checksum(name, words))
+                for name in names
+                if (words := self._kept[name].words) is not None
+            ),
+        )
+        connection.execute("COMMIT")
+
+    def _row(self, name: str) -> tuple[object, ...]:
+        entry = self._kept[name]
+        text = entry.mission_text
+        return (name, *entry.key, text, entry.diagnostics, entry.checksum(name, text))
 
 
 def key_of(path: Path) -> _Key | None:
+    """The stat fields an entry is keyed by; None for anything but a regular file."""
     try:
         info = os.lstat(path)
     except (OSError, ValueError):
