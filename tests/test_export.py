@@ -309,14 +309,9 @@ def test_ctrl_c_leaves_the_earlier_export(project: Path) -> None:
     assert "Traceback" not in stderr and "interrupted" in stderr
     assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
     leftovers = [p.name for p in (project / "out").iterdir() if p.name.startswith(".t.")]
-    staging = [n for n in leftovers if not n.endswith(".lock")]
-    if staging:
-        # Seen once under load: Ctrl-C landing while the staging folder was being made
-        # left it behind. The next export removes it and says so (issue 10 item 6).
-        report = _export(project, tender)
-        warnings = report.warnings  # type: ignore[attr-defined]
-        assert any("by an export that was killed" in w for w in warnings), warnings
-        assert not [p for p in (project / "out").glob(".t.*.tmp")]
+    # Ctrl-C landing right as the staging folder is made once left it behind (seen under
+    # load): test_publish.py holds that window open on purpose.
+    assert [n for n in leftovers if not n.endswith(".lock")] == []
 
 
 def test_an_output_that_cannot_be_written_is_a_user_error(project: Path) -> None:

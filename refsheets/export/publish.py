@@ -13,11 +13,13 @@ import fcntl
 import os
 import re
 import shutil
+import signal
 import stat
 import sys
 import tempfile
+import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from refsheets.errors import ExitStatus, RefsheetsError, RenderError
@@ -145,21 +147,53 @@ def clean_stale_staging(target: Path) -> list[str]:
     return removed
 
 
+def _hold_signals() -> tuple[list[int], Callable[[], None]]:
+    """Hold Ctrl-C and `kill` (SIGTERM) back: return the list of those that come, and the
+    function that gives them their handlers back. Python runs signal handlers in the main
+    thread only, so elsewhere (in a thread) nothing is held."""
+    held: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        return held, lambda: None
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    for signum in previous:
+        signal.signal(signum, lambda signum, frame: held.append(signum))
+
+    def release() -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+    return held, release
+
+
 @contextlib.contextmanager
 def staging_folder(target: Path) -> Iterator[Path]:
-    """A temporary folder beside `target`, removed unless it was published."""
+    """A temporary folder beside `target`, removed unless it was published.
+
+    Ctrl-C is held back from before the folder is made until the block that removes it is
+    entered: a KeyboardInterrupt raised in between (inside mkdtemp, once the folder exists)
+    would leave it behind with nobody knowing its name.
+    """
+    held, release = _hold_signals()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(
             tempfile.mkdtemp(prefix=f".{target.name}.", suffix=_STAGING_SUFFIX, dir=target.parent)
         )
     except OSError as exc:
+        release()
         raise cannot_write_export(target.parent, exc) from None
-    # mkdtemp makes a private (0700) folder: the published export is for colleagues too.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(staging, 0o777 & ~umask)
+    except BaseException:
+        release()
+        raise
     try:
+        release()
+        # A signal that came while held is raised here, where the folder gets removed.
+        if held:
+            raise KeyboardInterrupt
+        # mkdtemp makes a private (0700) folder: the published export is for colleagues too.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(staging, 0o777 & ~umask)
         yield staging
     finally:
         shutil.rmtree(staging, ignore_errors=True)
