@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,17 @@ import pikepdf
 from refsheets.card import Card
 from refsheets.export.cache import CardCache
 from refsheets.export.fonts import merge_font_subsets
+from refsheets.export.summary import (
+    Canvas,
+    Fonts,
+    SummaryStyle,
+    add_content,
+    draw_footer,
+    draw_reference_number,
+    draw_summary,
+    font_names,
+    link_fonts,
+)
 from refsheets.layouts import Layout
 from refsheets.render.pdf_tags import (
     PDF_UA,
@@ -204,12 +216,10 @@ def html_key(plan: ExportPlan, html: str, variant: str | None = PDF_UA) -> str:
 
 
 def front_pages(plan: ExportPlan, today: date) -> list[tuple[str, str, str | None]]:
-    """The annex's own pages as (what, HTML, PDF variant): the cover and summary
-    (tagged), and the page footers (untagged: drawn over the pages as artifacts)."""
-    return [
-        ("the annex's cover", front_html(plan, today=today), plan.tender.pdf_variant),
-        ("the annex's footers", _footers_html(plan), None),
-    ]
+    """The annex's own pages laid out as HTML, as (what, HTML, PDF variant): the cover
+    and the summary's heading (tagged). The summary's table and every page's footer are
+    drawn when the annex is put together (export/summary.py)."""
+    return [("the annex's cover", front_html(plan, today=today), plan.tender.pdf_variant)]
 
 
 def render_html(
@@ -241,48 +251,68 @@ def _render_html(
     return data
 
 
-def _footers_html(plan: ExportPlan) -> str:
-    """One page per card: its "Référence k / n", drawn over the card's page (a cached
-    card does not know its rank). The summary's pages number themselves (annex.html.j2)."""
-    label = plan.references[0].card.labels.reference if plan.references else "Référence"
-    count = len(plan.references)
-    pages = "".join(
-        f'<div class="ref-footer">{label}{NBSP}{k}{NBSP}/{NBSP}{count}</div>'
-        for k in range(1, count + 1)
-    )
-    return (
-        "<!doctype html><html><head><style>"
-        "@page { size: A4; margin: 0 } body { margin: 0 }"
-        ".ref-footer { page-break-after: always; height: 297mm; box-sizing: border-box;"
-        " padding-top: 284mm; padding-right: 14mm; text-align: right;"
-        " font-family: var(--font-body); font-size: 7.5pt; color: var(--muted);"
-        " letter-spacing: 0.04em; }"
-        "html, body { background: none !important }"
-        "@page { size: A4 !important; margin: 0 !important; background: none !important;"
-        " @bottom-left { content: none !important; border: none !important }"
-        " @bottom-right { content: none !important; border: none !important } }"
-        ".ref-footer:last-child { page-break-after: auto }"
-        f"</style></head><body>{pages}</body></html>"
-    )
+@dataclass
+class _Front:
+    """The annex's front pages being put together: the summary's pages, the fonts and
+    style its drawn text uses."""
+
+    summary: list[pikepdf.Page]
+    style: SummaryStyle
+    fonts: Fonts
+    names: dict[str, str]  # the faces' names in the laid-out pages (see font_names)
 
 
-def _stamp(pdf: pikepdf.Pdf, page: pikepdf.Page, overlay: pikepdf.Page) -> None:
-    """Draw `overlay` over `page`, under a fixed resource name, as a pagination artifact.
+def _graft_front(annex: pikepdf.Pdf, tree: Any, plan: ExportPlan, front: pikepdf.Pdf) -> _Front:
+    """Append the cover and the summary (its heading laid out by WeasyPrint, its table
+    drawn under it, over as many pages as it takes) to `annex`."""
+    for index in range(len(front.pages)):
+        graft_page(tree, annex, front, index, prefix="front-")
+    labels = front_labels(plan)
+    style = SummaryStyle.of(plan.layout)
+    fonts = Fonts()
+    columns = [
+        labels[key] for key in ("number", "client", "mission", "period", "amount", "carried_by")
+    ]
+    pages = draw_summary(annex, tree, annex.pages[-1], _summary_rows(plan), columns, style, fonts)
+    return _Front(pages, style, fonts, font_names(front))
 
-    pikepdf's add_overlay names the resource at random: the same annex would then differ
-    from one export to the next, byte for byte and in its manifest's hash. The overlay
-    is marked as an artifact: a tagged page holds no untagged content.
-    """
-    form = pdf.copy_foreign(overlay.as_form_xobject())
-    name = page.add_resource(form, pikepdf.Name.XObject, pikepdf.Name("/RefsheetsFooter"))
-    page.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)
-    page.contents_add(
-        pikepdf.Stream(
-            pdf,
-            b"\nQ /Artifact <</Type /Pagination>> BDC q " + bytes(name) + b" Do Q EMC\n",
-        ),
-        prepend=False,
+
+def _finish_front(annex: pikepdf.Pdf, plan: ExportPlan, front: _Front) -> None:
+    """Draw the summary pages' footers, numbered "k / n" in the whole document, and
+    embed the fonts the drawn text used."""
+    brand = plan.layout.brand
+    contact = " · ".join(x for x in (brand.email, brand.website) if x)
+    numbers = {page.obj.objgen: k for k, page in enumerate(annex.pages, start=1)}
+    total = len(annex.pages)
+    for page in front.summary:
+        canvas = Canvas(front.fonts)
+        number = f"{numbers[page.obj.objgen]}{NBSP}/{NBSP}{total}"
+        draw_footer(canvas, brand.name, contact, number, front.style)
+        add_content(annex, page, canvas.stream())
+
+
+def _embed_fonts(annex: pikepdf.Pdf, front: _Front, pages: Sequence[pikepdf.Page]) -> None:
+    link_fonts(pages, front.fonts.embed(annex, front.names))
+
+
+def front_pdf(plan: ExportPlan, front_data: bytes) -> bytes:
+    """The cover and summary alone as one tagged PDF, from the laid-out cover and
+    heading (`front_pages`' PDF): what an annex starts with."""
+    front = pikepdf.open(io.BytesIO(front_data))
+    pdf = pikepdf.new()
+    tree = new_tree(pdf)
+    state = _graft_front(pdf, tree, plan, front)
+    _finish_front(pdf, plan, state)
+    _embed_fonts(pdf, state, state.summary)
+    finish_tree(tree, pdf)
+    labels = front_labels(plan)
+    facts = DocumentFacts(
+        title=f"{labels['title_prefix']} — {plan.title}",
+        lang=plan.tender.language,
+        author=plan.layout.brand.name,
     )
+    declare_accessible(pdf, facts, variant=plan.tender.pdf_variant, intents=_intents(front))
+    return _save(pdf)
 
 
 def annex_pdf(
@@ -301,24 +331,26 @@ def annex_pdf(
     today = today or plan.tender.deadline
     variant = plan.tender.pdf_variant
     labels = front_labels(plan)
-    (cover_what, cover, cover_variant), (footers_what, footers_page, _) = front_pages(plan, today)
+    ((cover_what, cover, cover_variant),) = front_pages(plan, today)
     front_data = _render_html(plan, cover, library_root, cover_what, cache, cover_variant)
     front = pikepdf.open(io.BytesIO(front_data))
-    footers = pikepdf.open(
-        io.BytesIO(_render_html(plan, footers_page, library_root, footers_what, cache, None))
-    )
     annex = pikepdf.new()
     tree = new_tree(annex)
-    for index in range(len(front.pages)):
-        graft_page(tree, annex, front, index, prefix="front-")
-    n_front = len(front.pages)
-    overlays = iter(footers.pages)
+    state = _graft_front(annex, tree, plan, front)
+    n_front = len(annex.pages)
     starts: list[int] = []
+    reference = plan.references[0].card.labels.reference if plan.references else "Référence"
+    count = len(plan.references)
     for index, (ref, data) in enumerate(zip(plan.references, cards, strict=True)):
         card_pdf = pikepdf.open(io.BytesIO(data))
         starts.append(len(annex.pages))
         graft_page(tree, annex, card_pdf, 0, prefix=f"card{index + 1}-")
-        _stamp(annex, annex.pages[-1], next(overlays))
+        # A cached card does not know its rank: its "Référence k / n" is drawn here.
+        canvas = Canvas(state.fonts)
+        draw_reference_number(
+            canvas, f"{reference}{NBSP}{index + 1}{NBSP}/{NBSP}{count}", state.style
+        )
+        add_content(annex, annex.pages[-1], canvas.stream())
         if ref.mission.attestation and "attestation" in plan.tender.rules.required_facts:
             from refsheets.export import _withheld_attestation
 
@@ -334,6 +366,8 @@ def annex_pdf(
             for page in attestation.pages:
                 annex.pages.append(page)
                 _mark_as_figure(tree, annex, annex.pages[-1], ref.card)
+    _finish_front(annex, plan, state)
+    _embed_fonts(annex, state, [*state.summary, *(annex.pages[i] for i in starts)])
     finish_tree(tree, annex)
     with annex.open_outline() as outline:
         outline.root.append(pikepdf.OutlineItem(labels["cover"], 0))
