@@ -46,13 +46,14 @@ from typing import NamedTuple
 from refsheets.errors import Diagnostic
 from refsheets.files import UnreadableFile, read_limited
 from refsheets.model import Mission
-from refsheets.search import FIELD_WEIGHTS, DocumentWords
+from refsheets.search import FIELD_WEIGHTS, DocumentTerms
+from refsheets.summary import summary_text
 
 INDEX_DIR = ".refsheets"
 INDEX_FILE = "index.sqlite"
 NO_INDEX_ENV = "REFSHEETS_NO_INDEX"
 
-FORMAT = 3
+FORMAT = 4
 """Bumped when the index's tables change."""
 
 RACY_SECONDS = 3
@@ -72,6 +73,14 @@ _SCHEMA = (
         "CREATE TABLE files (name TEXT PRIMARY KEY, size INTEGER NOT NULL, "
         "mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, "
         "device INTEGER NOT NULL, mission TEXT, diagnostics TEXT NOT NULL, "
+        "checksum BLOB NOT NULL)",
+    ),
+    (
+        "table",
+        "summaries",
+        "CREATE TABLE summaries (name TEXT PRIMARY KEY, size INTEGER NOT NULL, "
+        "mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, "
+        "device INTEGER NOT NULL, summary TEXT, diagnostics TEXT NOT NULL, "
         "checksum BLOB NOT NULL)",
     ),
     (
@@ -105,6 +114,8 @@ class _Entry:
     """The mission's JSON as kept; the mission itself once read back."""
     diagnostics: str
     words: str | None
+    summary: str | None = None
+    """The mission's summary (`summary.summary_text`), as kept or read."""
 
     @property
     def mission_text(self) -> str | None:
@@ -112,6 +123,13 @@ class _Entry:
         if isinstance(self.mission, Mission):
             return self.mission.model_dump_json()
         return self.mission
+
+    @property
+    def summary_text(self) -> str | None:
+        """The mission's summary, as the index keeps it."""
+        if self.summary is None and isinstance(self.mission, Mission):
+            self.summary = summary_text(self.mission)
+        return self.summary
 
     def words_checksum(self, name: str, words: str) -> bytes:
         """A digest of the entry's words, with its name and key (the words of another
@@ -121,13 +139,12 @@ class _Entry:
         ).digest()
 
     def checksum(self, name: str, mission: str | None) -> bytes:
-        """A digest of the whole entry (`mission` its JSON): a row damaged on disk is not
-        used."""
-        digest = hashlib.blake2b(digest_size=16)
-        for part in (name, repr(self.key), mission, self.diagnostics):
-            digest.update(b"\x00" if part is None else b"\x01" + part.encode("utf-8", "replace"))
-            digest.update(b"\x1f")
-        return digest.digest()
+        """A digest of the whole entry (`mission` its JSON, or its summary): a row damaged
+        on disk is not used."""
+        # One string, one digest: this runs for each of 10,000 rows a command reads.
+        held = "\x00" if mission is None else "\x01" + mission
+        text = f"{name}\x1f{self.key!r}\x1f{held}\x1f{self.diagnostics}"
+        return hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=16).digest()
 
 
 class Found(NamedTuple):
@@ -152,17 +169,23 @@ class MissionIndex:
     changed: bool = False
     started_ns: int = field(default_factory=time.time_ns)
     with_words: bool = True
+    summaries: bool = False
+    """Read the missions' summaries (`entries` then hold them, not the missions)."""
     _kept: dict[str, _Entry] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, root: Path, context_files: list[Path], *, words: bool = True) -> MissionIndex:
+    def open(
+        cls, root: Path, context_files: list[Path], *, words: bool = True, summaries: bool = False
+    ) -> MissionIndex:
         """The index of the library at `root`, empty when there is none or it is unusable.
 
         `context_files` (the taxonomy, the entities) shape every mission's diagnostics: a
         change in any of them forgets every entry. Without `words`, the missions' words
-        for search are not read (a command that does not search holds less).
+        for search are not read (a command that does not search holds less). With
+        `summaries`, each entry holds the mission's summary instead of the mission (read
+        only: `library.load_summaries` never writes the index).
         """
-        index = cls(root, _context(context_files), with_words=words)
+        index = cls(root, _context(context_files), with_words=words, summaries=summaries)
         index._read()
         return index
 
@@ -233,9 +256,11 @@ class MissionIndex:
                 # Written by another version or for another taxonomy: stale, not damaged.
                 self.changed = True
                 return
+            table = "summaries" if self.summaries else "files"
+            column = "summary" if self.summaries else "mission"
             rows = connection.execute(
-                "SELECT name, size, mtime_ns, ctime_ns, inode, device, mission, diagnostics, "
-                "checksum FROM files"
+                f"SELECT name, size, mtime_ns, ctime_ns, inode, device, {column}, diagnostics, "
+                f"checksum FROM {table}"
             )
             for name, size, mtime, ctime, inode, device, mission, found, check in rows:
                 key = (size, mtime, ctime, inode, device)
@@ -246,7 +271,11 @@ class MissionIndex:
                     and isinstance(found, str)
                 ):
                     raise ValueError("an entry of the wrong types")
-                entry = _Entry(key, mission, found, None)
+                entry = (
+                    _Entry(key, None, found, None, mission)
+                    if self.summaries
+                    else _Entry(key, mission, found, None)
+                )
                 if check != entry.checksum(name, mission):
                     raise ValueError(f"the entry of {name[:60]!r} does not match its checksum")
                 self.entries[name] = entry
@@ -278,7 +307,7 @@ class MissionIndex:
         if key is None or key != entry.key:
             return None
         try:
-            diagnostics = _diagnostics_from(path, entry.diagnostics)
+            diagnostics = diagnostics_from(path, entry.diagnostics)
             # Entries read from the file hold the mission's JSON (a str) until looked up.
             text = entry.mission
             mission = Mission.model_validate_json(text) if isinstance(text, str) else None
@@ -303,30 +332,45 @@ class MissionIndex:
         key: _Key | None,
         mission: Mission | None,
         found: list[Diagnostic],
-        words: DocumentWords | None,
+        words: DocumentTerms | None,
     ) -> None:
         """Keep what reading `path` (whose stat was `key` before the read) found, and the
         mission's text split for search."""
+        entry = self.entry_for(path, key, mission, found, words)
+        if entry is not None:
+            self._kept[path.name] = entry
+            self.changed = True
+
+    def entry_for(
+        self,
+        path: Path,
+        key: _Key | None,
+        mission: Mission | None,
+        found: list[Diagnostic],
+        words: DocumentTerms | None,
+    ) -> _Entry | None:
+        """The entry `record` would keep for what reading `path` found; None for a file
+        the index never keeps (changed lately, pointing at photos, too large…)."""
         if key is None or key != key_of(path):
-            return  # changed while being read, or not a regular file
+            return None  # changed while being read, or not a regular file
         if max(key[1], key[2]) >= self.started_ns - RACY_SECONDS * 1_000_000_000:
-            return
+            return None
         if mission is not None and (mission.photos or mission.attestation):
-            return
+            return None
         if any(d.path != path for d in found):
-            return
+            return None
         text = mission.model_dump_json() if mission is not None else None
+        summary = summary_text(mission) if mission is not None else None
         diagnostics = json.dumps(
             [[d.message, d.line, d.column, d.field, d.severity, d.code, d.detail] for d in found],
             ensure_ascii=False,
         )
         split = _words_text(words) if words is not None else None
         if len(text or "") + len(diagnostics) + len(split or "") > MAX_ENTRY_BYTES:
-            return
-        self._kept[path.name] = _Entry(key, text, diagnostics, split)
-        self.changed = True
+            return None
+        return _Entry(key, text, diagnostics, split, summary)
 
-    def keep_words(self, path: Path, words: DocumentWords) -> None:
+    def keep_words(self, path: Path, words: DocumentTerms) -> None:
         """Keep the words of a file looked up without them (an index written while no
         search was asked for)."""
         entry = self._kept.get(path.name)
@@ -393,6 +437,10 @@ class MissionIndex:
             (self._row(name) for name in names),
         )
         connection.executemany(
+            "INSERT INTO summaries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (self._summary_row(name) for name in names),
+        )
+        connection.executemany(
             "INSERT INTO words VALUES (?, ?, ?)",
             (
                 (name, words, self._kept[name].words_checksum(name, words))
@@ -407,8 +455,13 @@ class MissionIndex:
         text = entry.mission_text
         return (name, *entry.key, text, entry.diagnostics, entry.checksum(name, text))
 
+    def _summary_row(self, name: str) -> tuple[object, ...]:
+        entry = self._kept[name]
+        text = entry.summary_text
+        return (name, *entry.key, text, entry.diagnostics, entry.checksum(name, text))
 
-def key_of(path: Path) -> _Key | None:
+
+def key_of(path: Path | str) -> _Key | None:
     """The stat fields an entry is keyed by; None for anything but a regular file."""
     try:
         info = os.lstat(path)
@@ -419,7 +472,7 @@ def key_of(path: Path) -> _Key | None:
     return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
 
 
-def _diagnostics_from(path: Path, text: str) -> list[Diagnostic]:
+def diagnostics_from(path: Path, text: str) -> list[Diagnostic]:
     found = json.loads(text)
     if not isinstance(found, list):
         raise ValueError("diagnostics are not a list")
@@ -462,28 +515,29 @@ def _connect(fd: int) -> sqlite3.Connection:
     return connection
 
 
-def _words_text(words: DocumentWords) -> str:
-    return json.dumps([[weight, " ".join(found)] for weight, found in words], ensure_ascii=False)
+def _words_text(terms: DocumentTerms) -> str:
+    return json.dumps(terms, ensure_ascii=False)
 
 
-def words_from(text: str) -> DocumentWords:
-    """A mission's words for search as the index keeps them (read only when a search
+def terms_from(text: str) -> DocumentTerms:
+    """A mission's terms for search as the index keeps them (read only when a search
     needs them); ValueError when they do not have the shape the index writes."""
     found = json.loads(text)
-    if not isinstance(found, list):
-        raise ValueError("words are not a list")
-    words: DocumentWords = []
+    if type(found) is not list:
+        raise ValueError("terms are not a list")
+    terms: DocumentTerms = []
     for item in found:
         if not (
-            isinstance(item, list)
+            type(item) is list
             and len(item) == 2
             and item[0] in WEIGHTS
-            and isinstance(item[1], str)
-            and item[1]
+            and type(item[1]) is str
+            and len(item[1]) > 2
+            and item[1][0] == item[1][-1] == " "
         ):
-            raise ValueError("words of the wrong shape")
-        words.append((float(item[0]), item[1].split(" ")))
-    return words
+            raise ValueError("terms of the wrong shape")
+        terms.append((float(item[0]), item[1]))
+    return terms
 
 
 def _write_new(folder: Path, target: Path, data: bytes) -> None:
@@ -503,10 +557,17 @@ def _write_new(folder: Path, target: Path, data: bytes) -> None:
 def _context(files: list[Path]) -> str:
     """A digest of everything besides a file that shapes what reading it finds."""
     digest = hashlib.blake2b(digest_size=16)
+    from importlib import metadata
+
     import pydantic
     import yaml
 
-    digest.update(f"{sys.version}|{pydantic.VERSION}|{yaml.__version__}".encode())
+    # The search's terms are the French stemmer's: its version is part of the context too.
+    try:
+        stemmer = metadata.version("snowballstemmer")
+    except metadata.PackageNotFoundError:
+        stemmer = "?"
+    digest.update(f"{sys.version}|{pydantic.VERSION}|{yaml.__version__}|{stemmer}".encode())
     package = Path(__file__).resolve().parent
     for source in sorted(package.rglob("*.py")):
         digest.update(str(source.relative_to(package)).encode())

@@ -26,7 +26,8 @@ from refsheets.todo import find_placeholders, without_placeholders
 from refsheets.yamlfile import Source, line_of, read_source, validate_source, value_lines
 
 if TYPE_CHECKING:
-    from refsheets.search import DocumentWords
+    from refsheets.search import DocumentTerms
+    from refsheets.summary import MissionFacts
 
 MISSIONS_DIR = "missions"
 TAGS_FILE = "tags.yaml"
@@ -48,10 +49,10 @@ class Library:
     taxonomy: Taxonomy
     entities: dict[str, Entity]
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    search_words: dict[str, DocumentWords | str] = field(default_factory=dict)
-    """Missions' texts split into words for search (`search.document_words`), or as the
-    library's index keeps them (`index.words_from` reads them); a mission not here is
-    split when searched."""
+    search_words: dict[str, DocumentTerms | str] = field(default_factory=dict)
+    """Missions' texts as terms for search (`select.mission_terms`), or as the library's
+    index keeps them (`index.terms_from` reads them); a mission not here is analysed when
+    searched."""
     notes: list[str] = field(default_factory=list)
     """What went wrong with the library's index (it was rebuilt; answers are unchanged)."""
     settings: LibrarySettings = field(default_factory=LibrarySettings)
@@ -88,7 +89,24 @@ class Library:
         return self.root / relative
 
 
-def load_library(root: Path | str, *, index: bool = False, search: bool = True) -> Library:
+def mission_files(folder: Path) -> list[Path]:
+    """The mission files of `folder`: `*.yaml` then `*.yml`, each in name order (what
+    `sorted(folder.glob(...))` gives, in one listing)."""
+    return [folder / name for name in _mission_names(folder)]
+
+
+def _mission_names(folder: Path) -> list[str]:
+    names = os.listdir(folder)
+    return [
+        name
+        for suffix in (".yaml", ".yml")
+        for name in sorted(name for name in names if name.endswith(suffix))
+    ]
+
+
+def load_library(
+    root: Path | str, *, index: bool = False, search: bool = True, rebuild: bool = False
+) -> Library:
     """Read and validate every file of the library at `root`.
 
     Never raises for bad data: each problem becomes a diagnostic and the broken file is
@@ -97,7 +115,8 @@ def load_library(root: Path | str, *, index: bool = False, search: bool = True) 
     With `index`, what reading each unchanged file found last time is taken from the
     library's index (`refsheets.index`) instead of parsing it again: the same missions and
     diagnostics, in the same order; with `search`, the missions' texts split for search too
-    (`search_words`), else a search splits them again.
+    (`search_words`), else a search splits them again. With `rebuild`, the index is
+    written again even when no file changed (its summaries were found unusable).
     """
     root = Path(root)
     missions_dir = root / MISSIONS_DIR
@@ -117,15 +136,16 @@ def load_library(root: Path | str, *, index: bool = False, search: bool = True) 
     entities = _load_entities(root, diagnostics)
     missions: dict[str, Mission] = {}
     paths: dict[str, Path] = {}
-    words: dict[str, DocumentWords | str] = {}
+    words: dict[str, DocumentTerms | str] = {}
     cache = None
     if index:
         from refsheets.index import MissionIndex, key_of
-        from refsheets.search import document_words
-        from refsheets.select import mission_document
+        from refsheets.select import mission_terms
 
         cache = MissionIndex.open(root, [root / TAGS_FILE, root / ENTITIES_FILE], words=search)
-    for path in sorted(missions_dir.glob("*.yaml")) + sorted(missions_dir.glob("*.yml")):
+        if rebuild:
+            cache.changed = True
+    for path in mission_files(missions_dir):
         mission_id = path.stem
         paths[mission_id] = path
         if cache is None:
@@ -137,7 +157,7 @@ def load_library(root: Path | str, *, index: bool = False, search: bool = True) 
                 words[mission_id] = found.words
             elif search and mission is not None:
                 # Kept by a command that did not search: split now, and keep the words.
-                split = document_words(mission_document(taxonomy, mission))
+                split = mission_terms(taxonomy, mission)
                 words[mission_id] = split
                 cache.keep_words(path, split)
         else:
@@ -146,7 +166,7 @@ def load_library(root: Path | str, *, index: bool = False, search: bool = True) 
             mission = _load_mission(path, mission_id, root, taxonomy, entities, diagnostics)
             kept = None
             if mission is not None:
-                kept = words[mission_id] = document_words(mission_document(taxonomy, mission))
+                kept = words[mission_id] = mission_terms(taxonomy, mission)
             cache.record(path, key, mission, diagnostics[before:], kept)
         if mission is not None:
             missions[mission_id] = mission
@@ -155,6 +175,120 @@ def load_library(root: Path | str, *, index: bool = False, search: bool = True) 
         cache.save()
         notes = cache.notes
     return Library(root, missions, paths, taxonomy, entities, diagnostics, words, notes, settings)
+
+
+@dataclass
+class Summaries:
+    """The library as `list` and `pick` read it: each valid mission's facts
+    (`summary.MissionFacts`), and the problems that kept files out."""
+
+    root: Path
+    missions: dict[str, MissionFacts]
+    taxonomy: Taxonomy
+    entities: dict[str, Entity]
+    errors: list[Diagnostic]
+    """Problems that kept a file out of the library (its warnings are `check`'s)."""
+    search_words: dict[str, DocumentTerms | str] = field(default_factory=dict)
+    """As `Library.search_words`: every mission's, when read with `search`."""
+    notes: list[str] = field(default_factory=list)
+    """What went wrong with the library's index (answers are unchanged)."""
+
+    @classmethod
+    def of(cls, library: Library) -> Summaries:
+        """The summaries of a library read whole (the missions are their own facts)."""
+        missions: dict[str, MissionFacts] = dict(library.missions)
+        return cls(
+            library.root,
+            missions,
+            library.taxonomy,
+            library.entities,
+            library.errors,
+            library.search_words,
+            library.notes,
+        )
+
+    def __iter__(self) -> Iterator[tuple[str, MissionFacts]]:
+        return iter(self.missions.items())
+
+
+def load_summaries(root: Path | str, *, search: bool = False) -> Summaries:
+    """The library at `root` as `list` and `pick` need it, from its index's summaries.
+
+    A file the index summarised (same size, mtime, ctime, inode and device; with
+    `search`, its terms kept too) is not read and no mission is built for it. A file the
+    index never keeps (a mission with photos, one changed seconds ago) is read as
+    `load_library` reads it. Any other file not summarised (added, changed), or an index
+    missing, stale or damaged, and the library is read through `load_library`, which
+    writes the index again: the same facts either way. A summary that does not decode is
+    noted, and the index rebuilt.
+    """
+    from refsheets.index import MissionIndex, diagnostics_from, index_path, key_of
+    from refsheets.select import mission_terms
+    from refsheets.summary import summary_from
+
+    root = Path(root)
+    missions_dir = root / MISSIONS_DIR
+    if not missions_dir.is_dir():
+        return Summaries.of(load_library(root, index=True, search=search))  # says why
+    diagnostics: list[Diagnostic] = []
+    settings_file = root / SETTINGS_FILE
+    if settings_file.is_file():
+        _load_model(settings_file, LibrarySettings, diagnostics)
+    taxonomy = _load_taxonomy(root, diagnostics)
+    entities = _load_entities(root, diagnostics)
+    cache = MissionIndex.open(
+        root, [root / TAGS_FILE, root / ENTITIES_FILE], words=search, summaries=True
+    )
+    missions: dict[str, MissionFacts] = {}
+    words: dict[str, DocumentTerms | str] = {}
+    stale = not cache.entries or bool(cache.notes)  # none yet, or to rebuild: load_library
+    problem = None
+    entries = cache.entries
+    folder = str(missions_dir)
+    for name in _mission_names(missions_dir) if not stale else ():
+        entry = entries.get(name)
+        key = key_of(os.path.join(folder, name))
+        stem = name.rpartition(".")[0]
+        if entry is None or key != entry.key or (search and entry.words is None and entry.summary):
+            path = missions_dir / name
+            found: list[Diagnostic] = []
+            mission = _load_mission(path, path.stem, root, taxonomy, entities, found)
+            terms = mission_terms(taxonomy, mission) if mission is not None else None
+            if cache.entry_for(path, key, mission, found, terms) is not None:
+                stale = True  # a file the index should keep: read the library and keep it
+                break
+            diagnostics.extend(found)
+            if mission is not None:
+                missions[stem] = mission
+                if search and terms is not None:
+                    words[stem] = terms
+            continue
+        try:
+            if entry.summary is None:
+                # An invalid file: its errors are shown; an entry without them is not ours.
+                read = diagnostics_from(missions_dir / name, entry.diagnostics)
+                errors = [d for d in read if d.severity == "error"]
+                if not errors:
+                    raise ValueError("neither a mission nor an error")
+                diagnostics.extend(errors)
+                continue
+            missions[stem] = summary_from(entry.summary)
+        except (ValueError, TypeError, RecursionError):
+            problem = f"holds an entry of {name[:60]!r} that does not decode"
+            break
+        if search and entry.words is not None:
+            words[stem] = entry.words
+    if stale or problem is not None:
+        summaries = Summaries.of(
+            load_library(root, index=True, search=search, rebuild=problem is not None)
+        )
+        if problem is not None:
+            summaries.notes.insert(
+                0, f"the library's index {index_path(root)} {problem}; it is rebuilt"
+            )
+        return summaries
+    errors = [d for d in diagnostics if d.severity == "error"]
+    return Summaries(root, missions, taxonomy, entities, errors, words, cache.notes)
 
 
 def _load_taxonomy(root: Path, diagnostics: list[Diagnostic]) -> Taxonomy:
@@ -528,7 +662,7 @@ def _diag(
     )
 
 
-def client_name(mission: Mission, *, private: bool = False) -> str:
+def client_name(mission: MissionFacts, *, private: bool = False) -> str:
     """The client as anything shown outside `--private` names it: an anonymous mission's
     label, never its real name."""
     client = mission.client

@@ -35,23 +35,25 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from refsheets.errors import ExitStatus, RefsheetsError, did_you_mean
-from refsheets.library import Library, client_name
+from refsheets.library import client_name
 from refsheets.model import Mission, YearMonth
 from refsheets.search import (
     Document,
-    DocumentWords,
+    DocumentTerms,
     Hit,
     QueryTerms,
     SearchIndex,
     document_of,
+    document_terms,
     document_words,
 )
+from refsheets.summary import MissionFacts
 from refsheets.taxonomy import Tag, Taxonomy, fold
 from refsheets.text import group_thousands
 
@@ -70,6 +72,26 @@ RECENCY_HALF_LIFE = 4.0
 
 _ROUND = 4
 _MAX_WHY_WORDS = 6
+
+M = TypeVar("M", bound=MissionFacts)
+"""What a pick ranks: whole missions (`Library`) or their summaries (`Summaries`)."""
+M_co = TypeVar("M_co", bound=MissionFacts, covariant=True)
+
+
+class Catalog(Protocol[M_co]):
+    """What a pick reads of a library: `library.Library` and `library.Summaries`."""
+
+    @property
+    def missions(self) -> Mapping[str, M_co]: ...
+
+    @property
+    def taxonomy(self) -> Taxonomy: ...
+
+    @property
+    def entities(self) -> Mapping[str, object]: ...
+
+    @property
+    def search_words(self) -> Mapping[str, DocumentTerms | str]: ...
 
 
 class PickError(RefsheetsError):
@@ -129,12 +151,12 @@ class ScoreParts:
 
 
 @dataclass(frozen=True)
-class Selected:
+class SelectedOf(Generic[M]):
     """A mission kept, with its rank, its score and why it fits."""
 
     rank: int
     id: str
-    mission: Mission
+    mission: M
     parts: ScoreParts
     tags: tuple[str, ...]
     """Labels of the wanted tags the mission carries."""
@@ -168,16 +190,16 @@ class Selected:
 
 
 @dataclass(frozen=True)
-class Excluded:
+class ExcludedOf(Generic[M]):
     """A mission about the subject that a filter left out, with every reason."""
 
     id: str
-    mission: Mission
+    mission: M
     reasons: tuple[str, ...]
 
 
 @dataclass(frozen=True)
-class PickResult:
+class PickResultOf(Generic[M]):
     """The answer to a pick: ranked missions, excluded ones and what was understood."""
 
     query: PickQuery
@@ -186,8 +208,8 @@ class PickResult:
     """The wanted tags, resolved."""
     query_tags: tuple[Tag, ...]
     """Tags the free text names ("tiers-lieu numérique" names tiers-lieu)."""
-    selected: tuple[Selected, ...]
-    excluded: tuple[Excluded, ...]
+    selected: tuple[SelectedOf[M], ...]
+    excluded: tuple[ExcludedOf[M], ...]
     beyond_limit: tuple[str, ...] = ()
     """Ids that pass every filter but rank below the limit, best first."""
     unmatched: int = 0
@@ -254,7 +276,14 @@ class PickResult:
         }
 
 
-def _facts_json(mission: Mission) -> dict[str, Any]:
+Selected = SelectedOf[Mission]
+"""A whole mission kept by a pick (what `choice` and `export` read)."""
+Excluded = ExcludedOf[Mission]
+PickResult = PickResultOf[Mission]
+"""A pick of whole missions."""
+
+
+def _facts_json(mission: MissionFacts) -> dict[str, Any]:
     period = mission.period
     return {
         "period": {
@@ -271,7 +300,7 @@ def _facts_json(mission: Mission) -> dict[str, Any]:
 # --------------------------------------------------------------------------- the pick
 
 
-def pick(library: Library, query: PickQuery, *, today: date) -> PickResult:
+def pick(library: Catalog[M], query: PickQuery, *, today: date) -> PickResultOf[M]:
     """Rank the library's missions for `query` and list those the filters leave out.
 
     `today` is the default reference date (for `within` and recency) when the query has
@@ -294,11 +323,15 @@ def pick(library: Library, query: PickQuery, *, today: date) -> PickResult:
         best = max((hit.score for hit in hits.values()), default=0.0)
 
     kept: list[tuple[tuple[Any, ...], str, ScoreParts, tuple[str, ...], Hit | None]] = []
-    excluded: list[Excluded] = []
+    excluded: list[ExcludedOf[M]] = []
     unmatched = 0
     unmatched_scores: list[tuple[str, float]] = []
+    carried_by: dict[tuple[str, ...], frozenset[str]] = {}  # a library repeats its tag sets
     for mission_id, mission in library.missions.items():
-        carried = mission_tag_keys(resolve, mission)
+        tags = tuple(mission.tags)
+        carried = carried_by.get(tags)
+        if carried is None:
+            carried = carried_by[tags] = mission_tag_keys(resolve, mission)
         hit = hits.get(mission_id)
         if (wanted_keys and not _tags_match(wanted_keys, carried, query.match)) or (
             query.text and not wanted_keys and hit is None and carried.isdisjoint(scored_keys)
@@ -309,7 +342,7 @@ def pick(library: Library, query: PickQuery, *, today: date) -> PickResult:
             continue
         reasons = filter_reasons(mission, query, reference)
         if reasons:
-            excluded.append(Excluded(mission_id, mission, reasons))
+            excluded.append(ExcludedOf(mission_id, mission, reasons))
             continue
         matched_keys = [key for key in scored_keys if key in carried]
         parts = ScoreParts(
@@ -324,11 +357,11 @@ def pick(library: Library, query: PickQuery, *, today: date) -> PickResult:
     kept.sort(key=lambda row: row[0])
     limit = query.limit if query.limit is not None else len(kept)
     selected = tuple(
-        Selected(rank, mission_id, library.missions[mission_id], parts, labels, hit, terms)
+        SelectedOf(rank, mission_id, library.missions[mission_id], parts, labels, hit, terms)
         for rank, (_, mission_id, parts, labels, hit) in enumerate(kept[:limit], 1)
     )
     excluded.sort(key=lambda item: item.id)
-    return PickResult(
+    return PickResultOf(
         query=query,
         reference_date=reference,
         tags=tuple(wanted),
@@ -341,7 +374,7 @@ def pick(library: Library, query: PickQuery, *, today: date) -> PickResult:
     )
 
 
-def _check_query(library: Library, query: PickQuery) -> None:
+def _check_query(library: Catalog[MissionFacts], query: PickQuery) -> None:
     if query.limit is not None and query.limit < 1:
         raise PickError(f"the limit must be at least 1, not {query.limit}")
     if query.within is not None and query.within < 0:
@@ -437,7 +470,7 @@ def _memoized(taxonomy: Taxonomy) -> Resolve:
     return resolve
 
 
-def mission_tag_keys(taxonomy: Taxonomy | Resolve, mission: Mission) -> frozenset[str]:
+def mission_tag_keys(taxonomy: Taxonomy | Resolve, mission: MissionFacts) -> frozenset[str]:
     """The canonical keys of the tags a mission carries (unknown tags left out)."""
     resolve = taxonomy.resolve if isinstance(taxonomy, Taxonomy) else taxonomy
     keys = set()
@@ -454,22 +487,32 @@ def _tags_match(wanted: list[str], carried: frozenset[str], match: Match) -> boo
     return any(key in carried for key in wanted)
 
 
-def build_index(library: Library, resolve: Resolve | None = None) -> SearchIndex:
+def build_index(library: Catalog[MissionFacts], resolve: Resolve | None = None) -> SearchIndex:
     """The free-text index of every mission of the library."""
     resolve = resolve or _memoized(library.taxonomy)
-    kept = library.search_words  # split already, by the library's index
-    words: dict[str, DocumentWords] = {}
-    for mission_id, mission in library:
-        split = kept.get(mission_id)
-        if isinstance(split, str):
-            from refsheets.index import words_from
+    kept = library.search_words  # analysed already, by the library's index
+    terms: dict[str, DocumentTerms] = {}
+    for mission_id, mission in library.missions.items():
+        found = kept.get(mission_id)
+        if isinstance(found, str):
+            from refsheets.index import terms_from
 
             try:
-                split = words_from(split)
+                found = terms_from(found)
             except (ValueError, RecursionError):
-                split = None  # not what the index writes: split the text again
-        words[mission_id] = split or document_words(mission_document(resolve, mission))
-    return SearchIndex.from_words(words)
+                found = None  # not what the index writes: analyse the text again
+        if found is None:
+            if not isinstance(mission, Mission):
+                # `load_summaries` keeps every summary's terms when asked to search.
+                raise ValueError(f"no words to search for the summary of {mission_id}")
+            found = mission_terms(resolve, mission)
+        terms[mission_id] = found
+    return SearchIndex.from_terms(terms)
+
+
+def mission_terms(taxonomy: Taxonomy | Resolve, mission: Mission) -> DocumentTerms:
+    """A mission's searchable text as terms (what the library's index keeps)."""
+    return document_terms(document_words(mission_document(taxonomy, mission)))
 
 
 def mission_document(taxonomy: Taxonomy | Resolve, mission: Mission) -> Document:
@@ -491,14 +534,14 @@ def mission_document(taxonomy: Taxonomy | Resolve, mission: Mission) -> Document
 # --------------------------------------------------------------------------- filters
 
 
-def _end(mission: Mission) -> YearMonth | None:
+def _end(mission: MissionFacts) -> YearMonth | None:
     period = mission.period
     if period is None:
         return None
     return period.end or period.start
 
 
-def _negated_end(mission: Mission) -> tuple[int, int]:
+def _negated_end(mission: MissionFacts) -> tuple[int, int]:
     # Missions without dates sort after every dated one at equal score.
     end = _end(mission)
     if end is None:
@@ -507,7 +550,7 @@ def _negated_end(mission: Mission) -> tuple[int, int]:
     return (-year, -month)
 
 
-def recency(mission: Mission, reference: date) -> float:
+def recency(mission: MissionFacts, reference: date) -> float:
     """1 for a mission ending in the reference year, halving every 4 years; 0 undated."""
     end = _end(mission)
     if end is None:
@@ -516,7 +559,7 @@ def recency(mission: Mission, reference: date) -> float:
     return math.pow(0.5, age / RECENCY_HALF_LIFE)
 
 
-def _missing(mission: Mission, fact: Fact) -> bool:
+def _missing(mission: MissionFacts, fact: Fact) -> bool:
     if fact == "amount":
         return mission.budget is None
     if fact == "dates":
@@ -534,7 +577,7 @@ _FACT_NAMES: dict[Fact, str] = {
 }
 
 
-def filter_reasons(mission: Mission, query: PickQuery, reference: date) -> tuple[str, ...]:
+def filter_reasons(mission: MissionFacts, query: PickQuery, reference: date) -> tuple[str, ...]:
     """Why the query's filters leave `mission` out; empty when it passes them all.
 
     A mission that lacks the fact a filter needs is left out with "no dates",

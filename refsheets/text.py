@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
-from refsheets.model import Budget, Period, YearMonth
+from refsheets.model import YearMonth
+
+if TYPE_CHECKING:
+    from refsheets.summary import BudgetFacts, PeriodFacts
 
 NNBSP = "\u202f"  # narrow no-break space: thousands, and before ; ! ? in French
 NBSP = "\u00a0"  # no-break space: before € and HT, before :
@@ -49,7 +53,7 @@ def group_thousands(number: int) -> str:
 _BASIS_EN = {"HT": "excl.\u00a0VAT", "TTC": "incl.\u00a0VAT"}
 
 
-def format_amount(budget: Budget, lang: str = "fr") -> str:
+def format_amount(budget: BudgetFacts, lang: str = "fr") -> str:
     """'213 000 € HT': grouped digits, no-break spaces before the unit and the basis;
     in English '€213,000 excl. VAT'."""
     if lang == "en":
@@ -65,7 +69,7 @@ def format_year_month(value: YearMonth, lang: str = "fr") -> str:
     return f"{_MONTHS[lang][value.month - 1]}{NBSP}{value.year}"
 
 
-def format_period(period: Period | None, lang: str = "fr") -> str | None:
+def format_period(period: PeriodFacts | None, lang: str = "fr") -> str | None:
     """'2019', '2019–2020', 'mai 2019 – mars 2020'; None when the dates are unknown."""
     if period is None or (period.start is None and period.end is None):
         return None

@@ -18,8 +18,7 @@ import refsheets.index
 import refsheets.library
 from refsheets.index import INDEX_DIR, index_path
 from refsheets.library import Library, load_library, mission_to_json
-from refsheets.search import document_words
-from refsheets.select import PickQuery, mission_document, pick
+from refsheets.select import PickQuery, mission_terms, pick
 from tests.conftest import DATA, run_cli
 
 TODAY = datetime.date(2026, 4, 17)
@@ -79,12 +78,12 @@ def test_an_unchanged_file_is_not_read_again(
     again = load_library(library, index=True)
     monkeypatch.undo()
     assert answers(again) == answers(load_library(library))
-    # The texts come split for search too, as `document_words` splits them.
+    # The texts come as terms for search too, as `mission_terms` makes them.
     assert set(again.search_words) == set(again.missions)
     for mission_id, mission in again:
-        split = document_words(mission_document(again.taxonomy, mission))
+        terms = mission_terms(again.taxonomy, mission)
         kept = again.search_words[mission_id]
-        assert isinstance(kept, str) and refsheets.index.words_from(kept) == split
+        assert isinstance(kept, str) and refsheets.index.terms_from(kept) == terms
 
 
 def test_every_edit_is_seen(library: Path) -> None:

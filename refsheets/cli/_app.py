@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.text import Text
 
 from refsheets.errors import Diagnostic, printable
-from refsheets.library import Library, load_library
+from refsheets.library import Library, Summaries, load_library
 from refsheets.settings import DEFAULT_LIBRARY, resolve_library
 
 app = typer.Typer(
@@ -122,15 +122,35 @@ def open_library(*, quiet_warnings: bool = True, search: bool = False) -> Librar
     """Load the library (through its index unless REFSHEETS_NO_INDEX is set); report
     broken files on stderr and go on without them."""
     library = load_indexed_library(search=search)
-    shown = library.errors if quiet_warnings else library.diagnostics
-    if library.errors:
+    _report_errors(library.errors, library.errors if quiet_warnings else library.diagnostics)
+    return library
+
+
+def open_summaries(*, search: bool = False) -> Summaries:
+    """The library's missions as `list` and `pick` need them: from the summaries its index
+    keeps (`library.load_summaries`), or read whole when REFSHEETS_NO_INDEX is set; broken
+    files reported on stderr as `open_library` reports them."""
+    from refsheets.index import index_enabled
+    from refsheets.library import load_summaries
+
+    if index_enabled():
+        summaries = load_summaries(state.library, search=search)
+    else:
+        summaries = Summaries.of(load_library(state.library, search=search))
+    for note in summaries.notes:
+        err.print(f"warning: {note}", style="yellow", markup=False)
+    _report_errors(summaries.errors, summaries.errors)
+    return summaries
+
+
+def _report_errors(errors: list[Diagnostic], shown: list[Diagnostic]) -> None:
+    if errors:
         print_diagnostics(shown)
         err.print(
-            f"{len({d.path for d in library.errors})} file(s) left out; "
+            f"{len({d.path for d in errors})} file(s) left out; "
             "`refsheets check` lists every problem.",
             style="red",
         )
-    return library
 
 
 def day_option(value: str) -> datetime.date:

@@ -11,6 +11,7 @@ markup and a control character shows as `\\uXXXX`.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Sequence
 
@@ -18,7 +19,7 @@ from rich.cells import cell_len, chop_cells
 from rich.table import Table
 
 from refsheets.cli._app import out
-from refsheets.errors import printable
+from refsheets.errors import UNPRINTABLE, printable
 
 RICH_ROWS = 200
 """Above this many rows, a table is written as plain lines instead of through Rich."""
@@ -45,19 +46,30 @@ def print_table(
     if len(rows) <= RICH_ROWS:
         _print_rich(title, headers, rows, no_wrap)
         return
-    cells = [[printable(cell) for cell in row] for row in rows]
     header_cells = [printable(header) for header in headers]
-    widths = fit_widths(
-        [
-            max(cell_len(header), *(_width(row[i]) for row in cells))
-            for i, header in enumerate(header_cells)
-        ],
-        out.width,
-        no_wrap,
-    )
+    natural = [cell_len(header) for header in header_cells]
+    cells: list[Sequence[str]] = []
+    simple: list[bool] = []
+    for row in rows:
+        # One regular expression per row, not per cell: most rows hold no control
+        # character and only characters one cell wide.
+        joined = " ".join(row)
+        if UNPRINTABLE.search(joined):
+            row = [printable(cell) for cell in row]
+            joined = " ".join(row)
+        one_cell = _ONE_CELL.fullmatch(joined) is not None
+        cells.append(row)
+        simple.append(one_cell)
+        natural = list(map(max, natural, map(len if one_cell else _width, row)))
+    widths = fit_widths(natural, out.width, no_wrap)
     lines = [printable(title), _line(header_cells, widths), "─" * _total(widths)]
-    for row in cells:
-        lines.extend(_row_lines(row, widths))
+    for row, one_cell in zip(cells, simple, strict=True):
+        if not one_cell:
+            lines.extend(_row_lines(row, widths))
+        elif all(map(operator.le, map(len, row), widths)):
+            lines.append(_SEPARATOR.join(map(str.ljust, row, widths)).rstrip())
+        else:
+            lines.extend(_sliced_lines(row, widths))
     out.file.write("\n".join(lines) + "\n")
     out.file.flush()
 
@@ -126,6 +138,19 @@ def _pad(text: str, width: int) -> str:
 
 def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
     return _SEPARATOR.join(_pad(cell, width) for cell, width in zip(cells, widths, strict=True))
+
+
+def _sliced_lines(row: Sequence[str], widths: Sequence[int]) -> list[str]:
+    # A row of one-cell characters, some cells longer than their column: line i holds
+    # each cell's i-th slice of its column's width (as `_fold` cuts it).
+    pairs = list(zip(row, widths, strict=True))
+    height = max([1, *(-(-len(cell) // width) for cell, width in pairs)])
+    return [
+        _SEPARATOR.join(
+            [cell[i * width : (i + 1) * width].ljust(width) for cell, width in pairs]
+        ).rstrip()
+        for i in range(height)
+    ]
 
 
 def _row_lines(row: Sequence[str], widths: Sequence[int]) -> list[str]:

@@ -15,6 +15,7 @@ from refsheets.cli._app import (
     err,
     load_indexed_library,
     open_library,
+    open_summaries,
     out,
     print_diagnostics,
     print_json,
@@ -45,10 +46,12 @@ def list_missions(
     ] = False,
 ) -> None:
     """List the missions of the library."""
-    library = open_library()
     if as_json:
+        # Every field of every mission: the whole missions, not their summaries.
+        library = open_library()
         print_json([mission_to_json(i, m, private=private) for i, m in library])
         return
+    summaries = open_summaries()
     from refsheets.cli._table import print_table
     from refsheets.text import format_amount, format_period
 
@@ -61,10 +64,10 @@ def list_missions(
             format_amount(mission.budget) if mission.budget else "—",
             mission.entity or "—",
         )
-        for mission_id, mission in library
+        for mission_id, mission in summaries
     ]
     print_table(
-        f"{len(library.missions)} missions in {state.library}",
+        f"{len(summaries.missions)} missions in {state.library}",
         ("id", "title", "client", "period", "amount", "entity"),
         rows,
     )

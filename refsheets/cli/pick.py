@@ -18,14 +18,16 @@ from refsheets.cli._app import (
     day_option,
     err,
     open_library,
+    open_summaries,
     out,
     print_json,
 )
 
 if TYPE_CHECKING:
     from refsheets.choice import Choice
-    from refsheets.library import Library
-    from refsheets.select import PickResult
+    from refsheets.library import Library, Summaries
+    from refsheets.select import PickResultOf
+    from refsheets.summary import MissionFacts
     from refsheets.tender import Tender
 
 
@@ -145,7 +147,10 @@ def pick(
     if lot is not None and tender is None:
         raise typer.BadParameter("--lot needs --tender", param_hint="--lot")
     # A pick searches the words of every mission when it has text (or a tender's object).
-    library = open_library(search=query is not None or tender is not None)
+    # Without a tender, the missions' summaries are enough (`library.load_summaries`).
+    search = query is not None or tender is not None
+    whole = open_library(search=search) if tender is not None else None
+    library: Library | Summaries = whole if whole is not None else open_summaries(search=search)
     base = PickQuery()
     given: dict[str, Any] = {
         "tags": tuple(tag) if tag else None,
@@ -161,13 +166,13 @@ def pick(
         "limit": limit,
     }
     overrides = {k: v for k, v in given.items() if v is not None}
-    if tender is not None:
+    if tender is not None and whole is not None:
         from refsheets.tender import load_tender
 
-        tender_file = load_tender(tender, library=library)
+        tender_file = load_tender(tender, library=whole)
         if not overrides:
             show_choice(
-                library,
+                whole,
                 tender_file,
                 tender,
                 lot,
@@ -285,7 +290,7 @@ def print_choice(choice: Choice, *, private: bool = False) -> None:
         )
 
 
-def print_pick(result: PickResult, *, private: bool = False) -> None:
+def print_pick(result: PickResultOf[MissionFacts], *, private: bool = False) -> None:
     """The ranked missions and the excluded ones, as tables (anonymous clients hidden
     unless `private`)."""
     from refsheets.cli._table import print_table
