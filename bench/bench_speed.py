@@ -320,8 +320,8 @@ def section_front(args: argparse.Namespace, work: Path) -> None:
 
     def cover_and_summary() -> bytes:
         # The cover and the summary's heading laid out by WeasyPrint, the table drawn.
-        cover = render_html(plan.layout, data, front_html(plan, today=TODAY), "the cover")
-        return front_pdf(plan, cover)
+        cover = render_html(plan.layout, data, front_html(plan), "the cover")
+        return front_pdf(plan, cover, TODAY)
 
     seconds, pdf = timed(lambda: profiled("cover + summary", cover_and_summary, args.profile))
     import pikepdf

@@ -51,9 +51,9 @@ def sixty(tmp_path_factory: pytest.TempPathFactory) -> tuple[ExportPlan, Path]:
     tender.write_text(TENDER, encoding="utf-8")
     plan = plan_export(tender, load_library(data), out_root=root / "out", today=date(2026, 6, 1))
     assert len(plan.references) == 60
-    cover = render_html(plan.layout, data, front_html(plan, today=date(2026, 6, 1)), "cover")
+    cover = render_html(plan.layout, data, front_html(plan), "cover")
     path = root / "front.pdf"
-    path.write_bytes(front_pdf(plan, cover))
+    path.write_bytes(front_pdf(plan, cover, date(2026, 6, 1)))
     return plan, path
 
 

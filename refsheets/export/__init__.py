@@ -623,7 +623,7 @@ def _render_cards(
 
         pages = [
             (html_key(plan, html, page_variant), what, html, page_variant)
-            for what, html, page_variant in front_pages(plan, today)
+            for what, html, page_variant in front_pages(plan)
             if cache.get(html_key(plan, html, page_variant), "pdf") is None
         ]
         if pages:

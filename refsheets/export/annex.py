@@ -20,17 +20,20 @@ import pikepdf
 
 from refsheets.card import Card
 from refsheets.export.cache import CardCache
-from refsheets.export.fonts import merge_font_subsets
+from refsheets.export.fonts import Subsetter, _subset, merge_font_subsets
 from refsheets.export.summary import (
     Canvas,
+    CoverText,
     Fonts,
     SummaryStyle,
     add_content,
+    draw_cover,
     draw_footer,
     draw_reference_number,
     draw_summary,
     font_names,
     link_fonts,
+    title_lines,
 )
 from refsheets.layouts import Layout
 from refsheets.render.pdf_tags import (
@@ -180,8 +183,10 @@ def _plain(plan: ExportPlan, text: str) -> str:
     return french(text) if plan.tender.language == "fr" else english(text)
 
 
-def front_html(plan: ExportPlan, *, today: date) -> str:
-    """The cover and summary pages' HTML (autoescaped: tender text is data)."""
+def front_html(plan: ExportPlan) -> str:
+    """The HTML of the cover and the summary's heading (autoescaped): the layout's
+    logo, kicker and headings, room for the title's lines; the tender's own words are
+    drawn over it (`cover_text`), so that another tender's annex reuses it."""
     # Not from render.pdf: templating the front pages of a warm export, whose pages are
     # all cached, must not import WeasyPrint.
     from refsheets.render.sandbox import layout_environment, render_layout_template
@@ -190,23 +195,33 @@ def front_html(plan: ExportPlan, *, today: date) -> str:
     env = layout_environment([str(p) for p in plan.layout.chain])
     env.filters["words"] = protect_words
     tender = plan.tender
-    lang = tender.language
     return render_layout_template(
         env,
         FRONT_TEMPLATE,
         "the annex's cover",
-        tender=tender,
-        lang=lang,
+        lang=tender.language,
         labels=front_labels(plan),
         brand=plan.layout.brand,
         logo_url=plan.layout.logo_path.resolve().as_uri(),
-        title=_plain(plan, plan.title),
-        buyer=_plain(plan, tender.buyer),
-        deadline=format_date(plan.deadline, lang),
-        today=format_date(today, lang),
-        rows=_summary_rows(plan),
-        count=len(plan.references),
+        title_lines=len(title_lines(_plain(plan, plan.title), plan.layout)),
     )
+
+
+def cover_text(plan: ExportPlan, today: date) -> CoverText:
+    """The tender's words on the cover: title, buyer, reference, candidate, deadline,
+    the number of references, the stamp."""
+    tender = plan.tender
+    lang = tender.language
+    labels = front_labels(plan)
+    lines = [
+        (labels["buyer"], _plain(plan, tender.buyer)),
+        *([(labels["reference"], tender.reference)] if tender.reference else []),
+        (labels["candidate"], plan.layout.brand.name),
+        (labels["deadline"], format_date(plan.deadline, lang)),
+        (labels["count"], str(len(plan.references))),
+    ]
+    stamp = f"{labels['stamp']} {format_date(today, lang)} · {plan.layout.brand.name}"
+    return CoverText(_plain(plan, plan.title), lines, stamp)
 
 
 def html_key(plan: ExportPlan, html: str, variant: str | None = PDF_UA) -> str:
@@ -215,11 +230,11 @@ def html_key(plan: ExportPlan, html: str, variant: str | None = PDF_UA) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def front_pages(plan: ExportPlan, today: date) -> list[tuple[str, str, str | None]]:
+def front_pages(plan: ExportPlan) -> list[tuple[str, str, str | None]]:
     """The annex's own pages laid out as HTML, as (what, HTML, PDF variant): the cover
     and the summary's heading (tagged). The summary's table and every page's footer are
     drawn when the annex is put together (export/summary.py)."""
-    return [("the annex's cover", front_html(plan, today=today), plan.tender.pdf_variant)]
+    return [("the annex's cover", front_html(plan), plan.tender.pdf_variant)]
 
 
 def render_html(
@@ -262,14 +277,19 @@ class _Front:
     names: dict[str, str]  # the faces' names in the laid-out pages (see font_names)
 
 
-def _graft_front(annex: pikepdf.Pdf, tree: Any, plan: ExportPlan, front: pikepdf.Pdf) -> _Front:
-    """Append the cover and the summary (its heading laid out by WeasyPrint, its table
-    drawn under it, over as many pages as it takes) to `annex`."""
-    for index in range(len(front.pages)):
-        graft_page(tree, annex, front, index, prefix="front-")
+def _graft_front(
+    annex: pikepdf.Pdf, tree: Any, plan: ExportPlan, front: pikepdf.Pdf, today: date
+) -> _Front:
+    """Append the cover and the summary (laid out by WeasyPrint: the logo, kicker and
+    headings; drawn: the tender's words on the cover, the summary's table under its
+    heading, over as many pages as it takes) to `annex`."""
     labels = front_labels(plan)
     style = SummaryStyle.of(plan.layout)
     fonts = Fonts()
+    for index in range(len(front.pages)):
+        graft_page(tree, annex, front, index, prefix="front-")
+        if index == 0:
+            draw_cover(annex, tree, annex.pages[-1], cover_text(plan, today), style, fonts)
     columns = [
         labels[key] for key in ("number", "client", "mission", "period", "amount", "carried_by")
     ]
@@ -291,17 +311,46 @@ def _finish_front(annex: pikepdf.Pdf, plan: ExportPlan, front: _Front) -> None:
         add_content(annex, page, canvas.stream())
 
 
-def _embed_fonts(annex: pikepdf.Pdf, front: _Front, pages: Sequence[pikepdf.Page]) -> None:
-    link_fonts(pages, front.fonts.embed(annex, front.names))
+def _embed_fonts(
+    annex: pikepdf.Pdf,
+    front: _Front,
+    pages: Sequence[pikepdf.Page],
+    subset: Subsetter = _subset,
+    *,
+    merge_follows: bool = False,
+) -> None:
+    fonts = front.fonts.embed(annex, front.names, subset=subset, merge_follows=merge_follows)
+    link_fonts(pages, fonts)
 
 
-def front_pdf(plan: ExportPlan, front_data: bytes) -> bytes:
+def cached_subsetter(plan: ExportPlan, cache: CardCache | None) -> Subsetter:
+    """Font subsetting that keeps its results in `cache`, by face and glyph ids: the
+    annex of another tender with the same cards needs the same subsets (fontTools takes
+    0.1-0.3 s a face)."""
+    if cache is None:
+        return _subset
+
+    def subset(path: Path, gids: Sequence[int]) -> bytes:
+        # The environment covers the layout's font files and refsheets' code.
+        payload = f"{plan.environment}\0subset\0{path}\0{','.join(map(str, gids))}"
+        key = hashlib.sha256(payload.encode()).hexdigest()
+        hit = cache.get(key, "ttf")
+        if hit is not None:
+            return hit
+        data = _subset(path, gids)
+        cache.put(key, "ttf", data)
+        return data
+
+    return subset
+
+
+def front_pdf(plan: ExportPlan, front_data: bytes, today: date) -> bytes:
     """The cover and summary alone as one tagged PDF, from the laid-out cover and
     heading (`front_pages`' PDF): what an annex starts with."""
     front = pikepdf.open(io.BytesIO(front_data))
     pdf = pikepdf.new()
     tree = new_tree(pdf)
-    state = _graft_front(pdf, tree, plan, front)
+    state = _graft_front(pdf, tree, plan, front, today)
     _finish_front(pdf, plan, state)
     _embed_fonts(pdf, state, state.summary)
     finish_tree(tree, pdf)
@@ -331,12 +380,12 @@ def annex_pdf(
     today = today or plan.tender.deadline
     variant = plan.tender.pdf_variant
     labels = front_labels(plan)
-    ((cover_what, cover, cover_variant),) = front_pages(plan, today)
+    ((cover_what, cover, cover_variant),) = front_pages(plan)
     front_data = _render_html(plan, cover, library_root, cover_what, cache, cover_variant)
     front = pikepdf.open(io.BytesIO(front_data))
     annex = pikepdf.new()
     tree = new_tree(annex)
-    state = _graft_front(annex, tree, plan, front)
+    state = _graft_front(annex, tree, plan, front, today)
     n_front = len(annex.pages)
     starts: list[int] = []
     reference = plan.references[0].card.labels.reference if plan.references else "Référence"
@@ -367,7 +416,14 @@ def annex_pdf(
                 annex.pages.append(page)
                 _mark_as_figure(tree, annex, annex.pages[-1], ref.card)
     _finish_front(annex, plan, state)
-    _embed_fonts(annex, state, [*state.summary, *(annex.pages[i] for i in starts)])
+    subset = cached_subsetter(plan, cache)
+    _embed_fonts(
+        annex,
+        state,
+        [*state.summary, *(annex.pages[i] for i in starts)],
+        subset,
+        merge_follows=True,
+    )
     finish_tree(tree, annex)
     with annex.open_outline() as outline:
         outline.root.append(pikepdf.OutlineItem(labels["cover"], 0))
@@ -378,7 +434,8 @@ def annex_pdf(
             outline.root.append(pikepdf.OutlineItem(title, start))
     # One subset per face for the whole annex rather than one per card (and footer):
     # only font dictionaries change, not the content streams nor the structure tree.
-    merge_font_subsets(annex, [face.path for face in plan.layout.font_faces])
+    merge_font_subsets(annex, [face.path for face in plan.layout.font_faces], subset)
+    state.fonts.settle(annex, subset)
     annex.remove_unreferenced_resources()
     facts = DocumentFacts(
         title=f"{labels['title_prefix']} — {plan.title}",

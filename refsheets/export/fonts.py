@@ -22,7 +22,7 @@ import hashlib
 import io
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -190,10 +190,17 @@ def _subset(path: Path, gids: Sequence[int]) -> bytes:
     return out.getvalue()
 
 
-def merge_font_subsets(pdf: pikepdf.Pdf, faces: Sequence[Path]) -> int:
+Subsetter = Callable[[Path, Sequence[int]], bytes]
+
+
+def merge_font_subsets(
+    pdf: pikepdf.Pdf, faces: Sequence[Path], subset: Subsetter | None = None
+) -> int:
     """Replace every face's many subsets in `pdf` by one; return how many fonts went.
 
-    `faces` are the original font files the subsets were cut from (the layout's)."""
+    `faces` are the original font files the subsets were cut from (the layout's);
+    `subset` cuts a face to glyph ids (`_subset` unless given: an export passes one that
+    keeps its results in the cache, since another tender's annex often needs the same)."""
     groups: dict[str, _Group] = {}
     for resources in _resources(pdf):
         for font in (resources.get("/Font") or {}).values():
@@ -225,7 +232,7 @@ def merge_font_subsets(pdf: pikepdf.Pdf, faces: Sequence[Path]) -> int:
         original = originals.get(_postscript_name(program) or "")
         if original is None:
             continue
-        merged = _merged_font(pdf, name, group, original)
+        merged = _merged_font(pdf, name, group, original, subset or _subset)
         for font in group.fonts:
             replaced[font.objgen] = merged
     if not replaced:
@@ -241,10 +248,12 @@ def merge_font_subsets(pdf: pikepdf.Pdf, faces: Sequence[Path]) -> int:
     return len(replaced) - len({m.objgen for m in replaced.values()})
 
 
-def _merged_font(pdf: pikepdf.Pdf, name: str, group: _Group, original: Path) -> Any:
+def _merged_font(
+    pdf: pikepdf.Pdf, name: str, group: _Group, original: Path, subset: Subsetter
+) -> Any:
     """One Type0 font with the union of `group`'s glyphs, widths and text."""
     gids = sorted(set(group.widths) | set(group.texts) | {0})
-    program = _subset(original, gids)
+    program = subset(original, gids)
     tag = "".join(
         chr(ord("A") + b % 26) for b in hashlib.sha256(program).digest()[:6]
     )  # a subset tag derived from the bytes: the same annex gives the same bytes

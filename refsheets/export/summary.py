@@ -34,7 +34,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name
 
 from refsheets.errors import RenderError
-from refsheets.export.fonts import _subset, _to_unicode, _widths_array
+from refsheets.export.fonts import Subsetter, _subset, _to_unicode, _widths_array
 from refsheets.layouts import Layout
 
 MM = 72 / 25.4
@@ -235,10 +235,10 @@ def _ligatures(
     return found
 
 
-def pick_face(layout: Layout, weight: int) -> Face:
-    """The layout's upright body face closest to `weight` (CSS's rule: heavier first
-    for 600 and up, lighter first under)."""
-    family = layout.brand.fonts.body
+def pick_face(layout: Layout, weight: int, family: str | None = None) -> Face:
+    """The layout's upright face of `family` (the body's by default) closest to
+    `weight` (CSS's rule: heavier first for 600 and up, lighter first under)."""
+    family = family or layout.brand.fonts.body
     faces = [f for f in layout.font_faces if f.family == family and f.style == "normal"]
     faces = faces or [f for f in layout.font_faces if f.style == "normal"]
     if not faces:
@@ -305,6 +305,8 @@ class Fonts:
     """The faces drawn so far in a document, each with the glyphs it used."""
 
     used: dict[Path, dict[int, str]] = field(default_factory=dict)  # gid -> its text
+    # Fonts embedded whole because a merge will replace them: (font, file, glyph ids).
+    whole: list[tuple[Dictionary, Path, list[int]]] = field(default_factory=list)
 
     def resource(self, face: Face) -> bytes:
         """The resource name of `face` in every page that draws with it."""
@@ -326,17 +328,28 @@ class Fonts:
         out.append(">]")
         return "".join(out).encode()
 
-    def embed(self, pdf: pikepdf.Pdf, names: dict[str, str] | None = None) -> Dictionary:
+    def embed(
+        self,
+        pdf: pikepdf.Pdf,
+        names: dict[str, str] | None = None,
+        *,
+        subset: Subsetter = _subset,
+        merge_follows: bool = False,
+    ) -> Dictionary:
         """A /Font resource dictionary with every face used, each subset to its glyphs
         (keeping glyph ids: fonts.merge_font_subsets can merge them with the cards').
 
         `names` gives the name WeasyPrint gave a face (by PostScript name), so that the
-        merge recognises the faces as the same."""
+        merge recognises the faces as the same. With `merge_follows`, a face that the
+        laid-out pages have too is embedded whole for now: the merge cuts one subset of
+        it for the whole document (`settle` subsets any that it left)."""
         resources = Dictionary()
+        names = names or {}
         for path, used in self.used.items():
             face = load_face(path)
             gids = sorted(set(used) | {0})
-            program = _subset(path, gids)
+            deferred = merge_follows and face.name in names
+            program = path.read_bytes() if deferred else subset(path, gids)
             tag = "".join(chr(ord("A") + b % 26) for b in hashlib.sha256(program).digest()[:6])
             base = Name(f"/{tag}+{(names or {}).get(face.name, face.name)}")
             scale = 1000 / face.units
@@ -375,8 +388,25 @@ class Fonts:
                 DescendantFonts=Array([pdf.make_indirect(cid_font)]),
                 ToUnicode=pdf.make_stream(_to_unicode(texts)),
             )
-            resources[self.resource(face).decode()] = pdf.make_indirect(font)
+            embedded = pdf.make_indirect(font)
+            resources[self.resource(face).decode()] = embedded
+            if deferred:
+                self.whole.append((embedded, path, gids))
         return resources
+
+    def settle(self, pdf: pikepdf.Pdf, subset: Subsetter = _subset) -> None:
+        """Subset the fonts embedded whole that a merge did not replace."""
+        used = {
+            font.objgen
+            for page in pdf.pages
+            for font in (page.obj.get("/Resources", Dictionary()).get("/Font") or {}).values()
+        }
+        for font, path, gids in self.whole:
+            if font.objgen in used:
+                program = subset(path, gids)
+                descriptor = font.DescendantFonts[0].FontDescriptor
+                descriptor.FontFile2 = pdf.make_stream(program, Length1=len(program))
+        self.whole.clear()
 
 
 class Canvas:
@@ -484,6 +514,7 @@ class SummaryStyle:
     regular: Face
     semibold: Face
     bold: Face
+    heading: Face  # the cover's title: the heading family at 800
     colors: Palette
 
     @classmethod
@@ -494,6 +525,7 @@ class SummaryStyle:
             regular=pick_face(layout, 400),
             semibold=pick_face(layout, 600),
             bold=pick_face(layout, 700),
+            heading=pick_face(layout, 800, layout.brand.fonts.heading),
             colors=Palette(c.primary, c.accent, c.ink, c.muted, c.rule),
         )
 
@@ -758,3 +790,83 @@ def font_names(pdf: pikepdf.Pdf) -> dict[str, str]:
             if name and base is not None:
                 names.setdefault(name, str(base)[1:].split("+", 1)[-1])
     return names
+
+
+# The cover (annex.html.j2's .annex-cover), where the tender's words go.
+TITLE_PT = 24
+TITLE_LEADING = TITLE_PT * 1.15
+TITLE_TOP = 187.58  # under the logo and kicker, in the band
+TITLE_WIDTH = 165 * MM
+LINES_PT = 10.5
+LINES_LEADING = LINES_PT * 1.5
+LABEL_WIDTH = 58 * MM
+STAMP_PT = 8.5
+STAMP_RULE = 725.25
+STAMP_BASELINE = 741.02
+
+
+def title_lines(title: str, layout: Layout) -> list[str]:
+    """The cover's title broken into its lines (the cover page is laid out for as many)."""
+    return wrap(title, pick_face(layout, 800, layout.brand.fonts.heading), TITLE_PT, TITLE_WIDTH)
+
+
+@dataclass(frozen=True)
+class CoverText:
+    """The tender's words on the cover: its title, the facts (label, value), the stamp."""
+
+    title: str
+    lines: Sequence[tuple[str, str]]
+    stamp: str
+
+
+def draw_cover(
+    pdf: pikepdf.Pdf,
+    tree: Any,
+    page: pikepdf.Page,
+    text: CoverText,
+    style: SummaryStyle,
+    fonts: Fonts,
+) -> None:
+    """Draw the tender's words on the cover `page` (laid out for the title's number of
+    lines) and tag them: the title (H1), the facts as a list of label and value, the
+    stamp (a paragraph)."""
+    c = style.colors
+    marks = _PageMarks(tree, pdf, page)
+    canvas = Canvas(fonts)
+    lines = wrap(text.title, style.heading, TITLE_PT, TITLE_WIDTH)
+    heading = _element(pdf, "H1", tree.document)
+    canvas.begin(marks.mark(heading))
+    for index, line in enumerate(lines):
+        top = TITLE_TOP + index * TITLE_LEADING
+        line_base = baseline(top, TITLE_LEADING, style.heading, TITLE_PT)
+        canvas.text(LEFT, line_base, line, style.heading, TITLE_PT, c.primary)
+    canvas.end()
+    # Under the band (its padding and rule), 14 mm lower: the facts, a label column.
+    y = TITLE_TOP + len(lines) * TITLE_LEADING + 12 * MM + 1.4 * MM + 14 * MM
+    facts = _element(pdf, "L", tree.document)
+    for label, value in text.lines:
+        item = _element(pdf, "LI", facts)
+        cells = [
+            ("Lbl", wrap(label, style.regular, LINES_PT, LABEL_WIDTH), style.regular, c.muted, 0),
+            (
+                "LBody",
+                wrap(value, style.semibold, LINES_PT, RIGHT - LEFT - LABEL_WIDTH),
+                style.semibold,
+                c.ink,
+                LABEL_WIDTH,
+            ),
+        ]
+        for role, words, face, color, x in cells:
+            canvas.begin(marks.mark(_element(pdf, role, item)))
+            for index, line in enumerate(words):
+                line_base = baseline(y + index * LINES_LEADING, LINES_LEADING, face, LINES_PT)
+                canvas.text(LEFT + x, line_base, line, face, LINES_PT, color)
+            canvas.end()
+        y += max(len(cells[0][1]), len(cells[1][1])) * LINES_LEADING + 2 * MM
+    canvas.begin(b"/Artifact <</Type /Layout>>")
+    canvas.rule(LEFT, RIGHT, STAMP_RULE, 0.5, c.rule)
+    canvas.end()
+    canvas.begin(marks.mark(_element(pdf, "P", tree.document)))
+    canvas.text(LEFT, STAMP_BASELINE, text.stamp, style.regular, STAMP_PT, c.muted)
+    canvas.end()
+    add_content(pdf, page, canvas.stream())
