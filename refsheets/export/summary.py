@@ -255,14 +255,16 @@ def pick_face(layout: Layout, weight: int, family: str | None = None) -> Face:
     return load_face(Path(min(faces, key=distance).path))
 
 
-def wrap(text: str, face: Face, size: float, width: float) -> list[str]:
+def wrap(
+    text: str, face: Face, size: float, width: float, *, compounds_whole: bool = True
+) -> list[str]:
     """`text` broken into lines no wider than `width` (a word wider stays whole on its
-    line), at spaces, and after a hyphen unless the word is a short compound
-    ("tiers-lieu": render/words.py keeps those whole too)."""
+    line), at spaces, and after a hyphen; with `compounds_whole`, not in a short
+    compound ("tiers-lieu": what render/words.py's filter asks of the table's cells)."""
     lines: list[str] = []
     for paragraph in text.split("\n"):
         line, advance = "", 0.0  # the line so far, and its width with its spaces
-        for piece in _break_points(paragraph):
+        for piece in _break_points(paragraph, 24 if compounds_whole else 0):
             word = piece.rstrip(" ")
             # Pieces are measured alone (cached); the kerning across a space is nil.
             if line and advance + face.width(word, size) > width:
@@ -274,12 +276,12 @@ def wrap(text: str, face: Face, size: float, width: float) -> list[str]:
     return lines
 
 
-def _break_points(text: str) -> list[str]:
-    """`text` cut where a line may break: after each space run, and after the hyphen of
-    a long hyphenated word."""
+def _break_points(text: str, whole: int) -> list[str]:
+    """`text` cut where a line may break: after each space, and after the hyphens of a
+    hyphenated word longer than `whole` characters."""
     pieces: list[str] = []
     for word in text.split(" "):
-        if "-" in word.strip("-") and len(word) > 24:
+        if "-" in word.strip("-") and len(word) > whole:
             parts = word.split("-")
             pieces += [p + "-" for p in parts[:-1]] + [parts[-1]]
         else:
@@ -319,7 +321,12 @@ class Fonts:
         out = ["[<"]
         previous = None
         for gid, chars in face.shape(text, spacing):
-            used.setdefault(gid, chars)
+            # A glyph drawn for a space and a no-break space reads back as a space (as
+            # in WeasyPrint's text): "Lot 1" is found by a search for "Lot 1".
+            if chars in ("\u00a0", "\u202f") and face.glyphs.get(32) == gid:
+                chars = " "
+            if used.setdefault(gid, chars) != chars and chars == " ":
+                used[gid] = chars
             kern = face.kerning.get((previous, gid), 0) if previous is not None else 0
             if kern:
                 out.append(f"> {-kern * 1000 / face.units:g} <")
@@ -807,7 +814,8 @@ STAMP_BASELINE = 741.02
 
 def title_lines(title: str, layout: Layout) -> list[str]:
     """The cover's title broken into its lines (the cover page is laid out for as many)."""
-    return wrap(title, pick_face(layout, 800, layout.brand.fonts.heading), TITLE_PT, TITLE_WIDTH)
+    face = pick_face(layout, 800, layout.brand.fonts.heading)
+    return wrap(title, face, TITLE_PT, TITLE_WIDTH, compounds_whole=False)
 
 
 @dataclass(frozen=True)
@@ -833,7 +841,7 @@ def draw_cover(
     c = style.colors
     marks = _PageMarks(tree, pdf, page)
     canvas = Canvas(fonts)
-    lines = wrap(text.title, style.heading, TITLE_PT, TITLE_WIDTH)
+    lines = wrap(text.title, style.heading, TITLE_PT, TITLE_WIDTH, compounds_whole=False)
     heading = _element(pdf, "H1", tree.document)
     canvas.begin(marks.mark(heading))
     for index, line in enumerate(lines):
@@ -847,10 +855,22 @@ def draw_cover(
     for label, value in text.lines:
         item = _element(pdf, "LI", facts)
         cells = [
-            ("Lbl", wrap(label, style.regular, LINES_PT, LABEL_WIDTH), style.regular, c.muted, 0),
+            (
+                "Lbl",
+                wrap(label, style.regular, LINES_PT, LABEL_WIDTH, compounds_whole=False),
+                style.regular,
+                c.muted,
+                0,
+            ),
             (
                 "LBody",
-                wrap(value, style.semibold, LINES_PT, RIGHT - LEFT - LABEL_WIDTH),
+                wrap(
+                    value,
+                    style.semibold,
+                    LINES_PT,
+                    RIGHT - LEFT - LABEL_WIDTH,
+                    compounds_whole=False,
+                ),
                 style.semibold,
                 c.ink,
                 LABEL_WIDTH,
