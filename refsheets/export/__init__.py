@@ -809,7 +809,8 @@ def _pdf_cards(
     what = f"a batch of {len(cards)} cards"
     document = renderer.render(renderer.html(cards, list(steps)), what)
     counts = _pages_per_card(document, cards)
-    whole = renderer.write(document, what, variant=variant)
+    # Kept open (not written and read again): the split takes every part from it.
+    whole = renderer.write_opened(document, what, variant=variant)
     starts = [sum(counts[:i]) for i in range(len(cards))]
     fitting = [i for i, n in enumerate(counts) if n == 1]
     parts = dict(

@@ -54,15 +54,23 @@ FRONT_TEMPLATE = "annex.html.j2"
 
 
 def split_pages(
-    document: bytes, cards: Sequence[Card], pages: Sequence[int], *, variant: str = PDF_UA
+    document: bytes | pikepdf.Pdf,
+    cards: Sequence[Card],
+    pages: Sequence[int],
+    *,
+    variant: str = PDF_UA,
 ) -> list[bytes]:
     """One PDF per card, taking page `pages[i]` of `document` for `cards[i]`; each part
     keeps only its own resources (a naive split would carry every page's images) and
-    its own part of the structure tree (so each card stays a tagged PDF)."""
+    its own part of the structure tree (so each card stays a tagged PDF).
+
+    `document` is opened once for all parts: grafting a page edits only the elements
+    that mark that page's content (with an empty prefix, only their parent link, which
+    the copy must not follow), never another page's. `document` may also be an opened
+    PDF (`CardRenderer.write_opened`), which saves writing and reading it once more."""
+    source = pikepdf.open(io.BytesIO(document)) if isinstance(document, bytes) else document
     parts = []
     for index, card in zip(pages, cards, strict=True):
-        # Opened afresh for each part: grafting edits the source's elements.
-        source = pikepdf.open(io.BytesIO(document))
         single = pikepdf.new()
         tree = new_tree(single)
         graft_page(tree, single, source, index, prefix="")

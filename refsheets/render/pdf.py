@@ -253,6 +253,18 @@ class CardRenderer:
         their alt); a PDF/A variant is tagged too and also claims PDF/UA-1; None gives
         an untagged PDF (for the annex's page footers, drawn over the cards as artifacts).
         """
+        data = self._write_pdf(document, what, variant)
+        if variant is None:
+            return data
+        return _save_pdf(open_mended(data))
+
+    def write_opened(self, document: Any, what: str, *, variant: str = PDF_UA) -> pikepdf.Pdf:
+        """The tagged PDF of a laid-out document, mended, opened with pikepdf and not
+        saved: for a caller that takes it apart (a batch split into cards) without
+        writing and reading the whole batch once more."""
+        return open_mended(self._write_pdf(document, what, variant))
+
+    def _write_pdf(self, document: Any, what: str, variant: str | None) -> bytes:
         options: dict[str, Any] = {"pdf_identifier": document.refsheets_digest.encode()}
         if variant is None:
             options["pdf_tags"] = False
@@ -268,9 +280,7 @@ class CardRenderer:
         with _weasyprint_log() as capture:
             data: bytes = document.write_pdf(**options)
         _raise_on_errors(capture, what)
-        if variant is None:
-            return data
-        return _mend_tags(data)
+        return data
 
     def fit(self, card: Card, *, start: int = 0, start_pages: int = 2) -> tuple[FitResult, Any]:
         """Find the most comfortable step at which `card` fits; return it with its layout.
@@ -372,11 +382,16 @@ _UA_IDENTIFICATION = (
 )
 
 
-def _mend_tags(data: bytes) -> bytes:
-    """Mend WeasyPrint's structure tree (see pdf_tags): footers as artifacts, an IDTree."""
+def open_mended(data: bytes) -> pikepdf.Pdf:
+    """WeasyPrint's tagged PDF `data`, opened, its structure tree mended (see pdf_tags:
+    footers as artifacts, an IDTree)."""
     pdf = pikepdf.open(io.BytesIO(data))
     mark_orphans_as_artifacts(pdf)
     add_id_tree(pdf)
+    return pdf
+
+
+def _save_pdf(pdf: pikepdf.Pdf) -> bytes:
     buffer = io.BytesIO()
     pdf.save(buffer, deterministic_id=True, compress_streams=True)
     return buffer.getvalue()
