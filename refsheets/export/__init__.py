@@ -550,11 +550,12 @@ def _write_annex(
         meanwhile=write_tables,
     )
     for fmt in formats:
-        for ref in plan.references:
+        for place, ref in enumerate(plan.references):
             payload = card_files[fmt][ref.public_id]
-            if fmt == "docx":
+            if fmt == "docx" and place == 0:
                 # The Word annex carries the fonts once; 200 cards each carrying the
-                # same six fonts would be most of the upload (platforms cap it).
+                # same six fonts would be most of the upload (platforms cap it). The
+                # other cards came without them already (see `_render_cards`).
                 payload = without_embedded_fonts(payload)
             (cards_dir / f"{ref.public_id}.{fmt}").write_bytes(payload)
     from refsheets.export.annex import annex_docx, annex_pdf
@@ -599,6 +600,17 @@ def _render_cards(
     too, first, rather than after the cards in this process.
     """
     data: dict[str, dict[str, bytes]] = {fmt: {} for fmt in formats}
+    first = plan.references[0].public_id if plan.references else None
+
+    def keep(fmt: str, card_id: str, payload: bytes) -> None:
+        # A Word card is held without its fonts (a tenth of its bytes: 500 cards held
+        # whole were 110 MB), but for the first: the Word annex takes its package's
+        # fonts from its first card, and only its body, styles and pictures from the
+        # others.
+        if fmt == "docx" and card_id != first:
+            payload = without_embedded_fonts(payload)
+        data[fmt][card_id] = payload
+
     keys: dict[str, dict[str, str]] = {}
     todo: dict[str, list[Card]] = {}
     for fmt in formats:
@@ -614,7 +626,7 @@ def _render_cards(
             if hit is None:
                 todo[fmt].append(ref.card)
             else:
-                data[fmt][ref.public_id] = hit
+                keep(fmt, ref.public_id, hit)
         progress(fmt, 0, len(todo[fmt]))
     variant = plan.tender.pdf_variant
     args: list[tuple[str, str, Path, Path, Sequence[Any], str]] = []
@@ -662,8 +674,8 @@ def _render_cards(
                 store_fit(cache, fit_key(cards_by_id[card_id], environment), fit)
             return
         for card_id, payload in result:  # card ids are the references' public ids
-            data[fmt][card_id] = payload
             cache.put(keys[fmt][card_id], fmt, payload)
+            keep(fmt, card_id, payload)
         done[fmt] += len(result)
         progress(fmt, done[fmt], len(todo[fmt]))
 
@@ -672,23 +684,50 @@ def _render_cards(
         for arg in args:
             _store_all(store, _render_batch(arg))
     else:
-        pool = ProcessPoolExecutor(
-            max_workers=jobs,
-            mp_context=get_context("fork"),
-            initializer=_worker_start,
-            initargs=(os.getpid(),),
-        )
-        try:
-            results = pool.map(_render_batch, args)  # submitted at once
-            meanwhile()  # this process has other work while the workers render
-            for result in results:
-                _store_all(store, result)
-        except BaseException:
-            # Interrupted, or a batch failed: the other batches are not waited for.
-            _stop_workers(pool)
-            raise
-        pool.shutdown()
+        _render_shared(args, jobs, store, meanwhile)
     return data, {str(fmt): len(todo[fmt]) for fmt in formats}
+
+
+def _render_shared(
+    args: Sequence[tuple[str, str, Path, Path, Sequence[Any], str]],
+    jobs: int,
+    store: Callable[[str, list[tuple[str, bytes]]], None],
+    meanwhile: Callable[[], None],
+) -> None:
+    """Render `args` in `jobs` processes: `jobs - 1` forked workers and this one.
+
+    Every batch is submitted to the workers, which take them from the front; this
+    process, between its own work (`meanwhile`, storing what comes back), takes the
+    last batch no worker has started yet (a cancelled future) and renders it itself:
+    the two ends meet wherever the work balances. One process fewer than a pool of
+    `jobs` workers beside an idle parent: memory is summed over processes, and each
+    process holds its own copy of the fonts, the stylesheets and a batch's layout.
+    """
+    pool = ProcessPoolExecutor(
+        max_workers=jobs - 1,
+        mp_context=get_context("fork"),
+        initializer=_worker_start,
+        initargs=(os.getpid(),),
+    )
+    try:
+        futures = [(arg, pool.submit(_render_batch, arg)) for arg in args]
+        meanwhile()  # the tables, while the workers start
+        while futures:
+            # Store what the workers finished (a worker's failure is raised here).
+            for item in [item for item in futures if item[1].done()]:
+                futures.remove(item)
+                _store_all(store, item[1].result())
+            stolen = next((item for item in reversed(futures) if item[1].cancel()), None)
+            if stolen is not None:
+                futures.remove(stolen)
+                _store_all(store, _render_batch(stolen[0]))
+            elif futures:  # every batch left is being rendered: wait for the first
+                _store_all(store, futures.pop(0)[1].result())
+    except BaseException:
+        # Interrupted, or a batch failed: the other batches are not waited for.
+        _stop_workers(pool)
+        raise
+    pool.shutdown()
 
 
 def _worker_start(parent: int) -> None:
