@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from refsheets.card import Lang
 from refsheets.export.cache import CardCache
-from refsheets.export.fits import FIT_FORMAT, check_fits_cached
+from refsheets.export.fits import FIT_FORMAT, KEYS_FORMAT, check_fits_cached, library_state
 from refsheets.library import load_library
 from refsheets.render import check_fits
 from tests.conftest import ROOT
@@ -124,3 +125,59 @@ def test_check_with_every_answer_cached_does_not_import_weasyprint(
     assert "refsheets.export.fits" in imported
     assert not {name for name in imported if name.split(".")[0] in ("weasyprint", "docx")}
     assert first.stderr.splitlines()[-1] in second.stderr  # the same summary
+
+
+def test_an_unchanged_library_reads_its_keys_in_one_entry(
+    small_library: Path, tmp_path: Path
+) -> None:
+    cache = CardCache(tmp_path / "cache")
+    first, _ = check_fits_cached(load_library(small_library), cache, jobs=1)
+    kept = list(cache.folder.rglob(f"*.{KEYS_FORMAT}"))
+    assert len(kept) == 1
+    # Each answer is still read from its own entry, checked: a damaged one is laid out.
+    entries = sorted(cache.folder.rglob(f"*.{FIT_FORMAT}"))
+    entries[0].write_bytes(b"refsheets-cache/1 damaged\n")
+    again, laid_out = check_fits_cached(load_library(small_library), cache, jobs=1)
+    assert laid_out == 1 and again == first
+    # A damaged keys entry is dropped: every card is built and keyed again, nothing laid out.
+    kept[0].write_bytes(kept[0].read_bytes()[:-3])
+    third, laid_out = check_fits_cached(load_library(small_library), cache, jobs=1)
+    assert laid_out == 0 and third == first
+    assert any("dropped" in warning for warning in cache.warnings)
+
+
+@pytest.mark.parametrize("change", ["mission", "tags", "photo", "language"])
+def test_the_library_state_follows_every_file_a_card_is_built_from(
+    small_library: Path, change: str
+) -> None:
+    if change == "photo":
+        from PIL import Image
+
+        (small_library / "photos").mkdir(exist_ok=True)
+        Image.new("RGB", (40, 30), "#336699").save(small_library / "photos" / "p.png")
+        path = small_library / "missions" / f"{KEEP[0]}.yaml"
+        path.write_text(
+            path.read_text(encoding="utf-8") + "photos:\n  - path: photos/p.png\n",
+            encoding="utf-8",
+        )
+    library = load_library(small_library)
+    assert not library.errors
+    layouts = {mission_id: "base" for mission_id, _ in library}
+    before = library_state(library, "fr", layouts, {"base": "e"})
+    assert before == library_state(load_library(small_library), "fr", layouts, {"base": "e"})
+    lang: Lang = "fr"
+    if change == "mission":
+        path = small_library / "missions" / f"{KEEP[1]}.yaml"
+        path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    elif change == "tags":
+        path = small_library / "tags.yaml"
+        path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    elif change == "photo":
+        photo = small_library / "photos" / "p.png"
+        photo.write_bytes(photo.read_bytes())  # the same bytes: a new file all the same
+    else:
+        lang = "en"
+    after = library_state(load_library(small_library), lang, layouts, {"base": "e"})
+    assert after != before
+    # and the layout's environment is in it too
+    assert library_state(library, "fr", layouts, {"base": "other"}) != before

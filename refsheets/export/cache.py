@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import functools
 import hashlib
 import json
 import os
@@ -98,8 +99,17 @@ def fingerprint(value: Any) -> str:
 
 
 def code_digest() -> str:
-    """refsheets' own source: a change of how cards are drawn is a change of every card."""
-    digest = hashlib.sha256(__version__.encode())
+    """refsheets' version and own source: a change of how cards are drawn is a change of
+    every card."""
+    return hashlib.sha256(f"{__version__}\0{_source_digest()}".encode()).hexdigest()
+
+
+@functools.cache
+def _source_digest() -> str:
+    """The digest of refsheets' source files, read once per process: the code a process
+    runs is the code it imported (a process that lives on, such as `preview`, keeps
+    running it even when the files change)."""
+    digest = hashlib.sha256()
     for path in sorted(_PACKAGE.rglob("*.py")):
         digest.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")

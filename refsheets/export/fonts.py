@@ -25,9 +25,11 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pikepdf
+if TYPE_CHECKING:  # imported where used: `refsheets check` (fit cache) should not pay it
+    import pikepdf
+
 
 _BFCHAR = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]*)>")
 
@@ -94,6 +96,8 @@ def _readable(font: Any) -> bool:
 
 
 def _read_widths(array: Any, into: dict[int, float]) -> None:
+    import pikepdf
+
     items = list(array)
     i = 0
     while i < len(items):
@@ -111,6 +115,8 @@ def _read_widths(array: Any, into: dict[int, float]) -> None:
 
 def _widths_array(widths: dict[int, float]) -> pikepdf.Array:
     """The W array of `widths`, in runs of consecutive glyph ids."""
+    import pikepdf
+
     out: list[Any] = []
     run: list[Any] = []
     previous = None
@@ -252,6 +258,8 @@ def _merged_font(
     pdf: pikepdf.Pdf, name: str, group: _Group, original: Path, subset: Subsetter
 ) -> Any:
     """One Type0 font with the union of `group`'s glyphs, widths and text."""
+    import pikepdf
+
     gids = sorted(set(group.widths) | set(group.texts) | {0})
     program = subset(original, gids)
     tag = "".join(

@@ -1,0 +1,128 @@
+"""Cards rendered in batches for an export (refsheets/export/__init__.py: `_pdf_cards`,
+`_render_shared`) and Word cards built from a template parsed once (render/docx.py): the
+same cards as rendered one by one, alone."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pikepdf
+import pytest
+from pypdf import PdfReader
+
+from bench.synth import make_library
+from refsheets import load_library
+from refsheets.export import _pdf_cards, export_tender, plan_export
+from refsheets.render.docx import build_card_docx
+from refsheets.render.pdf import renderer_for
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+TODAY = date(2026, 6, 1)
+TENDER = """\
+name: Lots de cartes
+buyer: Commune de Synthèse
+deadline: 2026-06-30
+query: accompagnement territoire habitants
+rules:
+  max_references: {n}
+entity: pop-up
+layout: pop-up
+formats: [pdf, docx]
+language: fr
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """Six synthetic missions, a tender asking for all of them, the project's layouts."""
+    make_library(tmp_path / "data", 6)
+    for name in ("layouts", "fonts"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    (tmp_path / "t.yaml").write_text(TENDER.format(n=6), encoding="utf-8")
+    return tmp_path
+
+
+def _fonts(data: bytes) -> set[str]:
+    """The names of the fonts embedded in a PDF (each with its program)."""
+    names = set()
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        for obj in pdf.objects:
+            if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/FontDescriptor":
+                assert "/FontFile2" in obj or "/FontFile3" in obj or "/FontFile" in obj
+                names.add(str(obj.FontName).split("+", 1)[-1])
+    return names
+
+
+def _text(data: bytes) -> str:
+    """A PDF's text; the hyphen glyph's text taken as "-": WeasyPrint's subset of a
+    document names it after the first character it drew for (a hyphen or U+2010, a
+    hyphenation's), and a batch is a document."""
+    pages = PdfReader(io.BytesIO(data)).pages
+    return "\n".join(page.extract_text() for page in pages).replace("\u2010", "-")
+
+
+def test_a_split_batch_gives_each_card_as_rendered_alone(project: Path) -> None:
+    library = load_library(project / "data")
+    plan = plan_export(project / "t.yaml", library, out_root=project / "out", today=TODAY)
+    cards = [ref.card for ref in plan.references]
+    batch = _pdf_cards(cards, plan.layout, library.root, [0] * len(cards), variant="pdf/ua-1")
+    renderer = renderer_for(plan.layout, library.root)
+    for card, (data, step) in zip(cards, batch, strict=True):
+        alone, fit = renderer.fitted_card_pdf(card)
+        assert step == fit.step
+        assert len(PdfReader(io.BytesIO(data)).pages) == len(PdfReader(io.BytesIO(alone)).pages)
+        assert len(PdfReader(io.BytesIO(data)).pages) == 1
+        assert _text(data) == _text(alone)
+        assert card.title.split()[0] in _text(data)
+        assert _fonts(data) == _fonts(alone) and _fonts(data)
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            # still a tagged card of its own: a structure tree, its language, its title
+            assert "/StructTreeRoot" in pdf.Root and str(pdf.Root.Lang) == card.lang
+            assert str(pdf.docinfo.Title) == card.title
+
+
+def test_word_cards_from_one_parsed_template_do_not_leak_into_each_other(
+    project: Path,
+) -> None:
+    library = load_library(project / "data")
+    plan = plan_export(project / "t.yaml", library, out_root=project / "out", today=TODAY)
+    first, second = (ref.card for ref in plan.references[:2])
+    a = build_card_docx(first, plan.layout)
+    b = build_card_docx(second, plan.layout)
+    assert build_card_docx(first, plan.layout) == a  # the shared template was not touched
+    body = zipfile.ZipFile(io.BytesIO(b)).read("word/document.xml").decode()
+    assert first.client not in body or first.client == second.client
+    assert second.title.split()[0] in body
+
+
+def test_two_jobs_give_the_files_one_job_gives(project: Path) -> None:
+    outputs: dict[int, dict[str, tuple[str, set[str]] | bytes]] = {}
+    for jobs in (1, 2):
+        out = project / f"out-{jobs}"
+        report = export_tender(
+            project / "t.yaml",
+            load_library(project / "data"),
+            out_root=out,
+            today=TODAY,
+            jobs=jobs,
+        )
+        assert report.rendered == {"pdf": 6, "docx": 6}
+        folder = report.plan.target
+        # A PDF card's font subsets are cut for the batch it was laid out in, and the
+        # batches differ with the number of jobs: its text and fonts are compared.
+        outputs[jobs] = {
+            p.name: (_text(p.read_bytes()), _fonts(p.read_bytes()))
+            if p.suffix == ".pdf"
+            else p.read_bytes()
+            for p in sorted((folder / "cards").iterdir())
+        }
+        outputs[jobs]["annex.docx"] = (folder / "annexe-references.docx").read_bytes()
+        annex = (folder / "annexe-references.pdf").read_bytes()
+        outputs[jobs]["annex.pdf"] = (_text(annex), _fonts(annex))
+    assert len(outputs[1]) == 6 * 2 + 2
+    assert outputs[2] == outputs[1]
