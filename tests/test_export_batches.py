@@ -14,6 +14,7 @@ import pikepdf
 import pytest
 from pypdf import PdfReader
 
+from bench.bench_speed import write_tender
 from bench.synth import make_library
 from refsheets import load_library
 from refsheets.export import _pdf_cards, export_tender, plan_export
@@ -23,18 +24,6 @@ from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
 TODAY = date(2026, 6, 1)
-TENDER = """\
-name: Lots de cartes
-buyer: Commune de Synthèse
-deadline: 2026-06-30
-query: accompagnement territoire habitants
-rules:
-  max_references: {n}
-entity: pop-up
-layout: pop-up
-formats: [pdf, docx]
-language: fr
-"""
 
 
 @pytest.fixture
@@ -43,7 +32,7 @@ def project(tmp_path: Path) -> Path:
     make_library(tmp_path / "data", 6)
     for name in ("layouts", "fonts"):
         shutil.copytree(ROOT / name, tmp_path / name)
-    (tmp_path / "t.yaml").write_text(TENDER.format(n=6), encoding="utf-8")
+    write_tender(tmp_path / "t.yaml", 6)  # the bench's tender: pop-up, pdf and docx
     return tmp_path
 
 
