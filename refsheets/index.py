@@ -4,7 +4,10 @@ Reading 10,000 mission files (YAML parsing, then validation) takes seconds; most
 have not changed since the last command. The index, `LIBRARY/.refsheets/index.sqlite`,
 keeps for each file of `missions/` what `load_library` found in it: the validated mission
 (as JSON, validated again by the same model when read back, so the index can never hand
-over a mission the model refuses) and its diagnostics. The YAML files stay the truth:
+over a mission the model refuses) and its diagnostics; its summary (`summary.py`: what
+`list` and `pick` show and weigh, read back only in the shape written, in a table of its
+own so that they read a few hundred bytes a mission) and its search terms
+(`search.DocumentTerms`). The YAML files stay the truth:
 
 - an entry is used only while the file's size, mtime, ctime, inode and device are the
   ones it was read with (ctime cannot be set back by any tool, so `touch -d` or a copy
