@@ -519,27 +519,23 @@ def _connect(fd: int) -> sqlite3.Connection:
 
 
 def _words_text(terms: DocumentTerms) -> str:
-    return json.dumps(terms, ensure_ascii=False)
+    # One line a field weight, "3.0<tab> term  term ": a search reads 10,000 of these, and
+    # splitting lines costs a tenth of decoding JSON. Terms hold no tab nor newline.
+    return "\n".join(f"{weight!r}\t{text}" for weight, text in terms)
+
+
+_WEIGHT_OF = {repr(weight): weight for weight in WEIGHTS}
 
 
 def terms_from(text: str) -> DocumentTerms:
     """A mission's terms for search as the index keeps them (read only when a search
     needs them); ValueError when they do not have the shape the index writes."""
-    found = json.loads(text)
-    if type(found) is not list:
-        raise ValueError("terms are not a list")
     terms: DocumentTerms = []
-    for item in found:
-        if not (
-            type(item) is list
-            and len(item) == 2
-            and item[0] in WEIGHTS
-            and type(item[1]) is str
-            and len(item[1]) > 2
-            and item[1][0] == item[1][-1] == " "
-        ):
+    for line in text.split("\n"):
+        weight, tab, found = line.partition("\t")
+        if not (tab and weight in _WEIGHT_OF and len(found) > 2 and found[0] == found[-1] == " "):
             raise ValueError("terms of the wrong shape")
-        terms.append((float(item[0]), item[1]))
+        terms.append((_WEIGHT_OF[weight], found))
     return terms
 
 

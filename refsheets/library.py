@@ -142,7 +142,10 @@ def load_library(
         from refsheets.index import MissionIndex, key_of
         from refsheets.select import mission_terms
 
-        cache = MissionIndex.open(root, [root / TAGS_FILE, root / ENTITIES_FILE], words=search)
+        # A rebuild makes the terms again too: the index's may be the ones that were wrong.
+        cache = MissionIndex.open(
+            root, [root / TAGS_FILE, root / ENTITIES_FILE], words=search and not rebuild
+        )
         if rebuild:
             cache.changed = True
     for path in mission_files(missions_dir):
@@ -222,7 +225,7 @@ def load_summaries(root: Path | str, *, search: bool = False) -> Summaries:
     writes the index again: the same facts either way. A summary that does not decode is
     noted, and the index rebuilt.
     """
-    from refsheets.index import MissionIndex, diagnostics_from, index_path, key_of
+    from refsheets.index import MissionIndex, diagnostics_from, index_path, key_of, terms_from
     from refsheets.select import mission_terms
     from refsheets.summary import summary_from
 
@@ -273,11 +276,11 @@ def load_summaries(root: Path | str, *, search: bool = False) -> Summaries:
                 diagnostics.extend(errors)
                 continue
             missions[stem] = summary_from(entry.summary)
+            if search and entry.words is not None:
+                words[stem] = terms_from(entry.words)
         except (ValueError, TypeError, RecursionError):
             problem = f"holds an entry of {name[:60]!r} that does not decode"
             break
-        if search and entry.words is not None:
-            words[stem] = entry.words
     if stale or problem is not None:
         summaries = Summaries.of(
             load_library(root, index=True, search=search, rebuild=problem is not None)

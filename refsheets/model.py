@@ -99,7 +99,9 @@ LibraryPath = Annotated[str, AfterValidator(_check_relative_path)]
 class Strict(BaseModel):
     """Base of every model read from YAML: frozen, unknown keys rejected."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=False, defer_build=True
+    )
 
 
 # --------------------------------------------------------------------------- period

@@ -389,17 +389,17 @@ class SearchIndex:
         ]
         frequencies: dict[str, dict[str, float]] = {}
         df: Counter[str] = Counter()
+        names = [term for term, _ in needles]
+        strings = [needle for _, needle in needles]
         for doc_id, fields in self.fields.items():
             tf: dict[str, float] = {}
             for weight, text in fields:
-                found = False
-                for term, needle in needles:
-                    count = text.count(needle)
+                counts = list(map(text.count, strings))  # in C: the search's inner loop
+                if not any(counts):
+                    continue
+                for term, count in zip(names, counts, strict=True):
                     if count:
                         tf[term] = tf.get(term, 0.0) + weight * count
-                        found = True
-                if not found:
-                    continue
                 for name, needle, first, second, same in pairs:
                     if first not in tf or second not in tf:
                         continue

@@ -184,8 +184,9 @@ class SelectedOf(Generic[M]):
         pieces = []
         if self.tags:
             pieces.append("tags: " + ", ".join(self.tags))
-        if self.words:
-            pieces.append("words: " + ", ".join(self.words))
+        words = self.words
+        if words:
+            pieces.append("words: " + ", ".join(words))
         return "; ".join(pieces) or "no tag or word asked: ranked by recency"
 
 

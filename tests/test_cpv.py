@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from refsheets import cpv
 from refsheets.cpv import cpv_codes, cpv_covers, cpv_label, cpv_stem, parse_cpv, search_cpv
 from refsheets.library import load_library
 from refsheets.taxonomy import Tag, Taxonomy
@@ -118,3 +119,7 @@ def test_a_bad_code_in_a_mission_is_reported_at_its_line(tmp_path: Path) -> None
     assert error.path == mission
     assert error.line == text.count("\n") + 1
     assert "'79411999' is not in the CPV 2008 list" in error.message
+
+
+def test_the_known_codes_are_the_lists() -> None:
+    assert cpv._known_codes() == frozenset(cpv.cpv_codes())  # what parse_cpv checks against

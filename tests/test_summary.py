@@ -214,6 +214,33 @@ def test_summaries_without_terms_are_completed_by_a_search(library: Path) -> Non
     )
 
 
+def _forge_terms(library: Path, terms: str) -> None:
+    """Rewrite one mission's search terms, their checksum included."""
+    with sqlite3.connect(index_path(library)) as connection:
+        name, *key, diagnostics = connection.execute(
+            "SELECT name, size, mtime_ns, ctime_ns, inode, device, diagnostics "
+            "FROM summaries WHERE name = 'anonymous-mission.yaml'"
+        ).fetchone()
+        entry = refsheets.index._Entry(tuple(key), None, diagnostics, None)
+        connection.execute(
+            "UPDATE words SET words = ?, checksum = ? WHERE name = ?",
+            (terms, entry.words_checksum(name, terms), name),
+        )
+    connection.close()
+
+
+@pytest.mark.parametrize("forged", ["", "3.0 programm", "7.0\t programm ", "3.0\tprogramm"])
+def test_forged_terms_are_noted_and_the_index_rebuilt(library: Path, forged: str) -> None:
+    load_library(library, index=True)
+    _forge_terms(library, forged)
+    summaries = load_summaries(library, search=True)
+    assert len(summaries.notes) == 1 and "anonymous-mission.yaml" in summaries.notes[0]
+    assert picks(summaries, private=True) == picks(
+        Summaries.of(load_library(library)), private=True
+    )
+    assert load_summaries(library, search=True).notes == []
+
+
 def _forge(library: Path, summary: str) -> None:
     """Rewrite one summary row whole, its checksum included."""
     with sqlite3.connect(index_path(library)) as connection:

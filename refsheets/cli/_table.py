@@ -145,12 +145,13 @@ def _sliced_lines(row: Sequence[str], widths: Sequence[int]) -> list[str]:
     # each cell's i-th slice of its column's width (as `_fold` cuts it).
     pairs = list(zip(row, widths, strict=True))
     height = max([1, *(-(-len(cell) // width) for cell, width in pairs)])
-    return [
-        _SEPARATOR.join(
-            [cell[i * width : (i + 1) * width].ljust(width) for cell, width in pairs]
-        ).rstrip()
-        for i in range(height)
+    columns = [
+        [cell.ljust(width), *([" " * width] * (height - 1))]
+        if len(cell) <= width
+        else [cell[i : i + width].ljust(width) for i in range(0, height * width, width)]
+        for cell, width in pairs
     ]
+    return [_SEPARATOR.join(parts).rstrip() for parts in zip(*columns, strict=True)]
 
 
 def _row_lines(row: Sequence[str], widths: Sequence[int]) -> list[str]:
