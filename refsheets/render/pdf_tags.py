@@ -146,13 +146,6 @@ def graft_page(tree: _Tree, target: Pdf, source: Pdf, index: int, *, prefix: str
     parents = _number_tree(root.ParentTree).get(int(key))
     for element in top:
         del element["/P"]  # the copy must not drag the source's whole tree along
-    for element in (e for t in top for e in _elements(t)):
-        ident = element.get("/ID")
-        if ident is not None:
-            element.ID = pikepdf.String(f"{prefix}{ident}")
-        attributes = element.get("/A")
-        if isinstance(attributes, Dictionary) and "/Headers" in attributes:
-            attributes.Headers = Array([pikepdf.String(f"{prefix}{h}") for h in attributes.Headers])
     target.pages.append(page)
     new_page = target.pages[-1]
     copied = [target.copy_foreign(e) for e in top]
@@ -163,12 +156,19 @@ def graft_page(tree: _Tree, target: Pdf, source: Pdf, index: int, *, prefix: str
     for element in copied:
         element.P = tree.document
         tree.document.K.append(element)
+        # One walk over the copies (an annex grafts hundreds of pages): each element
+        # points at the new page, and its header ids are made unique in the target.
         for inner in _elements(element):
             if isinstance(inner.get("/Pg"), Dictionary):
                 inner.Pg = new_page.obj
             ident = inner.get("/ID")
             if ident is not None:
-                tree.ids[str(ident)] = inner
+                inner.ID = pikepdf.String(f"{prefix}{ident}")
+                tree.ids[f"{prefix}{ident}"] = inner
+            attributes = inner.get("/A")
+            if isinstance(attributes, Dictionary) and "/Headers" in attributes:
+                headers = attributes.Headers
+                attributes.Headers = Array([pikepdf.String(f"{prefix}{h}") for h in headers])
 
 
 def _copy(target: Pdf, source: Pdf, obj: pikepdf.Object) -> pikepdf.Object:
