@@ -406,3 +406,22 @@ def test_the_dc2_tables_say_the_roles_in_the_tenders_language() -> None:
     english = to_csv(rows_for(selection, "en"), "en").decode("utf-8-sig")
     assert "(co-contractor)" in english and "Membre du groupement" not in english
     assert english.startswith("Reference;Description of the services;")
+
+
+def test_each_summary_row_links_to_its_card(french: Annex) -> None:
+    with pikepdf.open(french.folder / ANNEX_PDF) as pdf:
+        summary = pdf.pages[1]
+        links = [a for a in summary.obj.Annots if a.Subtype == "/Link"]
+        assert len(links) == 3 and str(summary.obj.Tabs) == "/S"
+        pages = [p.obj.objgen for p in pdf.pages]
+        assert [pages.index(a.Dest[0].objgen) for a in links] == [2, 3, 4]
+        assert [str(a.Contents).split(" — ")[0] for a in links] == [
+            f"Référence {k}" for k in (1, 2, 3)
+        ]
+        # each link annotation is the object of a Link element of its row
+        elements_of = {
+            e.K[-1].Obj.objgen: e for e in elements(pdf.Root.StructTreeRoot.K) if e.S == "/Link"
+        }
+        assert sorted(elements_of) == sorted(a.objgen for a in links)
+        tops = [float(a.Rect[3]) for a in links]
+        assert tops == sorted(tops, reverse=True)  # rows in order down the page

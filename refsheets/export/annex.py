@@ -25,6 +25,7 @@ from refsheets.export.summary import (
     Canvas,
     CoverText,
     Fonts,
+    RowLink,
     SummaryStyle,
     add_content,
     draw_cover,
@@ -33,6 +34,7 @@ from refsheets.export.summary import (
     draw_summary,
     font_names,
     link_fonts,
+    link_rows,
     title_lines,
 )
 from refsheets.layouts import Layout
@@ -280,13 +282,20 @@ class _Front:
     style its drawn text uses."""
 
     summary: list[pikepdf.Page]
+    links: list[RowLink]  # each summary row's, to point at its card
     style: SummaryStyle
     fonts: Fonts
     names: dict[str, str]  # the faces' names in the laid-out pages (see font_names)
 
 
 def _graft_front(
-    annex: pikepdf.Pdf, tree: Any, plan: ExportPlan, front: pikepdf.Pdf, today: date
+    annex: pikepdf.Pdf,
+    tree: Any,
+    plan: ExportPlan,
+    front: pikepdf.Pdf,
+    today: date,
+    *,
+    links: bool = False,
 ) -> _Front:
     """Append the cover and the summary (laid out by WeasyPrint: the logo, kicker and
     headings; drawn: the tender's words on the cover, the summary's table under its
@@ -301,8 +310,10 @@ def _graft_front(
     columns = [
         labels[key] for key in ("number", "client", "mission", "period", "amount", "carried_by")
     ]
-    pages = draw_summary(annex, tree, annex.pages[-1], _summary_rows(plan), columns, style, fonts)
-    return _Front(pages, style, fonts, font_names(front))
+    summary = draw_summary(
+        annex, tree, annex.pages[-1], _summary_rows(plan), columns, style, fonts, links=links
+    )
+    return _Front(summary.pages, summary.links, style, fonts, font_names(front))
 
 
 def _finish_front(annex: pikepdf.Pdf, plan: ExportPlan, front: _Front) -> None:
@@ -393,7 +404,7 @@ def annex_pdf(
     front = pikepdf.open(io.BytesIO(front_data))
     annex = pikepdf.new()
     tree = new_tree(annex)
-    state = _graft_front(annex, tree, plan, front, today)
+    state = _graft_front(annex, tree, plan, front, today, links=True)
     n_front = len(annex.pages)
     starts: list[int] = []
     reference = plan.references[0].card.labels.reference if plan.references else "Référence"
@@ -424,6 +435,13 @@ def annex_pdf(
                 annex.pages.append(page)
                 _mark_as_figure(tree, annex, annex.pages[-1], ref.card)
     _finish_front(annex, plan, state)
+    link_rows(
+        annex,
+        tree,
+        state.links,
+        [annex.pages[i] for i in starts],
+        [f"{reference} {k} — {ref.card.client}" for k, ref in enumerate(plan.references, 1)],
+    )
     subset = cached_subsetter(plan, cache)
     _embed_fonts(
         annex,

@@ -711,6 +711,24 @@ class _PageMarks:
         return b"/" + str(element.S)[1:].encode() + b" <</MCID " + str(mcid).encode() + b">>"
 
 
+@dataclass(frozen=True)
+class RowLink:
+    """Where a summary row is (its page, its rectangle in PDF space) and the Link
+    element its number is tagged with, to point at its card once the card is placed."""
+
+    page: pikepdf.Page
+    rect: tuple[float, float, float, float]
+    element: Dictionary
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The summary's pages, and its rows' links (when asked for) in row order."""
+
+    pages: list[pikepdf.Page]
+    links: list[RowLink]
+
+
 def draw_summary(
     pdf: pikepdf.Pdf,
     tree: Any,
@@ -719,9 +737,12 @@ def draw_summary(
     columns: Sequence[str],
     style: SummaryStyle,
     fonts: Fonts,
-) -> list[pikepdf.Page]:
+    *,
+    links: bool = False,
+) -> Summary:
     """Draw the summary table from under the heading of `head_page` (the last page of
-    `pdf`), adding pages at the end as needed, and tag it in `tree`; return its pages."""
+    `pdf`), adding pages at the end as needed, and tag it in `tree`. With `links`,
+    each row's number is tagged as a link (`link_rows` makes the row go to its card)."""
     cells = [layout_row(row, style) for row in rows]
     pages = paginate([row_height(c) for c in cells])
     table = _element(pdf, "Table", tree.document)
@@ -730,6 +751,7 @@ def draw_summary(
     header_row = _element(pdf, "TR", thead)
     ids = [f"summary-col{i}" for i in range(1, len(columns) + 1)]
     drawn: list[pikepdf.Page] = []
+    row_links: list[RowLink] = []
     for number, indices in enumerate(pages):
         page = head_page if number == 0 else pdf.add_blank_page(page_size=(PAGE_WIDTH, PAGE_HEIGHT))
         marks = _PageMarks(tree, pdf, page)
@@ -760,6 +782,7 @@ def draw_summary(
         y = FIRST_ROWS if number == 0 else NEXT_ROWS
         for index in indices:
             tr = _element(pdf, "TR", tbody)
+            height = row_height(cells[index])
             for cell, column, ident in zip(cells[index], COLUMNS, ids, strict=True):
                 td = _element(
                     pdf,
@@ -767,17 +790,54 @@ def draw_summary(
                     tr,
                     A=Dictionary(O=Name.Table, Headers=Array([pikepdf.String(ident)])),
                 )
-                canvas.begin(marks.mark(td))
+                marked = td
+                if links and column is COLUMNS[0]:
+                    marked = _element(pdf, "Link", td)
+                    rect = (LEFT, PAGE_HEIGHT - y - height, RIGHT, PAGE_HEIGHT - y)
+                    row_links.append(RowLink(page, rect, marked))
+                canvas.begin(marks.mark(marked))
                 draw_cell(canvas, cell, column, y + PAD)
                 canvas.end()
-            height = row_height(cells[index])
             canvas.begin(b"/Artifact <</Type /Layout>>")
             canvas.rule(LEFT, RIGHT, y + height - ROW_RULE, ROW_RULE, style.colors.rule)
             canvas.end()
             y += height
         add_content(pdf, page, canvas.stream())
         drawn.append(page)
-    return drawn
+    return Summary(drawn, row_links)
+
+
+def link_rows(
+    pdf: pikepdf.Pdf,
+    tree: Any,
+    links: Sequence[RowLink],
+    targets: Sequence[pikepdf.Page],
+    names: Sequence[str],
+) -> None:
+    """Make each summary row a link to its card's page (`targets`, in row order): a
+    link annotation over the row, named by `names` (what a screen reader says), tagged
+    in the row's Link element."""
+    for link, target, name in zip(links, targets, names, strict=True):
+        key = len(tree.nums)
+        annotation = pdf.make_indirect(
+            Dictionary(
+                Type=Name.Annot,
+                Subtype=Name.Link,
+                Rect=Array([round(v, 3) for v in link.rect]),
+                Border=Array([0, 0, 0]),
+                F=4,  # printed
+                Dest=Array([target.obj, Name.Fit]),
+                Contents=pikepdf.String(name),
+                StructParent=key,
+            )
+        )
+        tree.nums.append((key, link.element))
+        link.element.K.append(Dictionary(Type=Name.OBJR, Obj=annotation, Pg=link.page.obj))
+        page = link.page.obj
+        if "/Annots" not in page:
+            page.Annots = Array()
+        page.Annots.append(annotation)
+        page.Tabs = Name.S  # tab order follows the structure (PDF/UA)
 
 
 def font_names(pdf: pikepdf.Pdf) -> dict[str, str]:
