@@ -160,3 +160,34 @@ def test_the_layouts_body_faces_are_found() -> None:
     assert pick_face(layout, 400).name == "Lato-Regular"
     assert pick_face(layout, 600).name == "Lato-Semibold"
     assert pick_face(layout, 700).name == "Lato-Bold"
+
+
+def test_an_archival_annex_embeds_every_drawn_font_and_stays_tagged(tmp_path: Path) -> None:
+    import shutil
+
+    from refsheets.export import ANNEX_PDF, export_tender
+    from tests.conftest import SEED
+    from tests.test_pdf_tags import xmp
+
+    shutil.copytree(SEED, tmp_path, dirs_exist_ok=True)
+    for name in ("layouts", "fonts"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    tender = tmp_path / "tenders" / "example.yaml"
+    tender.write_text(
+        tender.read_text(encoding="utf-8") + "pdf_variant: pdf/a-3u\n", encoding="utf-8"
+    )
+    report = export_tender(
+        tender, load_library(tmp_path / "data"), out_root=tmp_path / "out", today=date(2026, 3, 1)
+    )
+    data = (report.plan.target / ANNEX_PDF).read_bytes()
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        assert 'pdfaid:part="3"' in xmp(pdf) and 'pdfaid:conformance="U"' in xmp(pdf)
+        assert "/OutputIntents" in pdf.Root
+        for page in pdf.pages:
+            for font in page.Resources.Font.values():
+                descendant = font.DescendantFonts[0]
+                assert "/FontFile2" in descendant.FontDescriptor and "/ToUnicode" in font
+            for annotation in page.obj.get("/Annots", []):
+                assert int(annotation.F) == 4  # printed, as PDF/A asks
+        assert_every_mark_is_in_the_tree(pdf)
+    assert pdfua_findings(data, tmp_path) == []

@@ -1,21 +1,23 @@
-"""The annex's summary table and page numbers, drawn straight into the PDF.
+"""The annex's own words drawn straight into the PDF: the summary table, the tender's
+words on the cover, the page footers and each card's "Référence k / n".
 
 Laying out a 500-row table through HTML cost WeasyPrint about 20 ms a row (boxes, cascade
 and line breaking for six cells, then tagging), 10 s and more for the table alone, most of
 it spent on boxes that are always the same. The table's geometry is fixed (the columns'
 widths, the paddings and type sizes of annex.html.j2 as it was laid out), so here each row
-is measured with the font's own advance widths, the rows are paginated, and the text is
-drawn with the layout's font files, in milliseconds. The cover and the summary's heading
-stay WeasyPrint's (annex.html.j2); the "Référence k / n" of each card and the summary's
-footers are drawn the same way, instead of laying out one page of HTML per card.
+is measured with the font's own advance widths, kerning, lining figures and standard
+ligatures, the rows are paginated, and the text is drawn with the layout's font files, in
+milliseconds. WeasyPrint lays out only what the layout decides (annex.html.j2: the cover's
+band, logo and kicker with room for the title's lines, the summary's heading), the same
+for every tender, so that page comes from the cache; the tender's words are drawn over it.
 
 What the buyer gets is kept: the same columns, words, colours and rules; the table is
 tagged for PDF/UA (Table, THead with column header cells, TBody, a TR per reference,
-TD cells pointing at their headers); the header row repeated on each following page and
-the page footers are pagination artifacts. Text is drawn with the fonts' original glyph
-ids (Identity-H, as WeasyPrint does), so export/fonts.py can merge these fonts with the
-cards' subsets of the same faces. Kerning and ligatures are not applied (a difference of
-a fraction of a point per word at 8.5 pt).
+TD cells pointing at their headers), each row links to its card (a tagged link
+annotation); the cover's title is the H1, its facts a list of label and value; the
+header row repeated on each following page, the rules and the page footers are
+artifacts. Text is drawn with the fonts' original glyph ids (Identity-H, as WeasyPrint
+does), so export/fonts.py merges these fonts with the cards' subsets of the same faces.
 
 No WeasyPrint here: an export whose pages are all cached draws these without it.
 """
