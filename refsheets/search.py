@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 import re
 import unicodedata
 from collections import Counter
@@ -379,34 +380,34 @@ class SearchIndex:
             query = QueryTerms.parse(query)
         if not self.lengths or not query.terms:
             return {}
-        needles = [(term, f" {term} ") for term in query.terms]
         # A pair is two side-by-side words whose terms are the query's, in its order.
         # `str.count` counts matches that do not overlap: only a pair of one term twice
         # ("a a a" holds "a a" twice) can overlap itself, and is counted position by position.
-        pairs = [
-            (pair(first, second), f" {first}  {second} ", first, second, first == second)
-            for first, second in query.pairs
+        names = [*query.terms, *(pair(first, second) for first, second in query.pairs)]
+        strings = [f" {term} " for term in query.terms]
+        strings += [f" {first}  {second} " for first, second in query.pairs]
+        overlapping = [
+            (len(query.terms) + i, strings[len(query.terms) + i])
+            for i, (first, second) in enumerate(query.pairs)
+            if first == second
         ]
+        single = len(query.terms)
         frequencies: dict[str, dict[str, float]] = {}
         df: Counter[str] = Counter()
-        names = [term for term, _ in needles]
-        strings = [needle for _, needle in needles]
         for doc_id, fields in self.fields.items():
-            tf: dict[str, float] = {}
+            totals: list[float] | None = None
             for weight, text in fields:
-                counts = list(map(text.count, strings))  # in C: the search's inner loop
-                if not any(counts):
+                # In C, the search's inner loop: each term and pair counted in the field.
+                counts = list(map(text.count, strings))
+                if not any(counts[:single]):
                     continue
-                for term, count in zip(names, counts, strict=True):
-                    if count:
-                        tf[term] = tf.get(term, 0.0) + weight * count
-                for name, needle, first, second, same in pairs:
-                    if first not in tf or second not in tf:
-                        continue
-                    count = _overlapping_count(text, needle) if same else text.count(needle)
-                    if count:
-                        tf[name] = tf.get(name, 0.0) + weight * count
-            if tf:
+                for at, needle in overlapping:
+                    counts[at] = _overlapping_count(text, needle)
+                scaled = list(map(operator.mul, counts, itertools.repeat(weight)))
+                totals = scaled if totals is None else list(map(operator.add, totals, scaled))
+            if totals is not None:
+                # Weights are multiples of 1/2: these sums are exact in any order.
+                tf = {name: total for name, total in zip(names, totals, strict=True) if total}
                 frequencies[doc_id] = tf
                 df.update(tf.keys())
         weights = query.weights

@@ -327,7 +327,13 @@ def pick(library: Catalog[M], query: PickQuery, *, today: date) -> PickResultOf[
     excluded: list[ExcludedOf[M]] = []
     unmatched = 0
     unmatched_scores: list[tuple[str, float]] = []
-    carried_by: dict[tuple[str, ...], frozenset[str]] = {}  # a library repeats its tag sets
+    # A library repeats its tag sets and its end dates: each is resolved and weighed once.
+    carried_by: dict[tuple[str, ...], frozenset[str]] = {}
+    scored_by: dict[frozenset[str], tuple[float, tuple[str, ...]]] = {}
+    dated_by: dict[YearMonth | None, tuple[float, tuple[int, int]]] = {}
+    filtered = query != PickQuery(
+        tags=query.tags, match=query.match, text=query.text, on=query.on, limit=query.limit
+    )
     for mission_id, mission in library.missions.items():
         tags = tuple(mission.tags)
         carried = carried_by.get(tags)
@@ -341,19 +347,29 @@ def pick(library: Catalog[M], query: PickQuery, *, today: date) -> PickResultOf[
             text_score = round(hit.score / best, _ROUND) if hit and best > 0 else 0.0
             unmatched_scores.append((mission_id, text_score))
             continue
-        reasons = filter_reasons(mission, query, reference)
+        reasons = filter_reasons(mission, query, reference) if filtered else ()
         if reasons:
             excluded.append(ExcludedOf(mission_id, mission, reasons))
             continue
-        matched_keys = [key for key in scored_keys if key in carried]
+        scored = scored_by.get(carried)
+        if scored is None:
+            matched_keys = [key for key in scored_keys if key in carried]
+            scored = scored_by[carried] = (
+                round(len(matched_keys) / len(scored_keys), _ROUND) if scored_keys else 0.0,
+                tuple(library.taxonomy.tags[key].label for key in matched_keys),
+            )
+        end = _end(mission)
+        dated = dated_by.get(end)
+        if dated is None:
+            weight = round(recency(mission, reference), _ROUND)
+            dated = dated_by[end] = (weight, _negated_end(mission))
         parts = ScoreParts(
             text=round(hit.score / best, _ROUND) if hit and best > 0 else 0.0,
-            tags=round(len(matched_keys) / len(scored_keys), _ROUND) if scored_keys else 0.0,
-            recency=round(recency(mission, reference), _ROUND),
+            tags=scored[0],
+            recency=dated[0],
         )
-        labels = tuple(library.taxonomy.tags[key].label for key in matched_keys)
-        order = (-parts.total, _negated_end(mission), mission_id)
-        kept.append((order, mission_id, parts, labels, hit))
+        order = (-parts.total, dated[1], mission_id)
+        kept.append((order, mission_id, parts, scored[1], hit))
 
     kept.sort(key=lambda row: row[0])
     limit = query.limit if query.limit is not None else len(kept)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 
 import pytest
@@ -9,12 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from refsheets.search import (
+    K1,
     PAIR_WEIGHT,
+    B,
     Document,
     QueryTerms,
     SearchIndex,
     analyze,
     document_of,
+    document_words,
     fold_text,
     fold_word,
     index_terms,
@@ -223,3 +228,65 @@ def test_scores_do_not_depend_on_the_order_documents_are_given(
         assert hit.score > 0
         assert set(hit.terms) <= set(QueryTerms.parse(query).weights)
         assert set(hit.terms) & set(index_terms(texts[doc_id]))
+
+
+_VOCABULARY = (
+    "tiers lieu lieux Tiers-Lieu numérique numériques NUMÉRIQUE de la d'un médiation "
+    "intercommunal programmation . , ; jardin"
+).split()
+_PHRASE = st.lists(st.sampled_from(_VOCABULARY), max_size=25).map(" ".join)
+
+
+def _reference_search(documents: dict[str, Document], text: str) -> dict[str, float]:
+    """BM25F as the module's notes state it, word by word: the scores `search` must give."""
+    query = QueryTerms.parse(text)
+    wanted, pairs = set(query.terms), set(query.pairs)
+    frequencies: dict[str, dict[str, float]] = {}
+    lengths: dict[str, float] = {}
+    for doc_id, document in documents.items():
+        tf: dict[str, float] = {}
+        length = 0.0
+        for weight, found in document_words(document):
+            marks = []
+            for word in found:
+                terms = analyze(word)
+                length += weight * (terms != ["|"])  # the break between two texts is no word
+                marks.append(terms[0] if terms and terms[0] in wanted else None)
+            for mark in filter(None, marks):
+                tf[mark] = tf.get(mark, 0.0) + weight
+            for first, second in itertools.pairwise(marks):
+                if first and second and (first, second) in pairs:
+                    tf[pair(first, second)] = tf.get(pair(first, second), 0.0) + weight
+        lengths[doc_id] = length
+        if tf:
+            frequencies[doc_id] = tf
+    count = len(documents)
+    average = (sum(lengths.values()) / count or 1.0) if count else 1.0
+    scores = {}
+    for doc_id, tf in frequencies.items():
+        parts = []
+        for name, freq in tf.items():
+            df = sum(name in other for other in frequencies.values())
+            idf = math.log(1.0 + (count - df + 0.5) / (df + 0.5))
+            norm = K1 * (1.0 - B + B * lengths[doc_id] / average)
+            parts.append(query.weights[name] * idf * (K1 + 1.0) * freq / (freq + norm))
+        scores[doc_id] = math.fsum(parts)
+    return scores
+
+
+@given(
+    st.lists(st.tuples(_PHRASE, _PHRASE, st.lists(_PHRASE, max_size=3)), max_size=6),
+    _PHRASE,
+)
+def test_the_search_scores_as_counting_word_by_word(
+    texts: list[tuple[str, str, list[str]]], query: str
+) -> None:
+    # The index counts terms and pairs in strings; word by word must give the same scores.
+    documents = {
+        f"m{i}": document_of(title=title or "x", context=context, deliverables=deliverables)
+        for i, (title, context, deliverables) in enumerate(texts)
+    }
+    hits = SearchIndex.build(documents).search(query)
+    assert {doc_id: hit.score for doc_id, hit in hits.items()} == _reference_search(
+        documents, query
+    )

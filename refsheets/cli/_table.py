@@ -25,6 +25,7 @@ RICH_ROWS = 200
 """Above this many rows, a table is written as plain lines instead of through Rich."""
 
 _SEPARATOR = " │ "
+_CHUNK_LINES = 4096
 _MIN_WIDTH = 6
 
 # Characters one terminal cell wide each (Latin, Greek and Cyrillic letters, general
@@ -70,7 +71,10 @@ def print_table(
             lines.append(_SEPARATOR.join(map(str.ljust, row, widths)).rstrip())
         else:
             lines.extend(_sliced_lines(row, widths))
-    out.file.write("\n".join(lines) + "\n")
+        if len(lines) >= _CHUNK_LINES:  # written as it goes: 50,000 rows are never held twice
+            out.file.write("\n".join(lines) + "\n")
+            lines.clear()
+    out.file.write("\n".join(lines) + "\n" if lines else "")
     out.file.flush()
 
 
