@@ -115,3 +115,39 @@ def test_two_jobs_give_the_files_one_job_gives(project: Path) -> None:
         outputs[jobs]["annex.pdf"] = (_text(annex), _fonts(annex))
     assert len(outputs[1]) == 6 * 2 + 2
     assert outputs[2] == outputs[1]
+
+
+def test_a_photo_is_decoded_and_resized_once_for_both_formats(project: Path) -> None:
+    from PIL import Image
+
+    from refsheets.render.images import PHOTO_CACHE
+
+    (project / "data" / "photos").mkdir()
+    Image.effect_noise((2400, 1800), 40).convert("RGB").save(
+        project / "data" / "photos" / "atelier.jpg", quality=90
+    )
+    first = sorted((project / "data" / "missions").glob("*.yaml"))[0]
+    first.write_text(
+        first.read_text(encoding="utf-8")
+        + "photos:\n  - path: photos/atelier.jpg\n    caption: Atelier\n",
+        encoding="utf-8",
+    )
+    library = load_library(project / "data")
+    plan = plan_export(project / "t.yaml", library, out_root=project / "out", today=TODAY)
+    card = next(ref.card for ref in plan.references if ref.card.photos)
+    misses = PHOTO_CACHE.misses
+    pdf = renderer_for(plan.layout, library.root).card_pdf(card)
+    word = build_card_docx(card, plan.layout)
+    assert PHOTO_CACHE.misses == misses + 1  # one decode and resize, for both
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        images = [
+            obj
+            for obj in document.objects
+            if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == "/Image"
+        ]
+        assert images and max(int(image.Width) for image in images) < 2400
+    media = [n for n in zipfile.ZipFile(io.BytesIO(word)).namelist() if "media/" in n]
+    photo = next(n for n in media if n.endswith((".jpeg", ".jpg")))
+    width = Image.open(io.BytesIO(zipfile.ZipFile(io.BytesIO(word)).read(photo))).width
+    # 62 mm at 300 dpi: the Word card's photo keeps the print resolution
+    assert 700 <= width <= 733

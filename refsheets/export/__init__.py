@@ -679,6 +679,7 @@ def _render_cards(
         done[fmt] += len(result)
         progress(fmt, done[fmt], len(todo[fmt]))
 
+    _prepare_photos([card for fmt in formats for card in todo[fmt]])
     if jobs == 1 or len(args) <= 1:
         meanwhile()
         for arg in args:
@@ -686,6 +687,20 @@ def _render_cards(
     else:
         _render_shared(args, jobs, store, meanwhile)
     return data, {str(fmt): len(todo[fmt]) for fmt in formats}
+
+
+def _prepare_photos(cards: Sequence[Card]) -> None:
+    """Decode and downscale each photo of `cards` once, here, before the workers fork:
+    the PDF and the Word batches of a card (other processes) then both start from the
+    same downscaled bytes. A bad photo is left for its card's renderer to report."""
+    paths = {photo.path for card in cards for photo in card.photos}
+    if not paths:
+        return
+    from refsheets.render.images import PHOTO_CACHE
+
+    for path in sorted(paths):
+        with contextlib.suppress(RefsheetsError, OSError):
+            PHOTO_CACHE.get(path)
 
 
 def _render_shared(

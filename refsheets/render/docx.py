@@ -10,11 +10,12 @@ bytes are reproducible: fixed core properties, fixed zip dates, stable entry ord
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -357,8 +358,7 @@ def fit_photo(path: Path, width_pt: float, height_pt: float) -> tuple[bytes, flo
     from refsheets.render.images import MAX_DPI, inspect_photo
 
     info = inspect_photo(path)
-    with Image.open(path) as image:
-        image.load()
+    with _print_photo(path) as image:
         ratio = image.width / image.height
         if ratio > width_pt / height_pt:
             shown_w, shown_h = width_pt, width_pt / ratio
@@ -381,11 +381,11 @@ def cover_photo(path: Path, width_pt: float, height_pt: float) -> bytes:
     """
     from PIL import Image
 
-    from refsheets.render.images import MAX_DPI, inspect_photo, open_photo
+    from refsheets.render.images import MAX_DPI, inspect_photo
 
     info = inspect_photo(path)
     ratio = width_pt / height_pt
-    with open_photo(path) as image:
+    with _print_photo(path) as image:
         width, height = image.size
         if width / height > ratio:  # too wide: crop the sides
             new_width = round(height * ratio)
@@ -399,6 +399,23 @@ def cover_photo(path: Path, width_pt: float, height_pt: float) -> bytes:
             target_h = round(target_w / ratio)
             cropped = cropped.resize((target_w, target_h), Image.Resampling.LANCZOS)
         return _encode(cropped, info.format)
+
+
+@contextlib.contextmanager
+def _print_photo(path: Path) -> Iterator[Any]:
+    """The photo as the PDF card prints it: decoded strictly and downscaled once per
+    process for both formats (`PHOTO_CACHE`), at 300 dpi over the photo's whole box,
+    which the Word card's box (the same, or smaller at a tighter step) never exceeds."""
+    from PIL import Image
+
+    from refsheets.render.images import PHOTO_CACHE
+
+    image = Image.open(io.BytesIO(PHOTO_CACHE.get(path)))
+    try:
+        image.load()
+        yield image
+    finally:
+        image.close()
 
 
 def _encode(image: Any, fmt: str) -> bytes:
