@@ -686,7 +686,23 @@ def _render_cards(
             _store_all(store, _render_batch(arg))
     else:
         _render_shared(args, jobs, store, meanwhile)
+    if args:
+        _release_memory()  # what this process's own batches left, before the annexes
     return data, {str(fmt): len(todo[fmt]) for fmt in formats}
+
+
+def _release_memory() -> None:
+    """Give the memory a rendered batch left back to the system: the laid-out document
+    is garbage by then, but glibc keeps the freed heap (tens of MB a batch) unless
+    asked to trim it, and an export's memory is summed over its processes."""
+    import gc
+
+    gc.collect()
+    if sys.platform == "linux":
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _prepare_photos(cards: Sequence[Card]) -> None:
@@ -725,7 +741,7 @@ def _render_shared(
         initargs=(os.getpid(),),
     )
     try:
-        futures = [(arg, pool.submit(_render_batch, arg)) for arg in args]
+        futures = [(arg, pool.submit(_render_batch_in_worker, arg)) for arg in args]
         meanwhile()  # the tables, while the workers start
         while futures:
             # Store what the workers finished (a worker's failure is raised here).
@@ -838,6 +854,16 @@ def _render_batch(
     from refsheets.render.docx import build_card_docx
 
     return {"docx": [(card.id, build_card_docx(card, layout)) for card in items]}
+
+
+def _render_batch_in_worker(
+    args: tuple[str, str, Path, Path, Sequence[Any], str],
+) -> dict[str, list[tuple[str, bytes]]]:
+    """`_render_batch` in a pool worker, which then gives back what the batch left."""
+    try:
+        return _render_batch(args)
+    finally:
+        _release_memory()
 
 
 def _pdf_cards(
