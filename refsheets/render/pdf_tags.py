@@ -153,13 +153,17 @@ def graft_page(tree: _Tree, target: Pdf, source: Pdf, index: int, *, prefix: str
     new_page.obj.StructParents = new_key
     entry = _copy(target, source, parents) if isinstance(parents, Array) else Array()
     tree.nums.append((new_key, target.make_indirect(entry)))
+    new_page_id = new_page.obj.objgen
     for element in copied:
         element.P = tree.document
         tree.document.K.append(element)
         # One walk over the copies (an annex grafts hundreds of pages): each element
         # points at the new page, and its header ids are made unique in the target.
+        # (pikepdf's copies already point there, having copied the page first: the
+        # check is cheaper than writing each element again.)
         for inner in _elements(element):
-            if isinstance(inner.get("/Pg"), Dictionary):
+            pg = inner.get("/Pg")
+            if isinstance(pg, Dictionary) and pg.objgen != new_page_id:
                 inner.Pg = new_page.obj
             ident = inner.get("/ID")
             if ident is not None:
