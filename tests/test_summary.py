@@ -214,19 +214,27 @@ def test_summaries_without_terms_are_completed_by_a_search(library: Path) -> Non
     )
 
 
-def _forge_terms(library: Path, terms: str) -> None:
-    """Rewrite one mission's search terms, their checksum included."""
+def _rewrite(library: Path, table: str, column: str, value: str) -> None:
+    """Rewrite one column of the anonymous mission's row in `table`, its checksum too."""
     with sqlite3.connect(index_path(library)) as connection:
         name, *key, diagnostics = connection.execute(
             "SELECT name, size, mtime_ns, ctime_ns, inode, device, diagnostics "
             "FROM summaries WHERE name = 'anonymous-mission.yaml'"
         ).fetchone()
-        entry = refsheets.index._Entry(tuple(key), None, diagnostics, None)
+        entry = refsheets.index._Entry(tuple(key), None, diagnostics, None, value)
+        checksum = (
+            entry.words_checksum(name, value) if table == "words" else entry.checksum(name, value)
+        )
         connection.execute(
-            "UPDATE words SET words = ?, checksum = ? WHERE name = ?",
-            (terms, entry.words_checksum(name, terms), name),
+            f"UPDATE {table} SET {column} = ?, checksum = ? WHERE name = ?",
+            (value, checksum, name),
         )
     connection.close()
+
+
+def _forge_terms(library: Path, terms: str) -> None:
+    """Rewrite one mission's search terms, their checksum included."""
+    _rewrite(library, "words", "words", terms)
 
 
 @pytest.mark.parametrize("forged", ["", "3.0 programm", "7.0\t programm ", "3.0\tprogramm"])
@@ -243,17 +251,7 @@ def test_forged_terms_are_noted_and_the_index_rebuilt(library: Path, forged: str
 
 def _forge(library: Path, summary: str) -> None:
     """Rewrite one summary row whole, its checksum included."""
-    with sqlite3.connect(index_path(library)) as connection:
-        name, *key, diagnostics = connection.execute(
-            "SELECT name, size, mtime_ns, ctime_ns, inode, device, diagnostics "
-            "FROM summaries WHERE name = 'anonymous-mission.yaml'"
-        ).fetchone()
-        entry = refsheets.index._Entry(tuple(key), None, diagnostics, None, summary)
-        connection.execute(
-            "UPDATE summaries SET summary = ?, checksum = ? WHERE name = ?",
-            (summary, entry.checksum(name, summary), name),
-        )
-    connection.close()
+    _rewrite(library, "summaries", "summary", summary)
 
 
 @pytest.mark.parametrize("forged", ["not json", _summary(title=""), _summary(kind=["x"])])
