@@ -8,6 +8,7 @@ them.
 from __future__ import annotations
 
 import datetime
+import gc
 import json
 import sys
 from pathlib import Path
@@ -137,6 +138,9 @@ def open_summaries(*, search: bool = False) -> Summaries:
         summaries = load_summaries(state.library, search=search)
     else:
         summaries = Summaries.of(load_library(state.library, search=search))
+    # They live until the command ends: the cyclic collector need not walk them again
+    # while the pick and the table make their own hundreds of thousands of objects.
+    gc.freeze()
     for note in summaries.notes:
         err.print(f"warning: {note}", style="yellow", markup=False)
     _report_errors(summaries.errors, summaries.errors)
