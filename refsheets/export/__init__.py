@@ -561,6 +561,16 @@ def _write_annex(
     from refsheets.export.annex import annex_docx, annex_pdf
 
     report_progress("annex", 0, 1)
+    # The Word annex first, and its cards let go of: the PDF annex, which holds every
+    # card's pages at once, is the export's peak of memory.
+    if "docx" in formats:
+        (folder / ANNEX_DOCX).write_bytes(
+            annex_docx(
+                plan, [card_files["docx"][r.public_id] for r in plan.references], today=today
+            )
+        )
+        card_files.pop("docx")
+        _release_memory()
     if "pdf" in formats:
         (folder / ANNEX_PDF).write_bytes(
             annex_pdf(
@@ -571,12 +581,8 @@ def _write_annex(
                 cache=cache,
             )
         )
-    if "docx" in formats:
-        (folder / ANNEX_DOCX).write_bytes(
-            annex_docx(
-                plan, [card_files["docx"][r.public_id] for r in plan.references], today=today
-            )
-        )
+        card_files.pop("pdf")
+        _release_memory()
     report_progress("annex", 1, 1)
     return rendered
 
@@ -932,12 +938,17 @@ def build_manifest(plan: TenderPlan, folder: Path) -> dict[str, Any]:
     tender = plan.tender
     files = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        payload = path.read_bytes()
+        # Read in chunks: the zip alone is tens of MB for a few hundred cards.
+        digest, size = hashlib.sha256(), 0
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
         files.append(
             {
                 "path": path.relative_to(folder).as_posix(),
-                "bytes": len(payload),
-                "sha256": hashlib.sha256(payload).hexdigest(),
+                "bytes": size,
+                "sha256": digest.hexdigest(),
             }
         )
     manifest: dict[str, Any] = {
