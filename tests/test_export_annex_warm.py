@@ -8,6 +8,7 @@ come from the cache, where a damaged entry is dropped and cut again.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -86,7 +87,8 @@ def test_another_tender_lays_nothing_out_and_imports_neither_renderer(project: P
         capture_output=True,
         text=True,
         check=True,
-        cwd=ROOT,
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert result.stdout.split()[-2:] == ["False", "False"], result.stdout
     annex = project / "out" / "a-2" / ANNEX_PDF
