@@ -81,8 +81,13 @@ def check_fits_cached(
     root = layouts_root or resolve_layouts_root(library.root)
     layouts: dict[str, tuple[Layout, str]] = {}
     names: dict[str, str] = {}
-    for mission_id, _ in library:
-        name = names[mission_id] = default_layout_name(library, mission_id, root)
+    # A mission's default layout depends on its entity alone; asking once per entity
+    # spares listing the layouts folder once per mission (a cached check's time).
+    by_entity: dict[str | None, str] = {}
+    for mission_id, mission in library:
+        if mission.entity not in by_entity:
+            by_entity[mission.entity] = default_layout_name(library, mission_id, root)
+        name = names[mission_id] = by_entity[mission.entity]
         if name not in layouts:
             layout = load_layout(name, root)
             layouts[name] = (layout, environment_digest(layout))
