@@ -21,11 +21,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from refsheets import __version__
 from refsheets.card import Card, build_card
-from refsheets.choice import Choice, Chosen, choose, missing_facts
 from refsheets.errors import RefsheetsError, RenderError, UsageError
 from refsheets.export.cache import CardCache, card_key, environment_digest
 from refsheets.export.fits import fit_key, known_steps, store_fit
@@ -53,7 +52,12 @@ from refsheets.model import Mission
 from refsheets.output import WRITE_ERRNOS, cannot_write
 from refsheets.render.fit import FIT_STEPS, FitResult
 from refsheets.select import PickResult, Selected
-from refsheets.tender import Scope, Tender, load_tender
+
+if TYPE_CHECKING:
+    # Read when a tender is planned, not when this package is: `check` imports the
+    # card cache beside it and needs neither (their models are a tenth of its start).
+    from refsheets.choice import Choice, Chosen
+    from refsheets.tender import Scope, Tender
 
 ANNEX_PDF = "annexe-references.pdf"
 ANNEX_DOCX = "annexe-references.docx"
@@ -220,6 +224,8 @@ def plan_tender(
 ) -> TenderPlan:
     """Read the tender, choose each annex's references and check the rules: one annex per
     lot (only lot `lot` when given), or one for a tender without lots."""
+    from refsheets.tender import load_tender
+
     tender = load_tender(tender_path, library=library)
     scopes = [tender.scope(lot)] if lot is not None else tender.scopes()
     layouts_root = layouts_root or resolve_layouts_root(library.root)
@@ -285,6 +291,8 @@ def _plan_annex(
     today: date,
     allow_incomplete: bool,
 ) -> ExportPlan:
+    from refsheets.choice import choose
+
     choice = choose(library, scope, today=today, allow_incomplete=allow_incomplete)
     references = []
     for place, chosen in enumerate(choice.chosen, start=1):
@@ -346,6 +354,8 @@ def _plan_annex(
 
 def _lacks_besides_attestation(mission: Mission, scope: Scope, library_root: Path) -> bool:
     """Whether `mission` lacks a required fact other than its attestation."""
+    from refsheets.choice import missing_facts
+
     others = [fact for fact in scope.rules.required_facts if fact != "attestation"]
     return bool(missing_facts(mission, others, library_root))
 
