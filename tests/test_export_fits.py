@@ -124,6 +124,8 @@ def test_check_with_every_answer_cached_does_not_import_weasyprint(
     imported = {line.rsplit("|", 1)[-1].strip() for line in second.stderr.splitlines()}
     assert "refsheets.export.fits" in imported
     assert not {name for name in imported if name.split(".")[0] in ("weasyprint", "docx")}
+    # Nor the tender and choice modules: only planning an export needs them.
+    assert not imported & {"refsheets.tender", "refsheets.choice"}
     assert first.stderr.splitlines()[-1] in second.stderr  # the same summary
 
 
