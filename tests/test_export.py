@@ -298,6 +298,9 @@ def test_ctrl_c_leaves_the_earlier_export(project: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A shell's background job ignores SIGINT, and Python then installs no Ctrl-C
+        # handler: give the export the terminal's default, as a user's shell does.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     while not list((project / "out").glob(".t.*.tmp")) and time.monotonic() < deadline:
