@@ -556,7 +556,6 @@ def _write_annex(
         cache,
         jobs,
         report_progress,
-        today=today,
         meanwhile=write_tables,
     )
     for fmt in formats:
@@ -605,7 +604,6 @@ def _render_cards(
     jobs: int,
     progress: Progress,
     *,
-    today: date,
     meanwhile: Callable[[], None] = lambda: None,
 ) -> tuple[dict[str, dict[str, bytes]], dict[str, int]]:
     """Every card's bytes in every format: from the cache, or rendered (then cached).
