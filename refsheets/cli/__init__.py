@@ -6,6 +6,7 @@ importing them registers their commands on the one Typer `app` of `_app`.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import signal
@@ -65,6 +66,12 @@ def main() -> None:
         sys.exit(int(ExitStatus.RENDER_FAILED))
     except Exception as exc:  # a bug: say so, traceback only with --debug
         _bug(exc)
+    finally:
+        # Everything the command made lives until the process ends: the interpreter's
+        # last collections need not walk it (about 0.15 s of a cached `check`, more after
+        # a large library's table). Exit handlers and the closing of files still run;
+        # outputs never wait for exit, they are written and closed by their writers.
+        gc.freeze()
 
 
 def _terminated(signum: int, frame: object) -> None:
