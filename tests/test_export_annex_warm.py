@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -19,8 +20,9 @@ import pikepdf
 import pytest
 
 from refsheets import load_library
-from refsheets.export import ANNEX_PDF, export_tender, plan_export
+from refsheets.export import ANNEX_DOCX, ANNEX_PDF, LEAN_DOCX, export_tender, plan_export
 from refsheets.export.annex import front_html
+from refsheets.export.cache import CardCache
 from tests.conftest import ROOT, SEED
 
 TODAY = date(2026, 3, 1)
@@ -114,3 +116,34 @@ def test_a_damaged_font_subset_in_the_cache_is_cut_again(project: Path) -> None:
             for font in page.Resources.Font.values():
                 program = font.DescendantFonts[0].FontDescriptor.FontFile2.read_bytes()
                 assert program[:4] == b"\0\1\0\0" and not program.endswith(b"\0" * 40)
+
+
+def test_word_cards_without_their_fonts_come_from_the_cache(project: Path) -> None:
+    library = load_library(project / "data")
+    first = _other_tender(project, "Tiers-lieu de Montreuil", "A-1")
+    report = export_tender(first, library, out_root=project / "out", today=TODAY, jobs=1)
+    lean = sorted((project / "out" / ".cache").rglob(f"*.{LEAN_DOCX}"))
+    # Every Word card but the first (the annex takes the fonts from it), as written out.
+    assert len(lean) == len(report.plan.references) - 1 > 1
+    written = {p.read_bytes() for p in (project / "out" / "a-1" / "cards").glob("*.docx")}
+    assert {CardCache(project / "out" / ".cache").get(p.stem, LEAN_DOCX) for p in lean} < written
+    lean[0].write_bytes(lean[0].read_bytes()[:-40] + b"\0" * 40)  # damaged: dropped, made again
+    second = _other_tender(project, "Halle gourmande de Lens", "A-2")
+    report = export_tender(second, library, out_root=project / "out", today=TODAY, jobs=1)
+    assert any("damaged" in warning for warning in report.warnings)
+    assert report.cached == {
+        "pdf": len(report.plan.references),
+        "docx": len(report.plan.references),
+    }
+    for path in sorted((project / "out" / "a-2" / "cards").glob("*.docx")):
+        with zipfile.ZipFile(path) as card:
+            names = card.namelist()
+            assert "word/document.xml" in names and not any(
+                n.startswith("word/fonts/") for n in names
+            )
+            assert b"<w:embedRegular" not in card.read("word/fontTable.xml")
+    with zipfile.ZipFile(project / "out" / "a-2" / ANNEX_DOCX) as annex:
+        assert any(n.startswith("word/fonts/") for n in annex.namelist())  # the fonts, once
+        body = annex.read("word/document.xml").decode()
+    for ref in report.plan.references:
+        assert ref.card.title.split()[0] in body

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from refsheets import __version__
 from refsheets.card import Card, build_card
 from refsheets.errors import RefsheetsError, RenderError, UsageError
-from refsheets.export.cache import CardCache, card_key, environment_digest
+from refsheets.export.cache import CardCache, card_keys, environment_digest
 from refsheets.export.fits import fit_key, known_steps, store_fit
 from refsheets.export.fonts import without_embedded_fonts
 from refsheets.export.publish import (
@@ -63,6 +63,7 @@ ANNEX_PDF = "annexe-references.pdf"
 ANNEX_DOCX = "annexe-references.docx"
 MANIFEST = "manifest.json"
 BATCH_SIZE = 25  # cards per WeasyPrint document: large enough to amortise, small for progress
+LEAN_DOCX = "leandocx"  # the cache's format of a Word card without its fonts
 
 FACT_LABELS = {
     "amount": "montant",
@@ -579,7 +580,7 @@ def _write_annex(
             )
         )
         card_files.pop("docx")
-        _release_memory()
+        _trim_heap()
     if "pdf" in formats:
         (folder / ANNEX_PDF).write_bytes(
             annex_pdf(
@@ -591,7 +592,7 @@ def _write_annex(
             )
         )
         card_files.pop("pdf")
-        _release_memory()
+        _trim_heap()
     report_progress("annex", 1, 1)
     return rendered
 
@@ -615,28 +616,38 @@ def _render_cards(
     """
     data: dict[str, dict[str, bytes]] = {fmt: {} for fmt in formats}
     first = plan.references[0].public_id if plan.references else None
+    keys: dict[str, dict[str, str]] = {fmt: {} for fmt in formats}
+    for ref in plan.references:
+        by_format = card_keys(
+            ref.card,
+            environment=plan.environment,
+            fmts=[key_format(plan, fmt) for fmt in formats],
+        )
+        for fmt in formats:
+            keys[fmt][ref.public_id] = by_format[key_format(plan, fmt)]
 
     def keep(fmt: str, card_id: str, payload: bytes) -> None:
         # A Word card is held without its fonts (a tenth of its bytes: 500 cards held
         # whole were 110 MB), but for the first: the Word annex takes its package's
         # fonts from its first card, and only its body, styles and pictures from the
-        # others.
+        # others. The card without its fonts is cached beside it (taking the fonts out
+        # was a sixth of a warm export).
         if fmt == "docx" and card_id != first:
             payload = without_embedded_fonts(payload)
+            cache.put(keys[fmt][card_id], LEAN_DOCX, payload)
         data[fmt][card_id] = payload
 
-    keys: dict[str, dict[str, str]] = {}
     todo: dict[str, list[Card]] = {}
     for fmt in formats:
-        keys[fmt] = {
-            ref.public_id: card_key(
-                ref.card, environment=plan.environment, fmt=key_format(plan, fmt)
-            )
-            for ref in plan.references
-        }
         todo[fmt] = []
         for ref in plan.references:
-            hit = cache.get(keys[fmt][ref.public_id], fmt)
+            key = keys[fmt][ref.public_id]
+            if fmt == "docx" and ref.public_id != first:
+                lean = cache.get(key, LEAN_DOCX)
+                if lean is not None:
+                    data[fmt][ref.public_id] = lean
+                    continue
+            hit = cache.get(key, fmt)
             if hit is None:
                 todo[fmt].append(ref.card)
             else:
@@ -712,6 +723,13 @@ def _release_memory() -> None:
     import gc
 
     gc.collect()
+    _trim_heap()
+
+
+def _trim_heap() -> None:
+    """Give the heap glibc keeps after a free back to the system. Without the collector:
+    what is let go of here (cards' bytes, an assembled annex) is freed by reference
+    counts, and a full collection walks every object of the library (0.06 s a call)."""
     if sys.platform == "linux":
         import ctypes
 

@@ -5,12 +5,12 @@ The API is small:
 - `environment_digest(layout)`: everything a render reads besides the card itself: the
   files of the layout and of the layouts it extends, the font faces, refsheets' own code
   and version. Computed once per export.
-- `card_key(card, environment=…, fmt=…)`: the key of one card in one format. The renderers
-  (PDF and Word) receive a `Card` and a `Layout`, nothing else; the key is a digest of the
-  whole `Card` object, walked field by field (`fingerprint`), files it names (photos)
-  taken by their bytes. A field added to `Card` later is in the key without anyone having
-  to remember it, and a value of a type the walk does not know is an error, not a
-  silent gap.
+- `card_key(card, environment=…, fmt=…)`: the key of one card in one format (`card_keys`:
+  in several at once). The renderers (PDF and Word) receive a `Card` and a `Layout`,
+  nothing else; the key is a digest of the whole `Card` object, walked field by field
+  (`fingerprint`), files it names (photos) taken by their bytes. A field added to `Card`
+  later is in the key without anyone having to remember it, and a value of a type the
+  walk does not know is an error, not a silent gap.
 - `CardCache(folder)`: `get(key, fmt)`, `put(key, fmt, data)`, `clear()`, `shared()`
   (held by an export while it reads and writes; `clear` needs it exclusively), and
   `warnings` (the bad entries it dropped).
@@ -34,7 +34,7 @@ import json
 import os
 import shutil
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +133,22 @@ def environment_digest(layout: Layout) -> str:
 def card_key(card: Any, *, environment: str, fmt: str) -> str:
     """The cache key of one card (a `Card`) in one format."""
     return fingerprint({"card": card, "format": fmt, "environment": environment})
+
+
+def card_keys(card: Any, *, environment: str, fmts: Sequence[str]) -> dict[str, str]:
+    """`card_key` of one card in each of `fmts`, the card walked (and its photos hashed)
+    once: the same keys, an export asks for two or three formats of every card."""
+    walked = json.dumps(_canonical(card), sort_keys=True, ensure_ascii=False)
+    around = json.dumps(environment, ensure_ascii=False)
+    # The text `fingerprint` makes of {"card", "environment", "format"}: its keys sorted,
+    # json.dumps' default separators.
+    return {
+        fmt: hashlib.sha256(
+            f'{{"card": {walked}, "environment": {around}, '
+            f'"format": {json.dumps(fmt, ensure_ascii=False)}}}'.encode()
+        ).hexdigest()
+        for fmt in fmts
+    }
 
 
 def _header(key: str, data: bytes) -> bytes:

@@ -27,7 +27,7 @@ from pypdf import PdfReader
 from refsheets import load_library
 from refsheets.card import Card, build_card
 from refsheets.export import key_format, plan_export
-from refsheets.export.cache import CardCache, card_key, environment_digest
+from refsheets.export.cache import CardCache, card_key, card_keys, environment_digest
 from refsheets.layouts import load_layout
 from tests.hostile.exporting import (
     add_mission,
@@ -114,6 +114,14 @@ def test_every_field_of_the_card_is_in_the_key(tmp_path: Path) -> None:
     photo = card.photos[0].path
     photo.write_bytes(photo.read_bytes() + b"\0")
     assert card_key(card, environment=environment, fmt="pdf") != key
+
+
+def test_the_keys_of_several_formats_at_once_are_each_formats_key(tmp_path: Path) -> None:
+    card, environment = _card_with_photo(tmp_path)
+    fmts = ["pdf pdf/ua-1", "docx", "fit", "pdf pdf/a-3u"]
+    keys = card_keys(card, environment=environment, fmts=fmts)
+    assert keys == {fmt: card_key(card, environment=environment, fmt=fmt) for fmt in fmts}
+    assert len(set(keys.values())) == len(fmts)
 
 
 def test_every_file_of_the_layout_and_fonts_is_in_the_environment(tmp_path: Path) -> None:
