@@ -6,9 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.cells import cell_len
 
-from refsheets.cli._table import RICH_ROWS, fit_widths, print_table
+from refsheets.cli._table import RICH_ROWS, _block, _row_lines, fit_widths, print_table
 from tests.conftest import run_cli
 from tests.hostile.conftest import make_library
 
@@ -81,3 +83,23 @@ def test_a_control_in_a_cell_shows_escaped(capsys: pytest.CaptureFixture[str]) -
     assert "\x1b" not in printed and "\u202e" not in printed and "\x07" not in printed
     assert "a\\u001b[31mb\\u202ec" in printed
     assert printed.startswith("title \\u0007\n")
+
+
+_ONE_CELL_TEXT = st.text(
+    alphabet=st.sampled_from("abcXYZ 019-'’éÉàçœ€—–…«»\u00a0\u202f"), max_size=40
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    widths=st.lists(st.integers(min_value=1, max_value=12), min_size=1, max_size=5),
+    data=st.data(),
+)
+def test_rows_laid_out_by_column_are_the_rows_laid_out_one_by_one(
+    widths: list[int], data: st.DataObject
+) -> None:
+    rows = data.draw(
+        st.lists(st.tuples(*[_ONE_CELL_TEXT for _ in widths]).map(list), min_size=1, max_size=30)
+    )
+    one_by_one = "".join(line + "\n" for row in rows for line in _row_lines(row, widths))
+    assert _block(rows, widths) == one_by_one

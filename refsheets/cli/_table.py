@@ -5,7 +5,8 @@ layers of segments: at 10,000 missions that was 11.8 s for `list`, three times t
 Up to `RICH_ROWS` rows the table is Rich's, as before; beyond, the columns are measured
 here once (one `cell_len` per cell), the widths fitted to the terminal, and each row is
 written as plain fixed-width lines, long cells folded at the column's width as Rich's
-`overflow="fold"` does. Either way every cell goes through `printable`: data is never
+`overflow="fold"` does: runs of rows made of one-cell characters are laid out a
+column at a time, in C (`_block`), the others one by one. Either way every cell goes through `printable`: data is never
 markup and a control character shows as `\\uXXXX`.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Sequence
+from itertools import repeat
 
 from rich.cells import cell_len, chop_cells
 from rich.table import Table
@@ -25,8 +27,9 @@ RICH_ROWS = 200
 """Above this many rows, a table is written as plain lines instead of through Rich."""
 
 _SEPARATOR = " │ "
-_CHUNK_LINES = 4096
+_CHUNK_ROWS = 2048
 _MIN_WIDTH = 6
+_UTF16 = "utf-16-le"  # two bytes for each character one cell wide (all in the BMP)
 
 # Characters one terminal cell wide each (Latin, Greek and Cyrillic letters, general
 # punctuation but its invisible ones, currency signs): a text made of them only is
@@ -49,33 +52,83 @@ def print_table(
         return
     header_cells = [printable(header) for header in headers]
     natural = [cell_len(header) for header in header_cells]
-    cells: list[Sequence[str]] = []
-    simple: list[bool] = []
-    for row in rows:
-        # One regular expression per row, not per cell: most rows hold no control
-        # character and only characters one cell wide.
-        joined = " ".join(row)
-        if UNPRINTABLE.search(joined):
-            row = [printable(cell) for cell in row]
-            joined = " ".join(row)
-        one_cell = _ONE_CELL.fullmatch(joined) is not None
-        cells.append(row)
-        simple.append(one_cell)
-        natural = list(map(max, natural, map(len if one_cell else _width, row)))
+    cells: list[Sequence[str]] = list(rows)
+    simple: list[bool] | None = None  # None: every row is simple
+    # One search over the whole table, not one per row: most tables hold no control
+    # character and only characters one cell wide.
+    joined = " ".join(map(" ".join, cells))
+    if UNPRINTABLE.search(joined) or not _ONE_CELL.fullmatch(joined):
+        simple = []
+        for at, row in enumerate(cells):
+            text = " ".join(row)
+            if UNPRINTABLE.search(text):
+                cells[at] = row = [printable(cell) for cell in row]
+                text = " ".join(row)
+            one_cell = _ONE_CELL.fullmatch(text) is not None
+            simple.append(one_cell)
+            natural = list(map(max, natural, map(len if one_cell else _width, row)))
+    else:
+        for i, column in enumerate(zip(*cells, strict=True)):
+            natural[i] = max(natural[i], max(map(len, column)))
     widths = fit_widths(natural, out.width, no_wrap)
-    lines = [printable(title), _line(header_cells, widths), "─" * _total(widths)]
-    for row, one_cell in zip(cells, simple, strict=True):
-        if not one_cell:
-            lines.extend(_row_lines(row, widths))
-        elif all(map(operator.le, map(len, row), widths)):
-            lines.append(_SEPARATOR.join(map(str.ljust, row, widths)).rstrip())
+    write = out.file.write
+    write("\n".join([printable(title), _line(header_cells, widths), "─" * _total(widths)]) + "\n")
+    # Runs of simple rows are laid out a column at a time, in C (`_block`); any other row
+    # on its own. Written as it goes: 50,000 rows are never held twice.
+    start = 0
+    while start < len(cells):
+        if simple is None:
+            end = min(len(cells), start + _CHUNK_ROWS)
+        elif simple[start]:
+            end = start + 1
+            while end < len(cells) and end - start < _CHUNK_ROWS and simple[end]:
+                end += 1
         else:
-            lines.extend(_sliced_lines(row, widths))
-        if len(lines) >= _CHUNK_LINES:  # written as it goes: 50,000 rows are never held twice
-            out.file.write("\n".join(lines) + "\n")
-            lines.clear()
-    out.file.write("\n".join(lines) + "\n" if lines else "")
+            write("\n".join(_row_lines(cells[start], widths)) + "\n")
+            start += 1
+            continue
+        write(_block(cells[start:end], widths))
+        start = end
     out.file.flush()
+
+
+def _block(rows: Sequence[Sequence[str]], widths: Sequence[int]) -> str:
+    """The lines of rows made of one-cell characters only (no newline), as `_row_lines`
+    writes them, each ended by a newline: a cell longer than its column is cut in slices
+    of the column's width, and a row is as many lines as its longest cell needs.
+
+    Laid out in C, a column at a time, with no Python loop per row or per line: the
+    lines are a grid of characters (UTF-16: two bytes each, as every character one cell
+    wide is in the BMP) the width of the table; each column's cells, padded to their
+    row's height times the column's width and joined, fill the column's place in the
+    grid one byte position at a time (one assignment writes that byte of every line).
+    """
+    columns = list(zip(*rows, strict=True))
+    heights: list[int] | None = None
+    for column, width in zip(columns, widths, strict=True):
+        lengths = list(map(len, column))
+        if max(lengths) > width:
+            # ceil(length / width) lines for this column's cells.
+            needed = map(
+                operator.floordiv, map(operator.add, lengths, repeat(width - 1)), repeat(width)
+            )
+            heights = list(map(max, heights or repeat(1, len(rows)), needed))
+    count = len(rows) if heights is None else sum(heights)
+    spans = repeat(1) if heights is None else heights
+    blank = _SEPARATOR.join(" " * width for width in widths) + "\n"
+    grid = bytearray(blank.encode(_UTF16) * count)
+    step = 2 * len(blank)
+    offset = 0
+    for column, width in zip(columns, widths, strict=True):
+        text = "".join(map(str.ljust, column, map(operator.mul, spans, repeat(width))))
+        source = text.encode(_UTF16)
+        size = 2 * width
+        for k in range(size):  # byte k of every line's piece of the column, at once
+            grid[offset + k :: step] = source[k::size]
+        offset += 2 * (width + len(_SEPARATOR))
+    lines = grid.decode(_UTF16).split("\n")
+    lines.pop()  # after the last newline
+    return "\n".join(map(str.rstrip, lines)) + "\n"
 
 
 def _print_rich(
@@ -144,39 +197,8 @@ def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
     return _SEPARATOR.join(_pad(cell, width) for cell, width in zip(cells, widths, strict=True))
 
 
-def _sliced_lines(row: Sequence[str], widths: Sequence[int]) -> list[str]:
-    # A row of one-cell characters, some cells longer than their column: line i holds
-    # each cell's i-th slice of its column's width (as `_fold` cuts it).
-    pairs = list(zip(row, widths, strict=True))
-    height = max([1, *(-(-len(cell) // width) for cell, width in pairs)])
-    columns = [
-        [cell.ljust(width), *([" " * width] * (height - 1))]
-        if len(cell) <= width
-        else [cell[i : i + width].ljust(width) for i in range(0, height * width, width)]
-        for cell, width in pairs
-    ]
-    return [_SEPARATOR.join(parts).rstrip() for parts in zip(*columns, strict=True)]
-
-
 def _row_lines(row: Sequence[str], widths: Sequence[int]) -> list[str]:
     pairs = list(zip(row, widths, strict=True))
-    if all(_ONE_CELL.fullmatch(cell) for cell in row):
-        # The common row: one cell a character, no newline.
-        if all(len(cell) <= width for cell, width in pairs):
-            return [_SEPARATOR.join([cell.ljust(width) for cell, width in pairs]).rstrip()]
-        pieces = [
-            [cell[i : i + width] for i in range(0, len(cell), width)] or [""]
-            for cell, width in pairs
-        ]
-        return [
-            _SEPARATOR.join(
-                [
-                    (column[i] if i < len(column) else "").ljust(width)
-                    for column, width in zip(pieces, widths, strict=True)
-                ]
-            ).rstrip()
-            for i in range(max(map(len, pieces)))
-        ]
     if all(_width(cell) <= width and "\n" not in cell for cell, width in pairs):
         return [_line(row, widths).rstrip()]
     folded = [_fold(cell, width) for cell, width in pairs]
