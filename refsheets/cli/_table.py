@@ -6,8 +6,8 @@ Up to `RICH_ROWS` rows the table is Rich's, as before; beyond, the columns are m
 here once (one `cell_len` per cell), the widths fitted to the terminal, and each row is
 written as plain fixed-width lines, long cells folded at the column's width as Rich's
 `overflow="fold"` does: runs of rows made of one-cell characters are laid out a
-column at a time, in C (`_block`), the others one by one. Either way every cell goes through `printable`: data is never
-markup and a control character shows as `\\uXXXX`.
+column at a time, in C (`_block`), the others one by one. Either way every cell goes
+through `printable`: data is never markup and a control character shows as `\\uXXXX`.
 """
 
 from __future__ import annotations
