@@ -16,6 +16,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 import pytest
@@ -27,6 +28,7 @@ from refsheets.layouts import LAYOUTS_ROOT, Layout, load_layout
 from refsheets.library import Library, load_library
 from refsheets.render import render
 from refsheets.render.pdf import render_card_pdf, render_cards_pdf
+from refsheets.render.pdf_tags import fold_plain_spans
 from tests.conftest import DATA, run_cli
 
 MISSION = "2021-valenciennes-passage-de-la-paix"
@@ -258,3 +260,61 @@ def test_english_cards_say_so(library: Library, pop_up: Layout) -> None:
     card = dataclasses.replace(build_card(library, MISSION, lang="en"))
     with pikepdf.open(io.BytesIO(render_card_pdf(card, pop_up))) as pdf:
         assert str(pdf.Root.Lang) == "en"
+
+
+def _element(
+    pdf: pikepdf.Pdf, role: str, kids: list[object], page: pikepdf.Page, **extra: Any
+) -> pikepdf.Dictionary:
+    return pdf.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.StructElem,
+            S=pikepdf.Name(role),
+            Pg=page.obj,
+            K=pikepdf.Array(kids),
+            **extra,
+        )
+    )
+
+
+def test_spans_that_say_nothing_give_their_marks_to_their_parent() -> None:
+    pdf = pikepdf.new()
+    for _ in range(2):
+        pdf.add_blank_page()
+    first, second = pdf.pages
+    plain = _element(pdf, "/Span", [0], first)
+    english = _element(pdf, "/Span", [1], first, Lang=pikepdf.String("en"))
+    inner = _element(pdf, "/Span", [2], first)
+    outer = _element(pdf, "/Span", [inner], first)  # folded once its own Span is
+    overleaf = _element(pdf, "/Span", [0], second)  # a paragraph running onto page 2
+    paragraph = _element(pdf, "/P", [plain, english, outer, overleaf], first)
+    document = _element(pdf, "/Document", [paragraph], first)
+    entries = [pikepdf.Array([plain, english, inner]), pikepdf.Array([overleaf])]
+    pdf.Root.StructTreeRoot = pdf.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.StructTreeRoot,
+            K=document,
+            ParentTree=pikepdf.Dictionary(
+                Nums=pikepdf.Array(
+                    [0, pdf.make_indirect(entries[0]), 1, pdf.make_indirect(entries[1])]
+                )
+            ),
+        )
+    )
+    assert fold_plain_spans(pdf) == 4
+    kids = list(paragraph.K)
+    assert kids[0] == 0 and kids[1].objgen == english.objgen and kids[2] == 2
+    assert kids[3].Type == pikepdf.Name.MCR and kids[3].MCID == 0
+    assert kids[3].Pg.objgen == second.obj.objgen
+    nums = pdf.Root.StructTreeRoot.ParentTree.Nums
+    assert [e.objgen for e in nums[1]] == [paragraph.objgen, english.objgen, paragraph.objgen]
+    assert [e.objgen for e in nums[3]] == [paragraph.objgen]
+    assert fold_plain_spans(pdf) == 0  # nothing left to fold
+
+
+def test_a_card_holds_no_span_that_says_nothing(library: Library, pop_up: Layout) -> None:
+    card = build_card(library, MISSION)
+    with pikepdf.open(io.BytesIO(render_card_pdf(card, pop_up))) as pdf:
+        spans = [e for e in elements(pdf.Root.StructTreeRoot.K) if str(e.S) == "/Span"]
+        assert all(set(e.keys()) - {"/Type", "/S", "/K", "/P", "/Pg"} for e in spans)
+        assert roles(pdf).count("/P") > 3  # the paragraphs hold their text themselves
+        assert_every_mark_is_in_the_tree(pdf)

@@ -48,6 +48,7 @@ from refsheets.render.pdf_tags import (
     PDF_UA,
     PDF_VARIANTS,
     add_id_tree,
+    fold_plain_spans,
     mark_orphans_as_artifacts,
 )
 from refsheets.render.sandbox import layout_environment, render_layout_template
@@ -384,10 +385,11 @@ _UA_IDENTIFICATION = (
 
 def open_mended(data: bytes) -> pikepdf.Pdf:
     """WeasyPrint's tagged PDF `data`, opened, its structure tree mended (see pdf_tags:
-    footers as artifacts, an IDTree)."""
+    footers as artifacts, an IDTree, no Span that says nothing)."""
     pdf = pikepdf.open(io.BytesIO(data))
     mark_orphans_as_artifacts(pdf)
     add_id_tree(pdf)
+    fold_plain_spans(pdf)
     return pdf
 
 
