@@ -38,11 +38,12 @@ import math
 import operator
 import re
 import unicodedata
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeAlias
 
 K1 = 1.2
 """BM25 term-frequency saturation."""
@@ -304,6 +305,7 @@ term, or a pair of side-by-side terms, in C; `.` stands for a word left out (a s
 `|` for the break between two texts."""
 
 _LEFT_OUT = "."
+_NOT_TERMS = frozenset((_LEFT_OUT, _SEPARATOR))
 
 
 def document_terms(words: DocumentWords) -> DocumentTerms:
@@ -346,12 +348,8 @@ class SearchIndex:
         index = cls()
         for doc_id in sorted(terms):
             entries = terms[doc_id]
-            length = 0.0
-            for weight, text in entries:
-                # Every word, stop words included, counts in the length; breaks do not.
-                length += weight * (text.count(" ") // 2 - text.count(_BREAK))
             index.fields[doc_id] = entries
-            index.lengths[doc_id] = length
+            index.lengths[doc_id] = document_length(entries)
         return index
 
     def __len__(self) -> int:
@@ -364,7 +362,7 @@ class SearchIndex:
             return 1.0
         return sum(self.lengths.values()) / len(self.lengths) or 1.0
 
-    def _idf(self, df: int) -> float:
+    def _idf(self, df: int) -> float:  # as `score` weighs it
         n = len(self.lengths)
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
@@ -380,10 +378,16 @@ class SearchIndex:
             query = QueryTerms.parse(query)
         if not self.lengths or not query.terms:
             return {}
+        frequencies, df = self.frequencies(query)
+        return score(query, frequencies, df, self.lengths)
+
+    def frequencies(self, query: QueryTerms) -> tuple[dict[str, dict[str, float]], Counter[str]]:
+        """Each document's weighted frequency of each query term and pair it holds (the
+        documents that hold none left out), and how many documents hold each."""
         # A pair is two side-by-side words whose terms are the query's, in its order.
         # `str.count` counts matches that do not overlap: only a pair of one term twice
         # ("a a a" holds "a a" twice) can overlap itself, and is counted position by position.
-        names = [*query.terms, *(pair(first, second) for first, second in query.pairs)]
+        names = query_names(query)
         strings = [f" {term} " for term in query.terms]
         strings += [f" {first}  {second} " for first, second in query.pairs]
         overlapping = [
@@ -408,18 +412,114 @@ class SearchIndex:
             if totals is not None:
                 # Weights are multiples of 1/2: these sums are exact in any order.
                 tf = {name: total for name, total in zip(names, totals, strict=True) if total}
-                frequencies[doc_id] = tf
-                df.update(tf.keys())
-        weights = query.weights
-        factor = {name: weights[name] * self._idf(n) * (K1 + 1.0) for name, n in df.items()}
-        average = self.average_length
-        hits = {}
-        for doc_id, tf in frequencies.items():
-            norm = K1 * (1.0 - B + B * self.lengths[doc_id] / average)
-            parts = {name: factor[name] * freq / (freq + norm) for name, freq in tf.items()}
-            # fsum is exactly rounded: the score does not depend on the order of the terms.
-            hits[doc_id] = Hit(math.fsum(parts.values()), parts)
-        return hits
+                if tf:
+                    frequencies[doc_id] = tf
+                    df.update(tf.keys())
+        return frequencies, df
+
+
+def query_names(query: QueryTerms) -> list[str]:
+    """The query's terms, then its pairs (named by `pair`): what a search counts."""
+    return [*query.terms, *(pair(first, second) for first, second in query.pairs)]
+
+
+def score(
+    query: QueryTerms,
+    frequencies: Mapping[str, Mapping[str, float]],
+    df: Mapping[str, int],
+    lengths: Mapping[str, float],
+) -> dict[str, Hit]:
+    """BM25F scores of the documents with `frequencies` (`SearchIndex.frequencies`), in a
+    collection of the documents of `lengths` (each one's weighted length)."""
+    n = len(lengths)
+    weights = query.weights
+    factor = {
+        name: weights[name] * math.log(1.0 + (n - count + 0.5) / (count + 0.5)) * (K1 + 1.0)
+        for name, count in df.items()
+    }
+    average = (sum(lengths.values()) / n or 1.0) if n else 1.0
+    hits = {}
+    for doc_id, tf in frequencies.items():
+        norm = K1 * (1.0 - B + B * lengths[doc_id] / average)
+        parts = {name: factor[name] * freq / (freq + norm) for name, freq in tf.items()}
+        # fsum is exactly rounded: the score does not depend on the order of the terms.
+        hits[doc_id] = Hit(math.fsum(parts.values()), parts)
+    return hits
+
+
+def document_length(terms: DocumentTerms) -> float:
+    """A document's weighted length for BM25: every word, stop words included, counts;
+    the breaks between texts do not."""
+    length = 0.0
+    for weight, text in terms:
+        length += weight * (text.count(" ") // 2 - text.count(_BREAK))
+    return length
+
+
+Postings: TypeAlias = "dict[str, tuple[array[int], array[int]]]"
+"""Inverted lists: for a term or a pair (named by `pair`), the numbers of the documents
+that hold it, ascending, and for each twice its weighted frequency there (weights are
+multiples of 1/2: a whole number)."""
+
+
+def add_postings(postings: Postings, number: int, terms: DocumentTerms) -> None:
+    """Add document `number` (above every number added before) to `postings`: each of its
+    terms and pairs, with twice its weighted frequency."""
+    counts: Counter[str] = Counter()
+    for weight, text in terms:
+        tokens = text.split()
+        found = Counter(tokens)
+        found.update(map(pair, tokens, tokens[1:]))
+        twice = round(weight * 2)
+        for name, count in found.items():
+            counts[name] += count * twice
+    for name, twice_tf in counts.items():
+        first, _, second = name.partition(" ")
+        if first in _NOT_TERMS or second in _NOT_TERMS:
+            continue  # a stop word or a break, or a pair across one
+        numbers, frequencies = postings.setdefault(name, (array("I"), array("I")))
+        numbers.append(number)
+        frequencies.append(twice_tf)
+
+
+@dataclass
+class PostingsSearch:
+    """A search of a library from the inverted lists of its index (`Postings`, read for
+    the query's terms only), plus the documents the index does not hold (`fresh`,
+    counted in their terms): the same hits as a `SearchIndex` of every document."""
+
+    postings: Postings
+    """The inverted list of each query term and pair (absent: no document holds it)."""
+    ids: Sequence[str | None]
+    """Document number -> id; None for a number no longer in the library."""
+    lengths: Mapping[str, float]
+    """The weighted length of each document the lists cover, by id."""
+    fresh: SearchIndex = field(default_factory=lambda: SearchIndex())
+
+    def search(self, query: QueryTerms) -> dict[str, Hit]:
+        """Score every document that holds at least one query term."""
+        lengths = {**self.lengths, **self.fresh.lengths}
+        if not lengths or not query.terms:
+            return {}
+        frequencies, df = self.fresh.frequencies(query)
+        ids = self.ids
+        for name in query_names(query):
+            found = self.postings.get(name)
+            if found is None:
+                continue
+            held = 0
+            for number, twice in zip(*found, strict=True):
+                doc_id = ids[number]
+                if doc_id is None:
+                    continue
+                tf = frequencies.get(doc_id)
+                if tf is None:
+                    frequencies[doc_id] = tf = {}
+                tf[name] = twice / 2
+                held += 1
+            if held:
+                df[name] += held
+        return score(query, frequencies, df, lengths)
 
 
 _BREAK = f" {_SEPARATOR} "

@@ -15,10 +15,16 @@ from refsheets.search import (
     PAIR_WEIGHT,
     B,
     Document,
+    DocumentTerms,
+    Postings,
+    PostingsSearch,
     QueryTerms,
     SearchIndex,
+    add_postings,
     analyze,
+    document_length,
     document_of,
+    document_terms,
     document_words,
     fold_text,
     fold_word,
@@ -290,3 +296,44 @@ def test_the_search_scores_as_counting_word_by_word(
     assert {doc_id: hit.score for doc_id, hit in hits.items()} == _reference_search(
         documents, query
     )
+
+
+@given(
+    st.lists(
+        st.tuples(_PHRASE, _PHRASE, st.lists(_PHRASE, max_size=3), st.sampled_from("kfg")),
+        max_size=8,
+    ),
+    _PHRASE,
+)
+def test_the_inverted_lists_find_what_counting_in_the_texts_finds(
+    texts: list[tuple[str, str, list[str], str]], query: str
+) -> None:
+    # Each document kept in the inverted lists (k), read fresh from its text (f), or gone
+    # from the library since the lists were written (g): the hits of the library (k and
+    # f) are those of a plain index of its documents, to the last bit of every share.
+    terms = {
+        f"m{i}": mission_terms(title or "x", context, deliverables)
+        for i, (title, context, deliverables, _) in enumerate(texts)
+    }
+    how = {f"m{i}": fate for i, (*_, fate) in enumerate(texts)}
+    postings: Postings = {}
+    ids: list[str | None] = []
+    for doc_id in sorted(terms):
+        if how[doc_id] != "f":
+            add_postings(postings, len(ids), terms[doc_id])
+            ids.append(doc_id if how[doc_id] == "k" else None)
+    library = {doc_id: found for doc_id, found in terms.items() if how[doc_id] != "g"}
+    inverted = PostingsSearch(
+        postings,
+        ids,
+        {d: document_length(terms[d]) for d in library if how[d] == "k"},
+        SearchIndex.from_terms({d: terms[d] for d in library if how[d] == "f"}),
+    )
+    parsed = QueryTerms.parse(query)
+    assert inverted.search(parsed) == SearchIndex.from_terms(library).search(parsed)
+
+
+def mission_terms(title: str, context: str, deliverables: list[str]) -> DocumentTerms:
+    """A document's terms as the library's index keeps them."""
+    words = document_words(document_of(title=title, context=context, deliverables=deliverables))
+    return document_terms(words)
