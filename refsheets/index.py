@@ -7,7 +7,10 @@ keeps for each file of `missions/` what `load_library` found in it: the validate
 over a mission the model refuses) and its diagnostics; its summary (`summary.py`: what
 `list` and `pick` show and weigh, read back only in the shape written, in a table of its
 own so that they read a few hundred bytes a mission) and its search terms
-(`search.DocumentTerms`). The YAML files stay the truth:
+(`search.DocumentTerms`); and, for the library, the inverted list of each term and pair
+of terms (`search.Postings`: which summaries, by their row's number, hold it, and how
+often), so that a pick's query reads the lists of its own words, never every mission's
+words. The YAML files stay the truth:
 
 - an entry is used only while the file's size, mtime, ctime, inode and device are the
   ones it was read with (ctime cannot be set back by any tool, so `touch -d` or a copy
@@ -35,13 +38,17 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
+import operator
 import os
 import sqlite3
 import stat
 import sys
 import tempfile
 import time
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -49,14 +56,20 @@ from typing import NamedTuple
 from refsheets.errors import Diagnostic
 from refsheets.files import UnreadableFile, read_limited
 from refsheets.model import Mission
-from refsheets.search import FIELD_WEIGHTS, DocumentTerms
+from refsheets.search import (
+    FIELD_WEIGHTS,
+    DocumentTerms,
+    Postings,
+    add_postings,
+    document_length,
+)
 from refsheets.summary import summary_text
 
 INDEX_DIR = ".refsheets"
 INDEX_FILE = "index.sqlite"
 NO_INDEX_ENV = "REFSHEETS_NO_INDEX"
 
-FORMAT = 4
+FORMAT = 5
 """Bumped when the index's tables change."""
 
 RACY_SECONDS = 3
@@ -84,12 +97,18 @@ _SCHEMA = (
         "CREATE TABLE summaries (name TEXT PRIMARY KEY, size INTEGER NOT NULL, "
         "mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, "
         "device INTEGER NOT NULL, summary TEXT, diagnostics TEXT NOT NULL, "
-        "checksum BLOB NOT NULL)",
+        "number INTEGER NOT NULL, length REAL, checksum BLOB NOT NULL)",
     ),
     (
         "table",
         "words",
         "CREATE TABLE words (name TEXT PRIMARY KEY, words TEXT NOT NULL, checksum BLOB NOT NULL)",
+    ),
+    (
+        "table",
+        "postings",
+        "CREATE TABLE postings (term TEXT PRIMARY KEY, documents BLOB NOT NULL, "
+        "checksum BLOB NOT NULL)",
     ),
 )
 _SEVERITIES = ("error", "warning")
@@ -119,6 +138,10 @@ class _Entry:
     words: str | None
     summary: str | None = None
     """The mission's summary (`summary.summary_text`), as kept or read."""
+    number: int = -1
+    """The summary's document number in the index's inverted lists."""
+    length: float | None = None
+    """The mission's weighted length for search (None: its words are not in the lists)."""
 
     @property
     def mission_text(self) -> str | None:
@@ -140,6 +163,10 @@ class _Entry:
         return hashlib.blake2b(
             f"{name}\x1f{self.key!r}\x1f{words}".encode("utf-8", "replace"), digest_size=16
         ).digest()
+
+    def summary_checksum(self, name: str, summary: str | None) -> bytes:
+        """A digest of a summary's row: its entry, its document number and its length."""
+        return self.checksum(name, f"{summary}\x1f{self.number}\x1f{self.length!r}")
 
     def checksum(self, name: str, mission: str | None) -> bytes:
         """A digest of the whole entry (`mission` its JSON, or its summary): a row damaged
@@ -174,11 +201,24 @@ class MissionIndex:
     with_words: bool = True
     summaries: bool = False
     """Read the missions' summaries (`entries` then hold them, not the missions)."""
+    postings: Postings | None = None
+    """With `summaries`, the inverted lists of the terms asked for (`open`)."""
+    documents: int = 0
+    """How many document numbers the inverted lists use (the summaries' rows)."""
+    dropped: str | None = None
+    """Why the index was found unusable, if it was (the first reason)."""
+    _wanted: tuple[str, ...] = ()
     _kept: dict[str, _Entry] = field(default_factory=dict)
 
     @classmethod
     def open(
-        cls, root: Path, context_files: list[Path], *, words: bool = True, summaries: bool = False
+        cls,
+        root: Path,
+        context_files: list[Path],
+        *,
+        words: bool = True,
+        summaries: bool = False,
+        postings: Sequence[str] | None = None,
     ) -> MissionIndex:
         """The index of the library at `root`, empty when there is none or it is unusable.
 
@@ -186,9 +226,14 @@ class MissionIndex:
         change in any of them forgets every entry. Without `words`, the missions' words
         for search are not read (a command that does not search holds less). With
         `summaries`, each entry holds the mission's summary instead of the mission (read
-        only: `library.load_summaries` never writes the index).
+        only: `library.load_summaries` never writes the index). With `postings` (and
+        `summaries`), the inverted lists of those terms and pairs are read (`postings`: a
+        term no document holds has none), in the same read as the summaries.
         """
         index = cls(root, _context(context_files), with_words=words, summaries=summaries)
+        if postings is not None and summaries:
+            index._wanted = tuple(dict.fromkeys(postings))
+            index.postings = {}
         index._read()
         return index
 
@@ -259,11 +304,12 @@ class MissionIndex:
                 # Written by another version or for another taxonomy: stale, not damaged.
                 self.changed = True
                 return
-            table = "summaries" if self.summaries else "files"
-            column = "summary" if self.summaries else "mission"
+            if self.summaries:
+                self._load_summaries(connection)
+                return
             rows = connection.execute(
-                f"SELECT name, size, mtime_ns, ctime_ns, inode, device, {column}, diagnostics, "
-                f"checksum FROM {table}"
+                "SELECT name, size, mtime_ns, ctime_ns, inode, device, mission, diagnostics, "
+                "checksum FROM files"
             )
             for name, size, mtime, ctime, inode, device, mission, found, check in rows:
                 key = (size, mtime, ctime, inode, device)
@@ -274,27 +320,69 @@ class MissionIndex:
                     and isinstance(found, str)
                 ):
                     raise ValueError("an entry of the wrong types")
-                entry = (
-                    _Entry(key, None, found, None, mission)
-                    if self.summaries
-                    else _Entry(key, mission, found, None)
-                )
+                entry = _Entry(key, mission, found, None)
                 if check != entry.checksum(name, mission):
                     raise ValueError(f"the entry of {name[:60]!r} does not match its checksum")
                 self.entries[name] = entry
-            if not self.with_words:
-                return
-            for name, words, check in connection.execute("SELECT name, words, checksum FROM words"):
-                owner = self.entries.get(name)
-                if owner is None or not isinstance(words, str):
-                    raise ValueError("words of no entry, or of the wrong type")
-                if check != owner.words_checksum(name, words):
-                    raise ValueError(f"the words of {name[:60]!r} do not match their checksum")
-                owner.words = words
+            self._load_words(connection)
         finally:
             connection.close()
 
+    def _load_summaries(self, connection: sqlite3.Connection) -> None:
+        rows = connection.execute(
+            "SELECT name, size, mtime_ns, ctime_ns, inode, device, summary, diagnostics, "
+            "number, length, checksum FROM summaries"
+        )
+        for name, size, mtime, ctime, inode, device, summary, found, number, length, check in rows:
+            key = (size, mtime, ctime, inode, device)
+            if not (
+                isinstance(name, str)
+                and all(type(part) is int for part in key)
+                and (summary is None or isinstance(summary, str))
+                and isinstance(found, str)
+                and type(number) is int
+                and (length is None or (type(length) is float and length >= 0))
+            ):
+                raise ValueError("an entry of the wrong types")
+            entry = _Entry(key, None, found, None, summary, number, length)
+            if check != entry.summary_checksum(name, summary):
+                raise ValueError(f"the entry of {name[:60]!r} does not match its checksum")
+            self.entries[name] = entry
+        # Document numbers are the rows' own, each once: 0 to the count of rows.
+        numbers = sorted(entry.number for entry in self.entries.values())
+        if numbers != list(range(len(numbers))):
+            raise ValueError("summaries numbered otherwise than one to a row")
+        self.documents = len(numbers)
+        self._load_words(connection)
+        if self.postings is None or not self._wanted:
+            return
+        held = bytearray(len(numbers))
+        for entry in self.entries.values():
+            held[entry.number] = entry.length is not None
+        marks = ",".join("?" * len(self._wanted))
+        found_lists = connection.execute(
+            f"SELECT term, documents, checksum FROM postings WHERE term IN ({marks})", self._wanted
+        )
+        for term, documents, check in found_lists:
+            if not (isinstance(term, str) and isinstance(documents, bytes)):
+                raise ValueError("an inverted list of the wrong types")
+            if check != _postings_checksum(term, documents):
+                raise ValueError(f"the inverted list of {term[:60]!r} does not match its checksum")
+            self.postings[term] = _postings_from(documents, held)
+
+    def _load_words(self, connection: sqlite3.Connection) -> None:
+        if not self.with_words:
+            return
+        for name, words, check in connection.execute("SELECT name, words, checksum FROM words"):
+            owner = self.entries.get(name)
+            if owner is None or not isinstance(words, str):
+                raise ValueError("words of no entry, or of the wrong type")
+            if check != owner.words_checksum(name, words):
+                raise ValueError(f"the words of {name[:60]!r} do not match their checksum")
+            owner.words = words
+
     def _drop(self, why: str) -> None:
+        self.dropped = self.dropped or why
         self.notes.append(
             f"the library's index {index_path(self.root)} {why}; "
             "it is rebuilt from the mission files"
@@ -439,9 +527,27 @@ class MissionIndex:
             "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (self._row(name) for name in names),
         )
+        # Each summary numbered by its row; the words of each (a valid mission's) go into
+        # the inverted lists under that number, and its length beside its summary.
+        postings: Postings = {}
+        for number, name in enumerate(names):
+            entry = self._kept[name]
+            entry.number, entry.length = number, None
+            if entry.words is not None:
+                terms = terms_from(entry.words)
+                entry.length = document_length(terms)
+                add_postings(postings, number, terms)
         connection.executemany(
-            "INSERT INTO summaries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO summaries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (self._summary_row(name) for name in names),
+        )
+        connection.executemany(
+            "INSERT INTO postings VALUES (?, ?, ?)",
+            (
+                (term, data, _postings_checksum(term, data))
+                for term, lists in postings.items()
+                if (data := _postings_bytes(*lists))
+            ),
         )
         connection.executemany(
             "INSERT INTO words VALUES (?, ?, ?)",
@@ -461,7 +567,47 @@ class MissionIndex:
     def _summary_row(self, name: str) -> tuple[object, ...]:
         entry = self._kept[name]
         text = entry.summary_text
-        return (name, *entry.key, text, entry.diagnostics, entry.checksum(name, text))
+        check = entry.summary_checksum(name, text)
+        return (name, *entry.key, text, entry.diagnostics, entry.number, entry.length, check)
+
+
+def _postings_checksum(term: str, data: bytes) -> bytes:
+    """A digest of one inverted list, with its term."""
+    digest = hashlib.blake2b(term.encode("utf-8", "replace") + b"\x1f", digest_size=16)
+    digest.update(data)
+    return digest.digest()
+
+
+def _postings_bytes(numbers: array[int], frequencies: array[int]) -> bytes:
+    """An inverted list as the index keeps it: its document numbers, then the twice
+    weighted frequency of each, as unsigned 32-bit little-endian integers."""
+    data = numbers + frequencies
+    if sys.byteorder != "little":
+        data.byteswap()
+    return data.tobytes()
+
+
+def _postings_from(data: bytes, held: bytearray) -> tuple[array[int], array[int]]:
+    """An inverted list as `_postings_bytes` writes it; ValueError for anything else: a
+    number that is not ascending, or of a summary without words, or a frequency of 0."""
+    if len(data) % 8:
+        raise ValueError("an inverted list of the wrong size")
+    values = array("I")
+    values.frombytes(data)
+    if sys.byteorder != "little":
+        values.byteswap()
+    half = len(values) // 2
+    numbers, frequencies = values[:half], values[half:]
+    if not numbers:
+        raise ValueError("an empty inverted list")
+    if not (
+        numbers[-1] < len(held)
+        and all(map(operator.lt, numbers, itertools.islice(numbers, 1, None)))
+        and all(map(held.__getitem__, numbers))
+        and min(frequencies) > 0
+    ):
+        raise ValueError("an inverted list of numbers or frequencies out of place")
+    return numbers, frequencies
 
 
 def key_of(path: Path | str) -> _Key | None:

@@ -27,7 +27,7 @@ from refsheets.todo import find_placeholders, without_placeholders
 from refsheets.yamlfile import Source, line_of, read_source, validate_source, value_lines
 
 if TYPE_CHECKING:
-    from refsheets.search import DocumentTerms
+    from refsheets.search import DocumentTerms, PostingsSearch
     from refsheets.summary import MissionFacts
 
 MISSIONS_DIR = "missions"
@@ -196,6 +196,9 @@ class Summaries:
     """As `Library.search_words`: every mission's, when read with `search`."""
     notes: list[str] = field(default_factory=list)
     """What went wrong with the library's index (answers are unchanged)."""
+    postings: PostingsSearch | None = None
+    """Read with a query: the search of it from the index's inverted lists (then
+    `search_words` holds only the missions the lists do not cover)."""
 
     @classmethod
     def of(cls, library: Library) -> Summaries:
@@ -215,8 +218,14 @@ class Summaries:
         return iter(self.missions.items())
 
 
-def load_summaries(root: Path | str, *, search: bool = False) -> Summaries:
+def load_summaries(
+    root: Path | str, *, search: bool = False, query: str | None = None
+) -> Summaries:
     """The library at `root` as `list` and `pick` need it, from its index's summaries.
+
+    With `search` and a `query` (a pick's free text), the missions' words are not read:
+    the inverted lists of the query's terms are (`Summaries.postings`), in the same read
+    of the index as the summaries.
 
     A file the index summarised (same size, mtime, ctime, inode and device; with
     `search`, its terms kept too) is not read and no mission is built for it. A file the
@@ -233,7 +242,7 @@ def load_summaries(root: Path | str, *, search: bool = False) -> Summaries:
     paused = gc.isenabled()
     gc.disable()
     try:
-        found = _read_summaries(root, search=search)
+        found = _read_summaries(root, search=search, query=query)
     finally:
         if paused:
             gc.enable()
@@ -243,7 +252,7 @@ def load_summaries(root: Path | str, *, search: bool = False) -> Summaries:
     summaries = Summaries.of(
         load_library(root, index=True, search=search, rebuild=problem is not None)
     )
-    if problem is not None:
+    if problem is not None and not summaries.notes:  # else the whole read said why
         from refsheets.index import index_path
 
         note = f"the library's index {index_path(Path(root))} {problem}; it is rebuilt"
@@ -251,10 +260,13 @@ def load_summaries(root: Path | str, *, search: bool = False) -> Summaries:
     return summaries
 
 
-def _read_summaries(root: Path | str, *, search: bool) -> Summaries | tuple[str | None]:
+def _read_summaries(
+    root: Path | str, *, search: bool, query: str | None = None
+) -> Summaries | tuple[str | None]:
     """The summaries of `load_summaries`, or (why the index must be rebuilt, or None) when
     the library must be read whole."""
     from refsheets.index import MissionIndex, diagnostics_from, key_of, terms_from
+    from refsheets.search import PostingsSearch, QueryTerms, SearchIndex, query_names
     from refsheets.select import mission_terms
     from refsheets.summary import summary_from
 
@@ -268,11 +280,22 @@ def _read_summaries(root: Path | str, *, search: bool) -> Summaries | tuple[str 
         _load_model(settings_file, LibrarySettings, diagnostics)
     taxonomy = _load_taxonomy(root, diagnostics)
     entities = _load_entities(root, diagnostics)
+    inverted = search and query is not None
     cache = MissionIndex.open(
-        root, [root / TAGS_FILE, root / ENTITIES_FILE], words=search, summaries=True
+        root,
+        [root / TAGS_FILE, root / ENTITIES_FILE],
+        words=search and not inverted,
+        summaries=True,
+        postings=query_names(QueryTerms.parse(query)) if query is not None else None,
     )
+    ids: list[str | None] = [None] * cache.documents
+    lengths: dict[str, float] = {}
     missions: dict[str, MissionFacts] = {}
     words: dict[str, DocumentTerms | str] = {}
+    if cache.dropped is not None:
+        # Damaged where only summaries are read (their rows, the inverted lists): the
+        # whole read may find nothing wrong with the rest, and must write it again.
+        return (cache.dropped,)
     stale = not cache.entries or bool(cache.notes)  # none yet, or to rebuild: load_library
     problem = None
     entries = cache.entries
@@ -281,7 +304,14 @@ def _read_summaries(root: Path | str, *, search: bool) -> Summaries | tuple[str 
         entry = entries.get(name)
         key = key_of(os.path.join(folder, name))
         stem = name.rpartition(".")[0]
-        if entry is None or key != entry.key or (search and entry.words is None and entry.summary):
+        # A mission whose words the index does not hold is read (and the index written
+        # again with them) when a search needs them.
+        unsearchable = (
+            entry is not None
+            and bool(entry.summary)
+            and (entry.length is None if inverted else search and entry.words is None)
+        )
+        if entry is None or key != entry.key or unsearchable:
             path = missions_dir / name
             found: list[Diagnostic] = []
             mission = _load_mission(path, path.stem, root, taxonomy, entities, found)
@@ -305,7 +335,10 @@ def _read_summaries(root: Path | str, *, search: bool) -> Summaries | tuple[str 
                 diagnostics.extend(errors)
                 continue
             missions[stem] = summary_from(entry.summary)
-            if search and entry.words is not None:
+            if inverted and entry.length is not None:
+                ids[entry.number] = stem
+                lengths[stem] = entry.length
+            elif search and entry.words is not None:
                 words[stem] = terms_from(entry.words)
         except (ValueError, TypeError, RecursionError):
             problem = f"holds an entry of {name[:60]!r} that does not decode"
@@ -313,7 +346,12 @@ def _read_summaries(root: Path | str, *, search: bool) -> Summaries | tuple[str 
     if stale or problem is not None:
         return (problem,)
     errors = [d for d in diagnostics if d.severity == "error"]
-    return Summaries(root, missions, taxonomy, entities, errors, words, cache.notes)
+    summaries = Summaries(root, missions, taxonomy, entities, errors, words, cache.notes)
+    if inverted and cache.postings is not None:
+        fresh = SearchIndex.from_terms({k: v for k, v in words.items() if not isinstance(v, str)})
+        wanted = frozenset(query_names(QueryTerms.parse(query or "")))
+        summaries.postings = PostingsSearch(cache.postings, ids, lengths, fresh, wanted)
+    return summaries
 
 
 def _load_taxonomy(root: Path, diagnostics: list[Diagnostic]) -> Taxonomy:

@@ -495,15 +495,22 @@ class PostingsSearch:
     lengths: Mapping[str, float]
     """The weighted length of each document the lists cover, by id."""
     fresh: SearchIndex = field(default_factory=lambda: SearchIndex())
+    """The documents the lists do not cover."""
+    wanted: frozenset[str] = frozenset()
+    """The terms and pairs whose lists were read."""
 
     def search(self, query: QueryTerms) -> dict[str, Hit]:
-        """Score every document that holds at least one query term."""
+        """Score every document that holds at least one query term; ValueError for a
+        query whose lists were not read."""
+        names = query_names(query)
+        if not self.wanted.issuperset(names):
+            raise ValueError("the inverted lists were read for another query")
         lengths = {**self.lengths, **self.fresh.lengths}
         if not lengths or not query.terms:
             return {}
         frequencies, df = self.fresh.frequencies(query)
         ids = self.ids
-        for name in query_names(query):
+        for name in names:
             found = self.postings.get(name)
             if found is None:
                 continue

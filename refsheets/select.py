@@ -47,6 +47,7 @@ from refsheets.search import (
     Document,
     DocumentTerms,
     Hit,
+    PostingsSearch,
     QueryTerms,
     SearchIndex,
     document_of,
@@ -320,7 +321,12 @@ def pick(library: Catalog[M], query: PickQuery, *, today: date) -> PickResultOf[
     hits: dict[str, Hit] = {}
     best = 0.0
     if terms is not None and terms.terms:
-        hits = build_index(library, resolve).search(terms)
+        # Summaries read for this query search the index's inverted lists.
+        inverted: PostingsSearch | None = getattr(library, "postings", None)
+        if inverted is not None:
+            hits = inverted.search(terms)
+        else:
+            hits = build_index(library, resolve).search(terms)
         best = max((hit.score for hit in hits.values()), default=0.0)
 
     kept: list[tuple[tuple[Any, ...], str, ScoreParts, tuple[str, ...], Hit | None]] = []

@@ -30,6 +30,7 @@ from refsheets.search import (
     fold_word,
     index_terms,
     pair,
+    query_names,
     words,
 )
 from refsheets.taxonomy import fold
@@ -328,6 +329,7 @@ def test_the_inverted_lists_find_what_counting_in_the_texts_finds(
         ids,
         {d: document_length(terms[d]) for d in library if how[d] == "k"},
         SearchIndex.from_terms({d: terms[d] for d in library if how[d] == "f"}),
+        frozenset(query_names(QueryTerms.parse(query))),
     )
     parsed = QueryTerms.parse(query)
     assert inverted.search(parsed) == SearchIndex.from_terms(library).search(parsed)

@@ -217,13 +217,15 @@ def test_summaries_without_terms_are_completed_by_a_search(library: Path) -> Non
 def _rewrite(library: Path, table: str, column: str, value: str) -> None:
     """Rewrite one column of the anonymous mission's row in `table`, its checksum too."""
     with sqlite3.connect(index_path(library)) as connection:
-        name, *key, diagnostics = connection.execute(
-            "SELECT name, size, mtime_ns, ctime_ns, inode, device, diagnostics "
+        name, *key, diagnostics, number, length = connection.execute(
+            "SELECT name, size, mtime_ns, ctime_ns, inode, device, diagnostics, number, length "
             "FROM summaries WHERE name = 'anonymous-mission.yaml'"
         ).fetchone()
-        entry = refsheets.index._Entry(tuple(key), None, diagnostics, None, value)
+        entry = refsheets.index._Entry(tuple(key), None, diagnostics, None, value, number, length)
         checksum = (
-            entry.words_checksum(name, value) if table == "words" else entry.checksum(name, value)
+            entry.words_checksum(name, value)
+            if table == "words"
+            else entry.summary_checksum(name, value)
         )
         connection.execute(
             f"UPDATE {table} SET {column} = ?, checksum = ? WHERE name = ?",

@@ -127,15 +127,16 @@ def open_library(*, quiet_warnings: bool = True, search: bool = False) -> Librar
     return library
 
 
-def open_summaries(*, search: bool = False) -> Summaries:
+def open_summaries(*, search: bool = False, query: str | None = None) -> Summaries:
     """The library's missions as `list` and `pick` need them: from the summaries its index
-    keeps (`library.load_summaries`), or read whole when REFSHEETS_NO_INDEX is set; broken
-    files reported on stderr as `open_library` reports them."""
+    keeps (`library.load_summaries`; with a `query`, the index's inverted lists of its
+    words), or read whole when REFSHEETS_NO_INDEX is set; broken files reported on stderr
+    as `open_library` reports them."""
     from refsheets.index import index_enabled
     from refsheets.library import load_summaries
 
     if index_enabled():
-        summaries = load_summaries(state.library, search=search)
+        summaries = load_summaries(state.library, search=search, query=query)
     else:
         summaries = Summaries.of(load_library(state.library, search=search))
     # They live until the command ends: the cyclic collector need not walk them again

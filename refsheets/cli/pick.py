@@ -150,7 +150,9 @@ def pick(
     # Without a tender, the missions' summaries are enough (`library.load_summaries`).
     search = query is not None or tender is not None
     whole = open_library(search=search) if tender is not None else None
-    library: Library | Summaries = whole if whole is not None else open_summaries(search=search)
+    library: Library | Summaries = (
+        whole if whole is not None else open_summaries(search=search, query=query)
+    )
     base = PickQuery()
     given: dict[str, Any] = {
         "tags": tuple(tag) if tag else None,
