@@ -151,3 +151,33 @@ def test_a_photo_is_decoded_and_resized_once_for_both_formats(project: Path) -> 
     width = Image.open(io.BytesIO(zipfile.ZipFile(io.BytesIO(word)).read(photo))).width
     # 62 mm at 300 dpi: the Word card's photo keeps the print resolution
     assert 700 <= width <= 733
+
+
+def test_a_re_export_after_one_change_lays_it_out_here_and_takes_the_rest(
+    project: Path,
+) -> None:
+    from refsheets.render import pdf
+
+    export_tender(
+        project / "t.yaml", load_library(project / "data"), out_root=project / "out", today=TODAY
+    )
+    changed = sorted((project / "data" / "missions").glob("*.yaml"))[2]
+    text = changed.read_text(encoding="utf-8")
+    changed.write_text(text.replace("context: |\n  ", "context: |\n  Zanzibar. ", 1), "utf-8")
+    pdf._renderers.clear()  # filled again only if this process lays a card out
+    report = export_tender(
+        project / "t.yaml",
+        load_library(project / "data"),
+        out_root=project / "out",
+        today=TODAY,
+        jobs=2,
+    )
+    assert report.rendered == {"pdf": 1, "docx": 1}
+    assert report.cached == {"pdf": 5, "docx": 5}
+    assert pdf._renderers  # the one card was laid out in this process, not a worker's
+    folder = report.plan.target
+    assert "Zanzibar" in _text((folder / "cards" / f"{changed.stem}.pdf").read_bytes())
+    annex = _text((folder / "annexe-references.pdf").read_bytes())
+    assert annex.count("Zanzibar") == 1
+    word = zipfile.ZipFile(folder / "cards" / f"{changed.stem}.docx").read("word/document.xml")
+    assert b"Zanzibar" in word

@@ -63,6 +63,7 @@ ANNEX_PDF = "annexe-references.pdf"
 ANNEX_DOCX = "annexe-references.docx"
 MANIFEST = "manifest.json"
 BATCH_SIZE = 25  # cards per WeasyPrint document: large enough to amortise, small for progress
+FEW_CARDS = 4  # cards (all formats) rendered in this process rather than by workers
 LEAN_DOCX = "leandocx"  # the cache's format of a Word card without its fonts
 
 FACT_LABELS = {
@@ -705,13 +706,17 @@ def _render_cards(
         progress(fmt, done[fmt], len(todo[fmt]))
 
     _prepare_photos([card for fmt in formats for card in todo[fmt]])
-    if jobs == 1 or len(args) <= 1:
+    # A re-export after a mission or two changed lays out a card or two: forking a worker
+    # for them (its start, and its heap copied page by page as it collects) cost more
+    # than the card itself, in a run of seconds.
+    few = sum(len(todo[fmt]) for fmt in formats) <= FEW_CARDS
+    if jobs == 1 or len(args) <= 1 or few:
         meanwhile()
         for arg in args:
             _store_all(store, _render_batch(arg))
     else:
         _render_shared(args, jobs, store, meanwhile)
-    if args:
+    if args and not few:
         _release_memory()  # what this process's own batches left, before the annexes
     return data, {str(fmt): len(todo[fmt]) for fmt in formats}
 
