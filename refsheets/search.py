@@ -465,21 +465,25 @@ multiples of 1/2: a whole number)."""
 def add_postings(postings: Postings, number: int, terms: DocumentTerms) -> None:
     """Add document `number` (above every number added before) to `postings`: each of its
     terms and pairs, with twice its weighted frequency."""
-    counts: Counter[str] = Counter()
+    names: list[str] = []
     for weight, text in terms:
         tokens = text.split()
-        found = Counter(tokens)
-        found.update(map(pair, tokens, tokens[1:]))
-        twice = round(weight * 2)
-        for name, count in found.items():
-            counts[name] += count * twice
-    for name, twice_tf in counts.items():
-        first, _, second = name.partition(" ")
-        if first in _NOT_TERMS or second in _NOT_TERMS:
-            continue  # a stop word or a break, or a pair across one
-        numbers, frequencies = postings.setdefault(name, (array("I"), array("I")))
-        numbers.append(number)
-        frequencies.append(twice_tf)
+        # A stop word (.) or a break (|) is no term, and parts the pairs around it.
+        left_out = list(map(_NOT_TERMS.__contains__, tokens))
+        kept = itertools.compress(tokens, map(operator.not_, left_out))
+        pairs = itertools.compress(
+            map(" ".join, itertools.pairwise(tokens)),  # `pair`, in C
+            map(operator.not_, map(operator.or_, left_out, left_out[1:])),
+        )
+        # Each name as many times as its field weighs (twice the weight: a whole number),
+        # so that one count in C gives the weighted frequencies.
+        names += [*kept, *pairs] * round(weight * 2)
+    for name, twice_tf in Counter(names).items():
+        lists = postings.get(name)
+        if lists is None:
+            postings[name] = lists = (array("I"), array("I"))
+        lists[0].append(number)
+        lists[1].append(twice_tf)
 
 
 @dataclass

@@ -34,6 +34,7 @@
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -171,7 +172,9 @@ class SelectedOf(Generic[M]):
         if self.hit is None or self.query_terms is None:
             return ()
         surface = self.query_terms.surface
-        ranked = sorted(self.hit.terms.items(), key=lambda item: (-item[1], item[0]))
+        # By share, the greater first, then by term: a stable sort by share (reversed,
+        # which keeps ties in order) of the terms sorted by name, both in C.
+        ranked = sorted(sorted(self.hit.terms.items()), key=operator.itemgetter(1), reverse=True)
         return tuple(surface[term] for term, _ in ranked[:_MAX_WHY_WORDS])
 
     @property

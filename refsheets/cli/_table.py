@@ -14,14 +14,20 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import repeat
+from typing import Any, TypeVar
 
 from rich.cells import cell_len, chop_cells
 from rich.table import Table
 
 from refsheets.cli._app import out
 from refsheets.errors import UNPRINTABLE, printable
+from refsheets.summary import BudgetFacts, PeriodFacts
+from refsheets.text import format_amount, format_period
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 RICH_ROWS = 200
 """Above this many rows, a table is written as plain lines instead of through Rich."""
@@ -129,6 +135,34 @@ def _block(rows: Sequence[Sequence[str]], widths: Sequence[int]) -> str:
     lines = grid.decode(_UTF16).split("\n")
     lines.pop()  # after the last newline
     return "\n".join(map(str.rstrip, lines)) + "\n"
+
+
+def memoized(function: Callable[[K], V]) -> Callable[[K], V]:
+    """`function` computed once per distinct argument (a table of 50,000 missions shows a
+    few hundred periods and amounts); an argument that cannot be hashed (a whole
+    mission's part) is passed through each time."""
+    done: dict[Any, V] = {}
+
+    def call(value: K) -> V:
+        try:
+            return done[value]
+        except KeyError:
+            done[value] = found = function(value)
+            return found
+        except TypeError:
+            return function(value)
+
+    return call
+
+
+def period_cell(period: PeriodFacts | None) -> str:
+    """A mission's period as tables show it."""
+    return format_period(period) or "—"
+
+
+def amount_cell(budget: BudgetFacts | None) -> str:
+    """A mission's amount as tables show it."""
+    return format_amount(budget) if budget else "—"
 
 
 def _print_rich(

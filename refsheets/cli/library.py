@@ -52,16 +52,17 @@ def list_missions(
         print_json([mission_to_json(i, m, private=private) for i, m in library])
         return
     summaries = open_summaries()
-    from refsheets.cli._table import print_table
-    from refsheets.text import format_amount, format_period
+    from refsheets.cli._table import amount_cell, memoized, period_cell, print_table
 
+    period = memoized(period_cell)
+    amount = memoized(amount_cell)
     rows = [
         (
             mission_id,
             mission.title,
             client_name(mission, private=private),
-            format_period(mission.period) or "—",
-            format_amount(mission.budget) if mission.budget else "—",
+            period(mission.period),
+            amount(mission.budget),
             mission.entity or "—",
         )
         for mission_id, mission in summaries

@@ -295,18 +295,19 @@ def print_choice(choice: Choice, *, private: bool = False) -> None:
 def print_pick(result: PickResultOf[MissionFacts], *, private: bool = False) -> None:
     """The ranked missions and the excluded ones, as tables (anonymous clients hidden
     unless `private`)."""
-    from refsheets.cli._table import print_table
+    from refsheets.cli._table import amount_cell, memoized, period_cell, print_table
     from refsheets.library import client_name
-    from refsheets.text import format_amount, format_period
 
+    period = memoized(period_cell)
+    amount = memoized(amount_cell)
     rows = [
         (
             str(item.rank),
             item.id,
             item.mission.title,
             client_name(item.mission, private=private),
-            format_period(item.mission.period) or "—",
-            format_amount(item.mission.budget) if item.mission.budget else "—",
+            period(item.mission.period),
+            amount(item.mission.budget),
             f"{item.score:.3f}",
             item.why,
         )
