@@ -39,6 +39,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from refsheets.errors import ExitStatus, RefsheetsError, did_you_mean
@@ -143,7 +144,7 @@ class ScoreParts:
     tags: float
     recency: float
 
-    @property
+    @cached_property  # a pick orders by it, and every table and JSON shows it
     def total(self) -> float:
         """The score: 0.50 × text + 0.35 × tags + 0.15 × recency, rounded to 4 decimals."""
         return round(
@@ -337,14 +338,14 @@ def pick(library: Catalog[M], query: PickQuery, *, today: date) -> PickResultOf[
     unmatched = 0
     unmatched_scores: list[tuple[str, float]] = []
     # A library repeats its tag sets and its end dates: each is resolved and weighed once.
-    carried_by: dict[tuple[str, ...], frozenset[str]] = {}
+    carried_by: dict[frozenset[str], frozenset[str]] = {}
     scored_by: dict[frozenset[str], tuple[float, tuple[str, ...]]] = {}
     dated_by: dict[YearMonth | None, tuple[float, tuple[int, int]]] = {}
     filtered = query != PickQuery(
         tags=query.tags, match=query.match, text=query.text, on=query.on, limit=query.limit
     )
     for mission_id, mission in library.missions.items():
-        tags = tuple(mission.tags)
+        tags = frozenset(mission.tags)  # the keys a mission carries do not depend on order
         carried = carried_by.get(tags)
         if carried is None:
             carried = carried_by[tags] = mission_tag_keys(resolve, mission)

@@ -137,22 +137,17 @@ def _block(rows: Sequence[Sequence[str]], widths: Sequence[int]) -> str:
     return "\n".join(map(str.rstrip, lines)) + "\n"
 
 
-def memoized(function: Callable[[K], V]) -> Callable[[K], V]:
-    """`function` computed once per distinct argument (a table of 50,000 missions shows a
-    few hundred periods and amounts); an argument that cannot be hashed (a whole
-    mission's part) is passed through each time."""
-    done: dict[Any, V] = {}
-
-    def call(value: K) -> V:
-        try:
-            return done[value]
-        except KeyError:
-            done[value] = found = function(value)
-            return found
-        except TypeError:
-            return function(value)
-
-    return call
+def column_of(function: Callable[[K], V], values: Sequence[K]) -> list[V]:
+    """`function` of each value, computed once per distinct value (a table of 50,000
+    missions shows a few hundred periods and amounts); values that cannot be hashed (a
+    whole mission's parts) are passed one by one."""
+    try:
+        distinct: dict[Any, V] = dict.fromkeys(values)  # type: ignore[assignment]
+    except TypeError:
+        return [function(value) for value in values]
+    for value in distinct:
+        distinct[value] = function(value)
+    return list(map(distinct.__getitem__, values))
 
 
 def period_cell(period: PeriodFacts | None) -> str:

@@ -52,21 +52,21 @@ def list_missions(
         print_json([mission_to_json(i, m, private=private) for i, m in library])
         return
     summaries = open_summaries()
-    from refsheets.cli._table import amount_cell, memoized, period_cell, print_table
+    from refsheets.cli._table import amount_cell, column_of, period_cell, print_table
 
-    period = memoized(period_cell)
-    amount = memoized(amount_cell)
-    rows = [
-        (
-            mission_id,
-            mission.title,
-            client_name(mission, private=private),
-            period(mission.period),
-            amount(mission.budget),
-            mission.entity or "—",
+    missions = list(summaries.missions.values())
+    # Built a column at a time: each distinct period and amount formatted once.
+    rows = list(
+        zip(
+            list(summaries.missions),
+            [mission.title for mission in missions],
+            [client_name(mission, private=private) for mission in missions],
+            column_of(period_cell, [mission.period for mission in missions]),
+            column_of(amount_cell, [mission.budget for mission in missions]),
+            [mission.entity or "—" for mission in missions],
+            strict=True,
         )
-        for mission_id, mission in summaries
-    ]
+    )
     print_table(
         f"{len(summaries.missions)} missions in {state.library}",
         ("id", "title", "client", "period", "amount", "entity"),

@@ -295,24 +295,25 @@ def print_choice(choice: Choice, *, private: bool = False) -> None:
 def print_pick(result: PickResultOf[MissionFacts], *, private: bool = False) -> None:
     """The ranked missions and the excluded ones, as tables (anonymous clients hidden
     unless `private`)."""
-    from refsheets.cli._table import amount_cell, memoized, period_cell, print_table
+    from refsheets.cli._table import amount_cell, column_of, period_cell, print_table
     from refsheets.library import client_name
 
-    period = memoized(period_cell)
-    amount = memoized(amount_cell)
-    rows = [
-        (
-            str(item.rank),
-            item.id,
-            item.mission.title,
-            client_name(item.mission, private=private),
-            period(item.mission.period),
-            amount(item.mission.budget),
-            f"{item.score:.3f}",
-            item.why,
+    selected = result.selected
+    missions = [item.mission for item in selected]
+    # Built a column at a time: each distinct period and amount formatted once.
+    rows = list(
+        zip(
+            [str(item.rank) for item in selected],
+            [item.id for item in selected],
+            [mission.title for mission in missions],
+            [client_name(mission, private=private) for mission in missions],
+            column_of(period_cell, [mission.period for mission in missions]),
+            column_of(amount_cell, [mission.budget for mission in missions]),
+            [format(item.score, ".3f") for item in selected],
+            [item.why for item in selected],
+            strict=True,
         )
-        for item in result.selected
-    ]
+    )
     print_table(
         f"{len(result.selected)} mission(s) picked "
         f"(reference date {result.reference_date.isoformat()})",
