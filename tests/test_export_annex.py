@@ -425,3 +425,21 @@ def test_each_summary_row_links_to_its_card(french: Annex) -> None:
         assert sorted(elements_of) == sorted(a.objgen for a in links)
         tops = [float(a.Rect[3]) for a in links]
         assert tops == sorted(tops, reverse=True)  # rows in order down the page
+
+
+def test_each_page_of_the_annex_holds_the_fonts_it_draws_with_and_no_other(
+    french: Annex,
+) -> None:
+    with pikepdf.open(french.folder / ANNEX_PDF) as pdf:
+        for number, page in enumerate(pdf.pages, start=1):
+            named = {
+                str(instruction.operands[0])
+                for instruction in pikepdf.parse_content_stream(page)
+                if str(instruction.operator) == "Tf"
+            }
+            fonts = {str(key) for key in (page.Resources.get("/Font") or {})}
+            assert fonts == named, f"page {number}"
+            for key in fonts:  # each a whole font: its program and its text map
+                font = page.Resources.Font[key]
+                assert "/ToUnicode" in font
+                assert "/FontFile2" in font.DescendantFonts[0].FontDescriptor

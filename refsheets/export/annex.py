@@ -407,6 +407,7 @@ def annex_pdf(
     state = _graft_front(annex, tree, plan, front, today, links=True)
     n_front = len(annex.pages)
     starts: list[int] = []
+    foreign: list[pikepdf.Page] = []  # attestations' pages: other tools' resources
     reference = plan.references[0].card.labels.reference if plan.references else "Référence"
     count = len(plan.references)
     for index, (ref, data) in enumerate(zip(plan.references, cards, strict=True)):
@@ -434,6 +435,7 @@ def annex_pdf(
             for page in attestation.pages:
                 annex.pages.append(page)
                 _mark_as_figure(tree, annex, annex.pages[-1], ref.card)
+                foreign.append(annex.pages[-1])
     _finish_front(annex, plan, state)
     link_rows(
         annex,
@@ -443,13 +445,15 @@ def annex_pdf(
         [f"{reference} {k} — {ref.card.client}" for k, ref in enumerate(plan.references, 1)],
     )
     subset = cached_subsetter(plan, cache)
-    _embed_fonts(
-        annex,
-        state,
-        [*state.summary, *(annex.pages[i] for i in starts)],
-        subset,
-        merge_follows=True,
-    )
+    fonts = state.fonts.embed(annex, state.names, subset=subset, merge_follows=True)
+    link_fonts(state.summary, fonts)
+    # A card's page draws only its "Référence k / n", in the regular face: it is given
+    # that font alone, and so holds no resource it does not use (the cards were split
+    # with theirs only): no page of the cards needs cleaning after.
+    number_font = state.fonts.resource(state.style.regular).decode()
+    if number_font in fonts:
+        number_fonts = pikepdf.Dictionary({number_font: fonts[number_font]})
+        link_fonts([annex.pages[i] for i in starts], number_fonts)
     finish_tree(tree, annex)
     with annex.open_outline() as outline:
         outline.root.append(pikepdf.OutlineItem(labels["cover"], 0))
@@ -462,7 +466,11 @@ def annex_pdf(
     # only font dictionaries change, not the content streams nor the structure tree.
     merge_font_subsets(annex, [face.path for face in plan.layout.font_faces], subset)
     state.fonts.settle(annex, subset)
-    annex.remove_unreferenced_resources()
+    # Only the pages that may hold resources they do not use: the front pages (given
+    # every face the summary draws with) and the attestations. Cleaning all 500 pages
+    # of an annex took a tenth of its assembly.
+    for page in [*annex.pages[:n_front], *foreign]:
+        page.remove_unreferenced_resources()
     facts = DocumentFacts(
         title=f"{labels['title_prefix']} — {plan.title}",
         lang=plan.tender.language,

@@ -208,14 +208,14 @@ def merge_font_subsets(
     `subset` cuts a face to glyph ids (`_subset` unless given: an export passes one that
     keeps its results in the cache, since another tender's annex often needs the same)."""
     groups: dict[str, _Group] = {}
+    seen: set[tuple[int, int]] = set()  # a font shared by pages is read once
     for resources in _resources(pdf):
         for font in (resources.get("/Font") or {}).values():
             name = _face_name(font)
-            if name is None or not font.is_indirect:
+            if name is None or not font.is_indirect or font.objgen in seen:
                 continue
+            seen.add(font.objgen)
             group = groups.setdefault(name, _Group())
-            if any(f.objgen == font.objgen for f in group.fonts):
-                continue
             group.fonts.append(font)
             if not _readable(font):
                 group.mergeable = False
