@@ -166,7 +166,13 @@ class _Entry:
 
     def summary_checksum(self, name: str, summary: str | None) -> bytes:
         """A digest of a summary's row: its entry, its document number and its length."""
-        return self.checksum(name, f"{summary}\x1f{self.number}\x1f{self.length!r}")
+        # One string, one digest: this runs for each of 50,000 rows a pick reads.
+        held = "\x00" if summary is None else "\x01" + summary
+        text = (
+            f"{name}\x1f{self.key!r}\x1f{held}\x1f{self.diagnostics}\x1f{self.number}"
+            f"\x1f{self.length!r}"
+        )
+        return hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=16).digest()
 
     def checksum(self, name: str, mission: str | None) -> bytes:
         """A digest of the whole entry (`mission` its JSON, or its summary): a row damaged
@@ -337,7 +343,7 @@ class MissionIndex:
             key = (size, mtime, ctime, inode, device)
             if not (
                 isinstance(name, str)
-                and all(type(part) is int for part in key)
+                and type(size) is type(mtime) is type(ctime) is type(inode) is type(device) is int
                 and (summary is None or isinstance(summary, str))
                 and isinstance(found, str)
                 and type(number) is int
@@ -610,10 +616,11 @@ def _postings_from(data: bytes, held: bytearray) -> tuple[array[int], array[int]
     return numbers, frequencies
 
 
-def key_of(path: Path | str) -> _Key | None:
-    """The stat fields an entry is keyed by; None for anything but a regular file."""
+def key_of(path: Path | str, dir_fd: int | None = None) -> _Key | None:
+    """The stat fields an entry is keyed by; None for anything but a regular file (a
+    relative `path` is in the folder open at `dir_fd`, if given)."""
     try:
-        info = os.lstat(path)
+        info = os.lstat(path, dir_fd=dir_fd)
     except (OSError, ValueError):
         return None
     if not stat.S_ISREG(info.st_mode):
