@@ -39,7 +39,6 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from refsheets.errors import ExitStatus, RefsheetsError, did_you_mean
@@ -144,7 +143,7 @@ class ScoreParts:
     tags: float
     recency: float
 
-    @cached_property  # a pick orders by it, and every table and JSON shows it
+    @property
     def total(self) -> float:
         """The score: 0.50 × text + 0.35 × tags + 0.15 × recency, rounded to 4 decimals."""
         return round(
