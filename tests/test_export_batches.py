@@ -5,10 +5,17 @@ same cards as rendered one by one, alone."""
 from __future__ import annotations
 
 import io
+import multiprocessing
+import os
 import shutil
+import threading
+import time
 import zipfile
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 import pytest
@@ -17,6 +24,7 @@ from pypdf import PdfReader
 from bench.bench_speed import write_tender
 from bench.synth import make_library
 from refsheets import load_library
+from refsheets.errors import RenderError
 from refsheets.export import _pdf_cards, export_tender, plan_export
 from refsheets.render.docx import build_card_docx
 from refsheets.render.pdf import renderer_for
@@ -181,3 +189,68 @@ def test_a_re_export_after_one_change_lays_it_out_here_and_takes_the_rest(
     assert annex.count("Zanzibar") == 1
     word = zipfile.ZipFile(folder / "cards" / f"{changed.stem}.docx").read("word/document.xml")
     assert b"Zanzibar" in word
+
+
+Batch = tuple[str, str, Path, Path, Sequence[Any], str]
+
+
+def _sleepy_batch(arg: Batch) -> dict[str, list[tuple[str, bytes]]]:
+    # Stands for a batch of cards (the scheduling alone is under test): as long for the
+    # export process as for its worker; says who rendered it.
+    if arg[0] == "broken":
+        raise RenderError("a batch that fails")
+    time.sleep(0.4)
+    return {"done": [(arg[0], str(os.getpid()).encode())]}
+
+
+def test_the_export_process_takes_batches_from_the_back_while_its_worker_takes_the_front(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A pool handed every batch at once queues some to its worker ahead of time: the
+    # export process then found nothing left to take and waited (at 200 cards, idle for
+    # the last three PDF batches). Fed one batch at a time, the worker renders the front
+    # of the list, this process the back, and six equal batches split about evenly.
+    from refsheets import export
+
+    outstanding: list[int] = []
+
+    class CountingPool(ProcessPoolExecutor):
+        """The pool, counting the batches handed to it and not yet back."""
+
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+            future = super().submit(fn, *args, **kwargs)
+            outstanding.append(sum(1 for f in handed if not f.done()) + 1)
+            handed.append(future)
+            return future
+
+    handed: list[Any] = []
+    monkeypatch.setattr(export, "ProcessPoolExecutor", CountingPool)
+    monkeypatch.setattr(export, "_render_batch", _sleepy_batch)
+    labels = [f"b{i}" for i in range(1, 7)]
+    args: list[Batch] = [(label, "", Path(), Path(), [], "") for label in labels]
+    done: list[tuple[str, int]] = []
+
+    def store(kind: str, items: list[tuple[str, bytes]]) -> None:
+        assert threading.current_thread() is threading.main_thread()  # stores stay here
+        done.extend((label, int(pid)) for label, pid in items)
+
+    export._render_shared(args, 2, store, lambda: None)
+    assert sorted(label for label, _ in done) == labels  # each batch once
+    assert max(outstanding) == 1  # the one worker never had a batch waiting for it
+    here = [label for label, pid in done if pid == os.getpid()]
+    there = [label for label, pid in done if pid != os.getpid()]
+    assert len({pid for _, pid in done if pid != os.getpid()}) == 1  # one worker
+    assert sorted(there) == labels[: len(there)]  # the worker: the front, in order
+    assert sorted(here) == labels[len(there) :]  # this process: the back
+    assert here and there
+
+
+def test_a_batch_failing_in_the_worker_stops_the_export(monkeypatch: pytest.MonkeyPatch) -> None:
+    from refsheets import export
+
+    monkeypatch.setattr(export, "_render_batch", _sleepy_batch)
+    labels = ("broken", "b2", "b3", "b4")
+    args: list[Batch] = [(label, "", Path(), Path(), [], "") for label in labels]
+    with pytest.raises(RenderError, match="a batch that fails"):
+        export._render_shared(args, 2, lambda kind, items: None, lambda: None)
+    assert not multiprocessing.active_children()  # no worker left behind

@@ -8,15 +8,18 @@ failed export reaches `out/`.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import hashlib
 import json
 import os
+import queue
 import re
 import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
 from multiprocessing import get_context
@@ -764,13 +767,49 @@ def _render_shared(
 ) -> None:
     """Render `args` in `jobs` processes: `jobs - 1` forked workers and this one.
 
-    Every batch is submitted to the workers, which take them from the front; this
-    process, between its own work (`meanwhile`, storing what comes back), takes the
-    last batch no worker has started yet (a cancelled future) and renders it itself:
-    the two ends meet wherever the work balances. One process fewer than a pool of
-    `jobs` workers beside an idle parent: memory is summed over processes, and each
-    process holds its own copy of the fonts, the stylesheets and a batch's layout.
+    The batches wait in one list. Each worker is fed by a thread of this process, one
+    batch at a time, from the front; this process, between its own work (`meanwhile`,
+    storing what comes back), takes the last batch from the back and renders it itself:
+    the two ends meet wherever the work balances. (A pool given every batch at once
+    queues some of them to a worker ahead of time: at 200 cards this process then sat
+    idle for the last three PDF batches, a fifth of the export.) One process fewer than
+    a pool of `jobs` workers beside an idle parent: memory is summed over processes, and
+    each process holds its own copy of the fonts, the stylesheets and a batch's layout.
     """
+    waiting = collections.deque(args)
+    lock = threading.Lock()
+    results: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    finished = object()  # a feeding thread's last word
+
+    def take(*, last: bool) -> tuple[str, str, Path, Path, Sequence[Any], str] | None:
+        with lock:
+            if not waiting:
+                return None
+            return waiting.pop() if last else waiting.popleft()
+
+    def feed(future: Future[dict[str, list[tuple[str, bytes]]]]) -> None:
+        # Waits on the worker (the GIL let go meanwhile); what comes back, or how it
+        # failed, is handed to this process's main thread, which alone stores.
+        try:
+            while True:
+                results.put(future.result())
+                arg = take(last=False)
+                if arg is None:
+                    return
+                future = pool.submit(_render_batch_in_worker, arg)
+        except BaseException as exc:  # a batch failed, or the pool was stopped
+            results.put(exc)
+        finally:
+            results.put(finished)
+
+    def handle(item: Any) -> int:
+        if item is finished:
+            return 1
+        if isinstance(item, BaseException):
+            raise item
+        _store_all(store, item)
+        return 0
+
     pool = ProcessPoolExecutor(
         max_workers=jobs - 1,
         mp_context=get_context("fork"),
@@ -778,21 +817,32 @@ def _render_shared(
         initargs=(os.getpid(),),
     )
     try:
-        futures = [(arg, pool.submit(_render_batch_in_worker, arg)) for arg in args]
+        feeding = 0
+        for _ in range(jobs - 1):
+            arg = take(last=False)
+            if arg is None:
+                break
+            # Submitted from this thread: the pool forks its workers here, never from a
+            # feeding thread while this one is inside WeasyPrint.
+            future = pool.submit(_render_batch_in_worker, arg)
+            threading.Thread(target=feed, args=(future,), daemon=True).start()
+            feeding += 1
         meanwhile()  # the tables, while the workers start
-        while futures:
-            # Store what the workers finished (a worker's failure is raised here).
-            for item in [item for item in futures if item[1].done()]:
-                futures.remove(item)
-                _store_all(store, item[1].result())
-            stolen = next((item for item in reversed(futures) if item[1].cancel()), None)
-            if stolen is not None:
-                futures.remove(stolen)
-                _store_all(store, _render_batch(stolen[0]))
-            elif futures:  # every batch left is being rendered: wait for the first
-                _store_all(store, futures.pop(0)[1].result())
+        while True:
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    feeding -= handle(results.get_nowait())
+            arg = take(last=True)
+            if arg is not None:
+                _store_all(store, _render_batch(arg))
+            elif feeding:
+                feeding -= handle(results.get())  # every batch left is being rendered
+            else:
+                break
     except BaseException:
         # Interrupted, or a batch failed: the other batches are not waited for.
+        with lock:
+            waiting.clear()
         _stop_workers(pool)
         raise
     pool.shutdown()
