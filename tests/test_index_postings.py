@@ -19,6 +19,7 @@ from refsheets.library import Summaries, load_library, load_summaries
 from refsheets.search import QueryTerms, query_names
 from refsheets.select import PickQuery, pick
 from tests.conftest import DATA
+from tests.test_index import _no_racy_window  # noqa: F401 (autouse: a test's files are kept)
 
 TODAY = datetime.date(2026, 4, 17)
 QUERY = "Programmation d'un tiers-lieu numérique intercommunal"
@@ -35,14 +36,9 @@ budget: 12 000 € HT
 """
 
 
-@pytest.fixture(autouse=True)
-def _no_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Files written by a test are seconds old: keep them anyway, or nothing would be indexed.
-    monkeypatch.setattr(refsheets.index, "RACY_SECONDS", 0)
-
-
 @pytest.fixture
 def library(tmp_path: Path) -> Path:
+    """The repository's library with a broken mission (no words), indexed."""
     root = tmp_path / "lib"
     shutil.copytree(DATA, root, ignore=shutil.ignore_patterns(INDEX_DIR))
     (root / "missions" / "broken-mission.yaml").write_text("title: [\n", encoding="utf-8")
