@@ -245,6 +245,34 @@ def test_the_export_process_takes_batches_from_the_back_while_its_worker_takes_t
     assert here and there
 
 
+def _sleepy_cards(arg: Batch) -> dict[str, list[tuple[str, bytes]]]:
+    # A batch of "cards" that take 50 ms each: says who rendered which.
+    time.sleep(0.05 * len(arg[4]))
+    return {"done": [(f"{arg[0]}:{item}", str(os.getpid()).encode()) for item in arg[4]]}
+
+
+def test_the_last_batch_is_halved_so_both_processes_finish_together(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Taken whole, the last batch kept one process busy while the other had nothing left
+    # (the export's last seconds on one core): it is halved for whoever is free first,
+    # down to batches of MIN_SPLIT cards.
+    from refsheets import export
+
+    monkeypatch.setattr(export, "_render_batch", _sleepy_cards)
+    args: list[Batch] = [("pdf", "", Path(), Path(), list(range(16)), "")]
+    done: list[tuple[str, int]] = []
+    export._render_shared(
+        args,
+        2,
+        lambda kind, items: done.extend((label, int(pid)) for label, pid in items),
+        lambda: None,
+    )
+    assert sorted(label for label, _ in done) == sorted(f"pdf:{i}" for i in range(16))
+    here = [label for label, pid in done if pid == os.getpid()]
+    assert 4 <= len(here) <= 12  # both processes rendered a share of the one batch
+
+
 def test_a_batch_failing_in_the_worker_stops_the_export(monkeypatch: pytest.MonkeyPatch) -> None:
     from refsheets import export
 

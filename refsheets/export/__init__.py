@@ -66,6 +66,7 @@ ANNEX_PDF = "annexe-references.pdf"
 ANNEX_DOCX = "annexe-references.docx"
 MANIFEST = "manifest.json"
 BATCH_SIZE = 25  # cards per WeasyPrint document: large enough to amortise, small for progress
+MIN_SPLIT = 4  # the fewest cards the export's last batch is halved into
 FEW_CARDS = 4  # cards (all formats) rendered in this process rather than by workers
 LEAN_DOCX = "leandocx"  # the cache's format of a Word card without its fonts
 
@@ -785,7 +786,17 @@ def _render_shared(
         with lock:
             if not waiting:
                 return None
-            return waiting.pop() if last else waiting.popleft()
+            arg = waiting.pop() if last else waiting.popleft()
+            fmt, name, root, library_root, items, variant = arg
+            if waiting or fmt == "html" or len(items) < 2 * MIN_SPLIT:
+                return arg
+            # The last batch: the other process may soon have nothing to do while this
+            # one renders it whole (the export's last seconds, on one core). Half of it
+            # is left for whichever process is free first, halved again in turn.
+            half = len(items) // 2
+            mine, left = (items[half:], items[:half]) if last else (items[:half], items[half:])
+            waiting.append((fmt, name, root, library_root, left, variant))
+            return fmt, name, root, library_root, mine, variant
 
     def feed(future: Future[dict[str, list[tuple[str, bytes]]]]) -> None:
         # Waits on the worker (the GIL let go meanwhile); what comes back, or how it
