@@ -355,22 +355,11 @@ class SearchIndex:
     def __len__(self) -> int:
         return len(self.lengths)
 
-    @property
-    def average_length(self) -> float:
-        """The mean weighted length of the documents (1.0 for an empty index)."""
-        if not self.lengths:
-            return 1.0
-        return sum(self.lengths.values()) / len(self.lengths) or 1.0
-
-    def _idf(self, df: int) -> float:  # as `score` weighs it
-        n = len(self.lengths)
-        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-
     def idf(self, term: str) -> float:
         """BM25's inverse document frequency of a term, in the form never negative."""
         needle = f" {term} "
         df = sum(any(needle in text for _, text in fields) for fields in self.fields.values())
-        return self._idf(df)
+        return _idf(len(self.lengths), df)
 
     def search(self, query: QueryTerms | str) -> dict[str, Hit]:
         """Score every document that holds at least one query term."""
@@ -433,10 +422,7 @@ def score(
     collection of the documents of `lengths` (each one's weighted length)."""
     n = len(lengths)
     weights = query.weights
-    factor = {
-        name: weights[name] * math.log(1.0 + (n - count + 0.5) / (count + 0.5)) * (K1 + 1.0)
-        for name, count in df.items()
-    }
+    factor = {name: weights[name] * _idf(n, count) * (K1 + 1.0) for name, count in df.items()}
     average = (sum(lengths.values()) / n or 1.0) if n else 1.0
     hits = {}
     for doc_id, tf in frequencies.items():
@@ -445,6 +431,12 @@ def score(
         # fsum is exactly rounded: the score does not depend on the order of the terms.
         hits[doc_id] = Hit(math.fsum(parts.values()), parts)
     return hits
+
+
+def _idf(n: int, df: int) -> float:
+    """BM25's inverse document frequency of a term `df` of `n` documents hold, in the form
+    never negative."""
+    return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
 
 def document_length(terms: DocumentTerms) -> float:
