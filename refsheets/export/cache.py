@@ -132,7 +132,7 @@ def environment_digest(layout: Layout) -> str:
 
 def card_key(card: Any, *, environment: str, fmt: str) -> str:
     """The cache key of one card (a `Card`) in one format."""
-    return fingerprint({"card": card, "format": fmt, "environment": environment})
+    return card_keys(card, environment=environment, fmts=[fmt])[fmt]
 
 
 def card_keys(card: Any, *, environment: str, fmts: Sequence[str]) -> dict[str, str]:
