@@ -281,12 +281,13 @@ def _read_summaries(
     taxonomy = _load_taxonomy(root, diagnostics)
     entities = _load_entities(root, diagnostics)
     inverted = search and query is not None
+    names = query_names(QueryTerms.parse(query)) if query is not None else None
     cache = MissionIndex.open(
         root,
         [root / TAGS_FILE, root / ENTITIES_FILE],
         words=search and not inverted,
         summaries=True,
-        postings=query_names(QueryTerms.parse(query)) if query is not None else None,
+        postings=names,
     )
     ids: list[str | None] = [None] * cache.documents
     lengths: dict[str, float] = {}
@@ -351,10 +352,9 @@ def _read_summaries(
         return (problem,)
     errors = [d for d in diagnostics if d.severity == "error"]
     summaries = Summaries(root, missions, taxonomy, entities, errors, words, cache.notes)
-    if inverted and cache.postings is not None:
+    if inverted and cache.postings is not None and names is not None:
         fresh = SearchIndex.from_terms({k: v for k, v in words.items() if not isinstance(v, str)})
-        wanted = frozenset(query_names(QueryTerms.parse(query or "")))
-        summaries.postings = PostingsSearch(cache.postings, ids, lengths, fresh, wanted)
+        summaries.postings = PostingsSearch(cache.postings, ids, lengths, fresh, frozenset(names))
     return summaries
 
 
