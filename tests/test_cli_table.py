@@ -93,13 +93,16 @@ _ONE_CELL_TEXT = st.text(
 @settings(max_examples=200, deadline=None)
 @given(
     widths=st.lists(st.integers(min_value=1, max_value=12), min_size=1, max_size=5),
+    grid_lines=st.integers(min_value=1, max_value=50),
     data=st.data(),
 )
 def test_rows_laid_out_by_column_are_the_rows_laid_out_one_by_one(
-    widths: list[int], data: st.DataObject
+    widths: list[int], grid_lines: int, data: st.DataObject
 ) -> None:
+    # Small grids too: a table's rows laid out in several grids, a row taller than one.
     rows = data.draw(
         st.lists(st.tuples(*[_ONE_CELL_TEXT for _ in widths]).map(list), min_size=1, max_size=30)
     )
     one_by_one = "".join(line + "\n" for row in rows for line in _row_lines(row, widths))
     assert _block(rows, widths) == one_by_one
+    assert _block(rows, widths, grid_lines) == one_by_one
