@@ -28,7 +28,7 @@ from refsheets.layouts import LAYOUTS_ROOT, Layout, load_layout
 from refsheets.library import Library, load_library
 from refsheets.render import render
 from refsheets.render.pdf import render_card_pdf, render_cards_pdf
-from refsheets.render.pdf_tags import fold_plain_spans
+from refsheets.render.pdf_tags import fold_plain_spans, mark_orphans_as_artifacts
 from tests.conftest import DATA, run_cli
 
 MISSION = "2021-valenciennes-passage-de-la-paix"
@@ -318,3 +318,49 @@ def test_a_card_holds_no_span_that_says_nothing(library: Library, pop_up: Layout
         assert all(set(e.keys()) - {"/Type", "/S", "/K", "/P", "/Pg"} for e in spans)
         assert roles(pdf).count("/P") > 3  # the paragraphs hold their text themselves
         assert_every_mark_is_in_the_tree(pdf)
+
+
+def _weasyprint_tagged(library: Library, layout: Layout) -> bytes:
+    """A card as WeasyPrint writes it, tagged, before any of our repairs."""
+    from refsheets.render.pdf import renderer_for
+
+    renderer = renderer_for(layout, library.root)
+    card = build_card(library, MISSION)
+    document = renderer.render(renderer.html([card], [0]), "a card")
+    data: bytes = document.write_pdf(pdf_tags=True, pdf_variant="pdf/ua-1")
+    return data
+
+
+def _instructions(pdf: pikepdf.Pdf) -> list[tuple[str, str]]:
+    return [
+        (str(i.operator), repr(list(i.operands)))
+        for page in pdf.pages
+        for i in pikepdf.parse_content_stream(page)
+    ]
+
+
+def test_footers_are_re_marked_as_artifacts_however_the_stream_is_written(
+    library: Library, pop_up: Layout
+) -> None:
+    """The footer's marks are found in WeasyPrint's bytes; a stream written otherwise
+    (here each operator on one line with its operands, as pikepdf writes it) is parsed
+    instead: both give the
+    same operators, the footer's text opened as a pagination artifact."""
+    data = _weasyprint_tagged(library, pop_up)
+    as_written = pikepdf.open(io.BytesIO(data))
+    rewritten = pikepdf.open(io.BytesIO(data))
+    for page in rewritten.pages:
+        page.obj.Contents = rewritten.make_stream(
+            pikepdf.unparse_content_stream(pikepdf.parse_content_stream(page))
+        )
+    assert _instructions(as_written) == _instructions(rewritten)
+    before = _instructions(as_written)
+    for pdf in (as_written, rewritten):
+        mark_orphans_as_artifacts(pdf)
+    after = _instructions(as_written)
+    assert after == _instructions(rewritten)
+    pagination = pikepdf.Dictionary(Type=pikepdf.Name.Pagination)
+    artifact = ("BDC", repr([pikepdf.Name.Artifact, pagination]))
+    assert after.count(artifact) == 2  # the footer's brand and contact (margin boxes)
+    assert len(after) == len(before) and before.count(artifact) == 0
+    assert_every_mark_is_in_the_tree(as_written)

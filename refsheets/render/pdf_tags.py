@@ -19,6 +19,7 @@ Three things of WeasyPrint's tagging are mended on the way:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
@@ -102,26 +103,63 @@ def mark_orphans_as_artifacts(pdf: Pdf) -> None:
         }
         if not orphans:
             continue
-        rewritten: list[pikepdf.ContentStreamInstruction | pikepdf.ContentStreamInlineImage] = []
-        for instruction in pikepdf.parse_content_stream(page):
-            operands = instruction.operands
-            if (
-                isinstance(instruction, pikepdf.ContentStreamInstruction)
-                and instruction.operator == pikepdf.Operator("BDC")
-                and len(operands) == 2
-                and isinstance(operands[1], Dictionary)
-                and int(operands[1].get("/MCID", -1)) in orphans
-            ):
-                rewritten.append(
-                    pikepdf.ContentStreamInstruction(
-                        [Name.Artifact, Dictionary(Type=Name.Pagination)], pikepdf.Operator("BDC")
-                    )
-                )
-            else:
-                rewritten.append(instruction)
-        page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(rewritten))
+        contents = page.obj.get("/Contents")
+        data = (
+            _remarked(contents.read_bytes(), orphans)
+            if isinstance(contents, pikepdf.Stream)
+            else None
+        )
+        if data is None:
+            data = _remarked_parsed(page, orphans)
+        page.obj.Contents = pdf.make_stream(data)
         for i in orphans:
             entry[i] = pikepdf.Object.parse(b"null")
+
+
+# How WeasyPrint opens a marked-content sequence in a page's stream, one token a line
+# (its text is written as hex strings and it draws no inline image, so these bytes
+# occur nowhere else).
+_WEASYPRINT_MARK = re.compile(rb"^/[A-Za-z]+\n<</MCID (\d+)>>\nBDC$", re.MULTILINE)
+_ARTIFACT_MARK = b"/Artifact <</Type /Pagination>> BDC"
+
+
+def _remarked(data: bytes, orphans: set[int]) -> bytes | None:
+    """`data` with the marks of `orphans` opened as pagination artifacts instead, found
+    in the bytes (parsing and writing back every operator of a page was most of the
+    tag repairs' time); None unless each orphan's mark was found exactly once."""
+    found: list[int] = []
+
+    def remark(match: re.Match[bytes]) -> bytes:
+        mcid = int(match[1])
+        if mcid not in orphans:
+            return match[0]
+        found.append(mcid)
+        return _ARTIFACT_MARK
+
+    remarked = _WEASYPRINT_MARK.sub(remark, data)
+    return remarked if sorted(found) == sorted(orphans) else None
+
+
+def _remarked_parsed(page: pikepdf.Page, orphans: set[int]) -> bytes:
+    """`_remarked` for a stream written otherwise: every operator parsed and written back."""
+    rewritten: list[pikepdf.ContentStreamInstruction | pikepdf.ContentStreamInlineImage] = []
+    for instruction in pikepdf.parse_content_stream(page):
+        operands = instruction.operands
+        if (
+            isinstance(instruction, pikepdf.ContentStreamInstruction)
+            and instruction.operator == pikepdf.Operator("BDC")
+            and len(operands) == 2
+            and isinstance(operands[1], Dictionary)
+            and int(operands[1].get("/MCID", -1)) in orphans
+        ):
+            rewritten.append(
+                pikepdf.ContentStreamInstruction(
+                    [Name.Artifact, Dictionary(Type=Name.Pagination)], pikepdf.Operator("BDC")
+                )
+            )
+        else:
+            rewritten.append(instruction)
+    return pikepdf.unparse_content_stream(rewritten)
 
 
 # A Span with only these keys says nothing of its own (no /Lang, /ActualText, /Alt):
