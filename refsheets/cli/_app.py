@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import gc
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,6 +19,7 @@ from rich.text import Text
 
 from refsheets.errors import Diagnostic, printable
 from refsheets.library import Library, Summaries, load_library
+from refsheets.pretty_json import write_json
 from refsheets.settings import DEFAULT_LIBRARY, resolve_library
 
 app = typer.Typer(
@@ -189,7 +189,10 @@ def client_kind_option(value: str) -> str:
 
 
 def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+    """`value` as indented JSON on stdout (`json.dumps(value, ensure_ascii=False,
+    indent=2)`), written as it is made: 50,000 missions' JSON is never held whole."""
+    write_json(value, sys.stdout.write)
+    sys.stdout.write("\n")
 
 
 def read_ids(ids: list[str]) -> list[str]:
