@@ -28,7 +28,12 @@ from refsheets.layouts import LAYOUTS_ROOT, Layout, load_layout
 from refsheets.library import Library, load_library
 from refsheets.render import render
 from refsheets.render.pdf import render_card_pdf, render_cards_pdf
-from refsheets.render.pdf_tags import fold_plain_spans, mark_orphans_as_artifacts
+from refsheets.render.pdf_tags import (
+    add_id_tree,
+    fold_plain_spans,
+    mark_orphans_as_artifacts,
+    mend_weasyprint_tags,
+)
 from tests.conftest import DATA, run_cli
 
 MISSION = "2021-valenciennes-passage-de-la-paix"
@@ -364,3 +369,25 @@ def test_footers_are_re_marked_as_artifacts_however_the_stream_is_written(
     assert after.count(artifact) == 2  # the footer's brand and contact (margin boxes)
     assert len(after) == len(before) and before.count(artifact) == 0
     assert_every_mark_is_in_the_tree(as_written)
+
+
+def test_the_repairs_in_one_walk_give_what_they_give_one_after_another(
+    library: Library, pop_up: Layout
+) -> None:
+    data = _weasyprint_tagged(library, pop_up)
+    apart = pikepdf.open(io.BytesIO(data))
+    mark_orphans_as_artifacts(apart)
+    add_id_tree(apart)
+    assert fold_plain_spans(apart) > 0
+    together = pikepdf.open(io.BytesIO(data))
+    mend_weasyprint_tags(together)
+    saved = []
+    for pdf in (apart, together):
+        buffer = io.BytesIO()
+        pdf.save(buffer, deterministic_id=True)
+        saved.append(buffer.getvalue())
+    assert saved[0] == saved[1]
+    assert_every_mark_is_in_the_tree(together)
+    headers = [e for e in elements(together.Root.StructTreeRoot.K) if e.S == "/TH"]
+    assert headers and all(h.A.Scope == pikepdf.Name.Column for h in headers)
+    assert len(together.Root.StructTreeRoot.IDTree.Names) == 2 * len(headers)

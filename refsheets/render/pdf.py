@@ -44,13 +44,7 @@ from refsheets.render.fit import (
     section_label,
 )
 from refsheets.render.images import PHOTO_CACHE, PHOTO_HEIGHT_MM, PHOTO_WIDTH_MM
-from refsheets.render.pdf_tags import (
-    PDF_UA,
-    PDF_VARIANTS,
-    add_id_tree,
-    fold_plain_spans,
-    mark_orphans_as_artifacts,
-)
+from refsheets.render.pdf_tags import PDF_UA, PDF_VARIANTS, mend_weasyprint_tags
 from refsheets.render.sandbox import layout_environment, render_layout_template
 from refsheets.render.words import keep_tail, protect_words
 
@@ -387,9 +381,7 @@ def open_mended(data: bytes) -> pikepdf.Pdf:
     """WeasyPrint's tagged PDF `data`, opened, its structure tree mended (see pdf_tags:
     footers as artifacts, an IDTree, no Span that says nothing)."""
     pdf = pikepdf.open(io.BytesIO(data))
-    mark_orphans_as_artifacts(pdf)
-    add_id_tree(pdf)
-    fold_plain_spans(pdf)
+    mend_weasyprint_tags(pdf)
     return pdf
 
 

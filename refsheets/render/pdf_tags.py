@@ -20,8 +20,8 @@ Three things of WeasyPrint's tagging are mended on the way:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 import pikepdf
@@ -82,13 +82,53 @@ def _number_tree(node: pikepdf.Object) -> dict[int, object]:
     return found
 
 
+def mend_weasyprint_tags(pdf: Pdf) -> None:
+    """All three repairs of a tree WeasyPrint wrote (`fold_plain_spans`,
+    `add_id_tree`, `mark_orphans_as_artifacts`) in one walk of its elements: each
+    walk of a card's elements through pikepdf costs about as much as a repair."""
+    root = _struct_root(pdf)
+    if root is None:
+        return
+    parents = _number_tree(root.ParentTree)
+    walk = _Walk()
+    _fold(root, parents, walk.visit)
+    _mark_orphans(pdf, parents, walk.attached)
+    _set_id_tree(pdf, root, walk.ids)
+
+
+@dataclass
+class _Walk:
+    """What one walk of a tree gathers: the elements attached to it, and the ids of
+    table header cells (each given its `/Scope` on the way)."""
+
+    attached: set[tuple[int, int]] = field(default_factory=set)
+    ids: dict[str, Dictionary] = field(default_factory=dict)
+
+    def visit(self, element: Dictionary) -> None:
+        if element.is_indirect:
+            self.attached.add(element.objgen)
+        ident = element.get("/ID")
+        if ident is not None:
+            self.ids[str(ident)] = element
+        if element.get("/S") == Name.TH:
+            attributes = element.get("/A")
+            if isinstance(attributes, Dictionary) and "/Scope" not in attributes:
+                attributes.Scope = Name.Column
+
+
 def mark_orphans_as_artifacts(pdf: Pdf) -> None:
     """Re-mark content whose elements are not in the tree (margin boxes) as artifacts."""
     root = _struct_root(pdf)
     if root is None:
         return
-    attached = {e.objgen for e in _elements(root.get("/K")) if e.is_indirect}
-    parents = _number_tree(root.ParentTree)
+    walk = _Walk()
+    for element in _elements(root.get("/K")):
+        if element.is_indirect:
+            walk.attached.add(element.objgen)
+    _mark_orphans(pdf, _number_tree(root.ParentTree), walk.attached)
+
+
+def _mark_orphans(pdf: Pdf, parents: dict[int, object], attached: set[tuple[int, int]]) -> None:
     for page in pdf.pages:
         key = page.obj.get("/StructParents")
         if key is None or int(key) not in parents:
@@ -200,9 +240,16 @@ def fold_plain_spans(pdf: Pdf) -> int:
     root = _struct_root(pdf)
     if root is None:
         return 0
+    return _fold(root, _number_tree(root.ParentTree), lambda element: None)
+
+
+def _fold(root: Dictionary, parents: dict[int, object], visit: Callable[[Dictionary], None]) -> int:
+    """`fold_plain_spans` of `root`, whose parent tree is `parents`; `visit` is called
+    with each element of the tree as it was, before its kids."""
     moved: dict[tuple[int, int], Dictionary] = {}
 
     def fold(element: Dictionary) -> None:
+        visit(element)
         kept: list[pikepdf.Object] = []
         changed = False
         for kid in _kids(element):
@@ -218,7 +265,7 @@ def fold_plain_spans(pdf: Pdf) -> int:
             element.K = Array(kept)
 
     for top in _kids(root):
-        if isinstance(top, Dictionary):
+        if isinstance(top, Dictionary) and top.get("/S") is not None:
             fold(top)
     if not moved:
         return 0
@@ -228,7 +275,7 @@ def fold_plain_spans(pdf: Pdf) -> int:
             element = moved[element.objgen]
         return element
 
-    for entry in _number_tree(root.ParentTree).values():
+    for entry in parents.values():
         if isinstance(entry, Array):
             for i, element in enumerate(entry):
                 if isinstance(element, Dictionary) and element.objgen in moved:
@@ -368,16 +415,10 @@ def add_id_tree(pdf: Pdf) -> None:
     root = _struct_root(pdf)
     if root is None:
         return
+    walk = _Walk()
     for element in _elements(root.get("/K")):
-        attributes = element.get("/A")
-        if (
-            element.S == Name.TH
-            and isinstance(attributes, Dictionary)
-            and "/Scope" not in attributes
-        ):
-            attributes.Scope = Name.Column
-    ids = {str(e.ID): e for e in _elements(root.get("/K")) if e.get("/ID") is not None}
-    _set_id_tree(pdf, root, ids)
+        walk.visit(element)
+    _set_id_tree(pdf, root, walk.ids)
 
 
 def _set_id_tree(pdf: Pdf, root: Dictionary, ids: dict[str, Dictionary]) -> None:
