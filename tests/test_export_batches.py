@@ -63,6 +63,20 @@ def _text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in pages).replace("\u2010", "-")
 
 
+def _packing(data: bytes) -> tuple[set[str], bool]:
+    """How a PDF is packed: the types of its streams stored without a filter (left
+    uncompressed), and whether its other objects are packed in object streams."""
+    unfiltered = set()
+    packed = False
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        for obj in pdf.objects:
+            if isinstance(obj, pikepdf.Stream):
+                packed = packed or obj.get("/Type") == "/ObjStm"
+                if "/Filter" not in obj:
+                    unfiltered.add(str(obj.get("/Type", "(untyped)")))
+    return unfiltered, packed
+
+
 def test_a_split_batch_gives_each_card_as_rendered_alone(project: Path) -> None:
     library = load_library(project / "data")
     plan = plan_export(project / "t.yaml", library, out_root=project / "out", today=TODAY)
@@ -77,6 +91,9 @@ def test_a_split_batch_gives_each_card_as_rendered_alone(project: Path) -> None:
         assert _text(data) == _text(alone)
         assert card.title.split()[0] in _text(data)
         assert _fonts(data) == _fonts(alone) and _fonts(data)
+        # The batch is written uncompressed and deflated once before the split: each
+        # part is packed as the card alone is, its XMP metadata left readable.
+        assert _packing(data) == _packing(alone) == ({"/Metadata"}, True)
         with pikepdf.open(io.BytesIO(data)) as pdf:
             # still a tagged card of its own: a structure tree, its language, its title
             assert "/StructTreeRoot" in pdf.Root and str(pdf.Root.Lang) == card.lang
