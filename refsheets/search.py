@@ -33,6 +33,7 @@ missions does no work per word in Python.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import math
 import operator
@@ -43,7 +44,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, cast
 
 K1 = 1.2
 """BM25 term-frequency saturation."""
@@ -420,10 +421,8 @@ def score(
 ) -> dict[str, Hit]:
     """BM25F scores of the documents with `frequencies` (`SearchIndex.frequencies`), in a
     collection of the documents of `lengths` (each one's weighted length)."""
-    n = len(lengths)
-    weights = query.weights
-    factor = {name: weights[name] * _idf(n, count) * (K1 + 1.0) for name, count in df.items()}
-    average = (sum(lengths.values()) / n or 1.0) if n else 1.0
+    factor = _factors(query, df, len(lengths))
+    average = _average(lengths)
     hits = {}
     for doc_id, tf in frequencies.items():
         norm = K1 * (1.0 - B + B * lengths[doc_id] / average)
@@ -431,6 +430,19 @@ def score(
         # fsum is exactly rounded: the score does not depend on the order of the terms.
         hits[doc_id] = Hit(math.fsum(parts.values()), parts)
     return hits
+
+
+def _factors(query: QueryTerms, df: Mapping[str, int], n: int) -> dict[str, float]:
+    """Each term's and pair's weight x idf x (k1 + 1): its share of a score is this
+    times freq / (freq + the document's norm)."""
+    weights = query.weights
+    return {name: weights[name] * _idf(n, count) * (K1 + 1.0) for name, count in df.items()}
+
+
+def _average(lengths: Mapping[str, float]) -> float:
+    """The average weighted length of a collection (1 for an empty or wordless one)."""
+    n = len(lengths)
+    return (sum(lengths.values()) / n or 1.0) if n else 1.0
 
 
 def _idf(n: int, df: int) -> float:
@@ -506,23 +518,87 @@ class PostingsSearch:
             return {}
         frequencies, df = self.fresh.frequencies(query)
         ids = self.ids
+        held: list[tuple[str, array[int], array[int]]] = []
         for name in names:
             found = self.postings.get(name)
             if found is None:
                 continue
-            held = 0
-            for number, twice in zip(*found, strict=True):
-                doc_id = ids[number]
-                if doc_id is None:
-                    continue
-                tf = frequencies.get(doc_id)
-                if tf is None:
-                    frequencies[doc_id] = tf = {}
-                tf[name] = twice / 2
-                held += 1
-            if held:
-                df[name] += held
-        return score(query, frequencies, df, lengths)
+            # The documents of the list still in the library (a number may be no more).
+            count = sum(map(operator.is_not, map(ids.__getitem__, found[0]), _NONES))
+            if count:
+                df[name] += count
+                held.append((name, *found))
+        hits = score(query, frequencies, df, lengths)  # the documents not in the lists
+        if not held:
+            return hits
+        factor = _factors(query, df, len(lengths))
+        average = _average(lengths)
+        # Each document number's norm, K1 * (1.0 - B + B * length / average), then each
+        # list's shares, factor * freq / (freq + norm): the operations of `score`, in its
+        # order (the same bits), but in C, a list at a time, into a column of shares by
+        # document number (None: the document does not hold the term).
+        norms = list(
+            map(
+                operator.mul,
+                itertools.repeat(K1),
+                map(
+                    operator.add,
+                    itertools.repeat(1.0 - B),
+                    map(
+                        operator.truediv,
+                        map(
+                            operator.mul,
+                            itertools.repeat(B),
+                            [0.0 if doc_id is None else lengths[doc_id] for doc_id in ids],
+                        ),
+                        itertools.repeat(average),
+                    ),
+                ),
+            )
+        )
+        columns = []
+        for name, numbers, twice in held:
+            tfs = list(map(operator.truediv, twice, itertools.repeat(2)))
+            shares = map(
+                operator.truediv,
+                map(operator.mul, itertools.repeat(factor[name]), tfs),
+                map(operator.add, tfs, map(norms.__getitem__, numbers)),
+            )
+            column: list[float | None] = [None] * len(ids)
+            collections.deque(map(column.__setitem__, numbers, shares), maxlen=0)
+            columns.append(column)
+        # Each document's shares (the lists' names it holds, in the query's order), then
+        # its hit: the documents of no list, or no longer in the library, left out.
+        rows = list(zip(*columns, strict=True))
+        held_names = [name for name, _, _ in held]
+        terms = list(
+            map(
+                dict,
+                map(
+                    itertools.compress,
+                    map(zip, itertools.repeat(held_names), rows),
+                    map(map, itertools.repeat(operator.is_not), rows, itertools.repeat(_NONES)),
+                ),
+            )
+        )
+        kept = list(map(operator.truth, terms))
+        if None in ids:
+            kept = list(map(operator.and_, kept, map(operator.is_not, ids, _NONES)))
+        kept_ids = cast("list[str]", list(itertools.compress(ids, kept)))  # no None left
+        kept_terms = list(itertools.compress(terms, kept))
+        if not hits.keys().isdisjoint(kept_ids):  # counted in its text too: merged
+            for at, doc_id in enumerate(kept_ids):
+                before = hits.pop(doc_id, None)
+                if before is not None:
+                    kept_terms[at] = {**before.terms, **kept_terms[at]}
+        # fsum is exactly rounded: the score does not depend on the order of shares.
+        scores = map(math.fsum, map(dict.values, kept_terms))
+        hits.update(zip(kept_ids, map(Hit, scores, kept_terms), strict=True))
+        return hits
+
+
+_NONES = itertools.repeat(None)
+"""None, again and again (endless, so shared)."""
 
 
 _BREAK = f" {_SEPARATOR} "
