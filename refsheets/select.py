@@ -74,6 +74,9 @@ RECENCY_HALF_LIFE = 4.0
 
 _ROUND = 4
 _MAX_WHY_WORDS = 6
+_TERM = operator.itemgetter(0)
+_ORDER = operator.itemgetter(0)
+_SHARE = operator.itemgetter(1)
 
 M = TypeVar("M", bound=MissionFacts)
 """What a pick ranks: whole missions (`Library`) or their summaries (`Summaries`)."""
@@ -171,11 +174,11 @@ class SelectedOf(Generic[M]):
         """Query words (as typed) found in the mission, the most telling first, at most 6."""
         if self.hit is None or self.query_terms is None:
             return ()
-        surface = self.query_terms.surface
         # By share, the greater first, then by term: a stable sort by share (reversed,
-        # which keeps ties in order) of the terms sorted by name, both in C.
-        ranked = sorted(sorted(self.hit.terms.items()), key=operator.itemgetter(1), reverse=True)
-        return tuple(surface[term] for term, _ in ranked[:_MAX_WHY_WORDS])
+        # which keeps ties in order) of the terms sorted by name, both in C; their words
+        # looked up in C too.
+        ranked = sorted(sorted(self.hit.terms.items()), key=_SHARE, reverse=True)
+        return tuple(map(self.query_terms.surface.__getitem__, map(_TERM, ranked[:_MAX_WHY_WORDS])))
 
     @property
     def score(self) -> float:
@@ -332,7 +335,7 @@ def pick(library: Catalog[M], query: PickQuery, *, today: date) -> PickResultOf[
             hits = build_index(library, resolve).search(terms)
         best = max((hit.score for hit in hits.values()), default=0.0)
 
-    kept: list[tuple[tuple[Any, ...], str, ScoreParts, tuple[str, ...], Hit | None]] = []
+    kept: list[tuple[tuple[Any, ...], str, M, ScoreParts, tuple[str, ...], Hit | None]] = []
     excluded: list[ExcludedOf[M]] = []
     unmatched = 0
     unmatched_scores: list[tuple[str, float]] = []
@@ -343,11 +346,19 @@ def pick(library: Catalog[M], query: PickQuery, *, today: date) -> PickResultOf[
     filtered = query != PickQuery(
         tags=query.tags, match=query.match, text=query.text, on=query.on, limit=query.limit
     )
+    # A summary's tags (a tuple) as written, then as a set: most of a library's missions
+    # repeat a tag list that another mission already has in that very order.
+    carried_as_written: dict[Any, frozenset[str]] = {}
     for mission_id, mission in library.missions.items():
-        tags = frozenset(mission.tags)  # the keys a mission carries do not depend on order
-        carried = carried_by.get(tags)
+        written = mission.tags
+        carried = carried_as_written.get(written) if type(written) is tuple else None
         if carried is None:
-            carried = carried_by[tags] = mission_tag_keys(resolve, mission)
+            tags = frozenset(written)  # the keys a mission carries do not depend on order
+            carried = carried_by.get(tags)
+            if carried is None:
+                carried = carried_by[tags] = mission_tag_keys(resolve, mission)
+            if type(written) is tuple:
+                carried_as_written[written] = carried
         hit = hits.get(mission_id)
         if (wanted_keys and not _tags_match(wanted_keys, carried, query.match)) or (
             query.text and not wanted_keys and hit is None and carried.isdisjoint(scored_keys)
@@ -372,19 +383,19 @@ def pick(library: Catalog[M], query: PickQuery, *, today: date) -> PickResultOf[
         if dated is None:
             weight = round(recency(mission, reference), _ROUND)
             dated = dated_by[end] = (weight, _negated_end(mission))
-        parts = ScoreParts(
-            text=round(hit.score / best, _ROUND) if hit and best > 0 else 0.0,
-            tags=scored[0],
-            recency=dated[0],
+        text = round(hit.score / best, _ROUND) if hit and best > 0 else 0.0
+        parts = ScoreParts(text, scored[0], dated[0])
+        # ScoreParts.total's very expression, without a property call per mission.
+        total = round(
+            WEIGHT_TEXT * text + WEIGHT_TAGS * scored[0] + WEIGHT_RECENCY * dated[0], _ROUND
         )
-        order = (-parts.total, dated[1], mission_id)
-        kept.append((order, mission_id, parts, scored[1], hit))
+        kept.append(((-total, dated[1], mission_id), mission_id, mission, parts, scored[1], hit))
 
-    kept.sort(key=lambda row: row[0])
+    kept.sort(key=_ORDER)
     limit = query.limit if query.limit is not None else len(kept)
     selected = tuple(
-        SelectedOf(rank, mission_id, library.missions[mission_id], parts, labels, hit, terms)
-        for rank, (_, mission_id, parts, labels, hit) in enumerate(kept[:limit], 1)
+        SelectedOf(rank, mission_id, mission, parts, labels, hit, terms)
+        for rank, (_, mission_id, mission, parts, labels, hit) in enumerate(kept[:limit], 1)
     )
     excluded.sort(key=lambda item: item.id)
     return PickResultOf(
