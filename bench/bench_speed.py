@@ -114,8 +114,8 @@ def plain_html(plan: Any, library_root: Path) -> tuple[list[str], str]:
     """Each of `plan`'s cards as a self-contained HTML document (its CSS and @font-face
     rules inline), as a caller of WeasyPrint alone would write it: the same HTML and CSS
     as our cards, at the first fit step; and the base URL to lay them out with."""
-    from refsheets.render.fit import FIT_STEPS
-    from refsheets.render.pdf import STYLESHEET, _brand_css, _font_faces_css, renderer_for, step_css
+    from refsheets.render.fit import FIT_STEPS, step_css
+    from refsheets.render.pdf import STYLESHEET, _brand_css, _font_faces_css, renderer_for
 
     layout = plan.layout
     renderer = renderer_for(layout, library_root)

@@ -22,14 +22,13 @@ from refsheets.errors import RenderError
 from refsheets.layouts import LAYOUTS_ROOT, Layout, load_layout
 from refsheets.library import Library, load_library
 from refsheets.render import check_fits, render
-from refsheets.render.fit import FIT_STEPS
+from refsheets.render.fit import FIT_STEPS, step_css
 from refsheets.render.pdf import (
     card_html,
     check_fit,
     render_card_pdf,
     render_cards_pdf,
     renderer_for,
-    step_css,
 )
 from tests.conftest import DATA, ROOT, run_cli
 
@@ -525,11 +524,11 @@ def test_the_last_words_stay_together_and_stay_escaped(
 ) -> None:
     card = build_card(library, "2021-valenciennes-passage-de-la-paix")
     html = card_html(card, layouts["pop-up"])
-    assert '<span class="keep">en\u00a0tiers-lieu</span></h1>' in html
+    assert '<span class="keep"> en\u00a0tiers-\u2060lieu</span></h1>' in html
     evil = dataclasses.replace(card, title="Titre <b>a-b</b> x <b>\u00a0<i>")
     html = card_html(evil, layouts["pop-up"])
-    assert '<span class="keep">&lt;b&gt;\u00a0&lt;i&gt;</span>' in html
-    assert '<span class="nobr">a-b</span>&lt;/b&gt;' in html  # protected, still escaped
+    assert '<span class="keep"> &lt;b&gt;\u00a0&lt;i&gt;</span>' in html
+    assert "&lt;b&gt;a-\u2060b&lt;/b&gt;" in html  # joined, still escaped
 
 
 def _hyphenated(data: bytes) -> set[str]:
@@ -575,16 +574,26 @@ def test_a_missing_harfbuzz_subset_is_said_once(
     assert "apt install libharfbuzz-subset0" in err
 
 
-def test_cli_check_with_no_fit_does_not_import_weasyprint(tmp_path: Path) -> None:
-    result = run_cli(["check", "--no-fit"], env={"PYTHONPROFILEIMPORTTIME": "1"})
+def test_cli_check_lays_out_only_the_cards_it_cannot_prove(
+    tmp_path: Path, library_copy: Path
+) -> None:
+    imports = {"PYTHONPROFILEIMPORTTIME": "1"}
+    result = run_cli(["check", "--no-fit"], env=imports)
     assert result.returncode == 0, result.stderr
     assert "refsheets.cli" in result.stderr  # the import log is there…
     assert "weasyprint" not in result.stderr  # …and WeasyPrint is not in it
-    # In an empty folder: no cached fit answers (./out/.cache), so cards are laid out.
-    with_fit = run_cli(
-        ["--library", str(DATA), "check"], cwd=tmp_path, env={"PYTHONPROFILEIMPORTTIME": "1"}
-    )
-    assert "weasyprint" in with_fit.stderr
+    # In an empty folder (no cached fit answers in ./out/.cache): the fit bound proves
+    # every shipped card fits, and nothing is laid out…
+    cold = tmp_path / "cold"
+    cold.mkdir()
+    with_fit = run_cli(["--library", str(DATA), "check"], cwd=cold, env=imports)
+    assert with_fit.returncode == 0 and "weasyprint" not in with_fit.stderr
+    # …but a long card is laid out, to know its step.
+    path = library_copy / "missions" / "vilogia-lieu-innovation-habitat.yaml"
+    text = re.sub(r"(?ms)^context: .*?(?=^\w)", "", path.read_text(encoding="utf-8"))
+    path.write_text(text + "context: " + "Un long contexte qui prend sa place. " * 70 + "\n")
+    long = run_cli(["--library", str(library_copy), "check"], cwd=cold, env=imports)
+    assert long.returncode == 0 and "weasyprint" in long.stderr
 
 
 def test_cli_format_all_writes_pdf_and_word(tmp_path: Path) -> None:

@@ -38,6 +38,42 @@ FIT_STEPS: tuple[FitStep, ...] = (
 """Tighter and tighter; the last is the floor (body text never under 8.5 pt)."""
 
 
+def step_values(step: FitStep) -> dict[str, float]:
+    """The sizes a fit step sets, by the name of their CSS variable without `--`:
+    type sizes in pt, gaps and the photo's height in mm, `lh-body` a multiple."""
+    from refsheets.render.images import PHOTO_HEIGHT_MM  # Pillow, only when asked
+
+    s = step.space
+    return {
+        "fs-body": step.body_pt,
+        # Deliverables are body text too: never under the floor.
+        "fs-small": max(round(step.body_pt * 0.9, 2), FLOOR_PT),
+        "fs-label": round(max(step.body_pt * 0.72, 7), 2),
+        "fs-fact": round(step.body_pt * 1.12, 2),
+        "fs-title": step.title_pt,
+        "fs-client": round(step.title_pt * 0.55, 2),
+        "lh-body": step.leading,
+        "gap-xs": round(1.2 * s, 2),
+        "gap-s": round(2.5 * s, 2),
+        "gap-m": round(5 * s, 2),
+        "gap-l": round(8 * s, 2),
+        "gap-band": round(3.4 * min(s, 1.0), 2),
+        "photo-h": round(PHOTO_HEIGHT_MM * step.photo_scale, 1),
+    }
+
+
+_UNITS = {"fs": "pt", "gap": "mm", "photo": "mm", "lh": ""}
+
+
+def step_css(step: FitStep, index: int) -> str:
+    """The CSS variables of this step, scoped to `.fit-<index>`."""
+    values = step_values(step)
+    declarations = " ".join(
+        f"--{name}: {value}{_UNITS[name.split('-')[0]]};" for name, value in values.items()
+    )
+    return f".fit-{index} {{ {declarations} }}"
+
+
 def overflow_message(what: str, mission_id: str, section: str | None, overflow_mm: float) -> str:
     """What overflows and by about how much, for a card that cannot fit even at the floor.
 

@@ -39,43 +39,19 @@ from refsheets.layouts import Layout
 from refsheets.render.fetcher import SafeFetcher
 from refsheets.render.fit import (
     FIT_STEPS,
-    FLOOR_PT,
     FitResult,
-    FitStep,
     section_label,
+    step_css,
 )
-from refsheets.render.images import PHOTO_CACHE, PHOTO_HEIGHT_MM, PHOTO_WIDTH_MM
+from refsheets.render.images import PHOTO_CACHE, PHOTO_WIDTH_MM
 from refsheets.render.pdf_tags import PDF_UA, PDF_VARIANTS, mend_weasyprint_tags
 from refsheets.render.sandbox import layout_environment, render_layout_template
-from refsheets.render.words import keep_tail, protect_words
+from refsheets.render.words import WORD_JOINER, keep_tail, protect_words
 
 TEMPLATE = "card.html.j2"
 STYLESHEET = "card.css"
 PX_TO_MM = 25.4 / 96
 DEFAULT_EPOCH = "1577836800"  # 2020-01-01: any fixed instant will do
-
-
-def step_css(step: FitStep, index: int) -> str:
-    """The CSS variables of this step, scoped to `.fit-<index>`."""
-    s = step.space
-    return (
-        f".fit-{index} {{"
-        f" --fs-body: {step.body_pt}pt;"
-        # Deliverables are body text too: never under the floor.
-        f" --fs-small: {max(round(step.body_pt * 0.9, 2), FLOOR_PT)}pt;"
-        f" --fs-label: {round(max(step.body_pt * 0.72, 7), 2)}pt;"
-        f" --fs-fact: {round(step.body_pt * 1.12, 2)}pt;"
-        f" --fs-title: {step.title_pt}pt;"
-        f" --fs-client: {round(step.title_pt * 0.55, 2)}pt;"
-        f" --lh-body: {step.leading};"
-        f" --gap-xs: {round(1.2 * s, 2)}mm;"
-        f" --gap-s: {round(2.5 * s, 2)}mm;"
-        f" --gap-m: {round(5 * s, 2)}mm;"
-        f" --gap-l: {round(8 * s, 2)}mm;"
-        f" --gap-band: {round(3.4 * min(s, 1.0), 2)}mm;"
-        f" --photo-h: {round(PHOTO_HEIGHT_MM * step.photo_scale, 1)}mm;"
-        " }"
-    )
 
 
 SECTION_NAMES = ("title", "facts", "context", "approach", "deliverables", "tags", "photo")
@@ -462,7 +438,8 @@ def _charset(layout: Layout) -> frozenset[str]:
     for face in layout.font_faces:
         with TTFont(face.path, lazy=True) as font:
             codes.update(font.getBestCmap())
-    return frozenset(map(chr, codes)) | {"\n", "\r", "\t"}
+    # The word joiner holds compounds together (words.py): invisible, drawn from no font.
+    return frozenset(map(chr, codes)) | {"\n", "\r", "\t", WORD_JOINER}
 
 
 def _template_name(layout: Layout) -> str:

@@ -1,0 +1,542 @@
+"""A proof, without laying anything out, that a card fits one page at its first step.
+
+`refsheets check` must say of every card whether it fits one A4 page. Laying a card out
+with WeasyPrint costs about a tenth of a second; most cards are far from full, and for
+those a cheap upper bound of their height settles the question. `fits_first_step` adds
+up, for the base layout's structure (`layouts/base/card.html.j2` and `card.css`), the
+tallest each block could be, and says True only when even that total leaves room on
+the page. Any doubt answers None, and the card is laid out as before: the bound can
+only spare work, never change an answer.
+
+Why the bound holds:
+
+- Widths. A run of text is never wider than the sum of its characters' largest advance
+  (the glyph the font maps the character to, or any glyph a substitution may put in its
+  place: lining or tabular figures, contextual forms), plus each pair's kerning when it
+  widens (never when it tightens), plus letter-spacing. Ligatures are checked to be no
+  wider than their letters.
+- Lines. WeasyPrint breaks lines greedily (Pango finds the last break that fits, line
+  after line). Filling lines greedily with widths no smaller than the real ones, at
+  fewer break opportunities (only spaces before a letter or a digit; never at a hyphen,
+  a no-break space or inside the no-wrap tail), ends each line no later than the real
+  breaker does, so it takes at least as many lines. Hyphenation only lets the real
+  lines take more.
+- Heights. Each line box is as tall as its line-height (one font size per block);
+  margins are added in full where CSS would collapse them; the tag chips' lines are
+  counted as a chip plus a whole strut; a photo as its maximum height.
+
+The figures below are those of `card.css` at the first fit step; the model applies only
+while the layout's template and stylesheet are byte for byte the ones it was written
+for (`MODEL_FILES`): a brand that changes colours, fonts, margins or logo keeps it, a
+layout with its own template or CSS is laid out. The tests compare the bound with real
+layouts of many cards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from refsheets.card import Block, Card
+from refsheets.layouts import Layout
+from refsheets.render.fit import FIT_STEPS, step_values
+from refsheets.render.images import PHOTO_HEIGHT_MM
+from refsheets.render.words import WORD_JOINER, keep_tail
+
+PT = 25.4 / 72  # mm per point
+
+# The files the model was written from, by their SHA-256: another template or
+# stylesheet (a brand's own, or an edited base) is laid out instead.
+MODEL_FILES = {
+    "card.html.j2": "3844fc26c4cfc05fa4f4ed7ade0a09d64553998a6c3a7e06279474e489ac7007",
+    "card.css": "2a474675a02acf2ef6ee617e1c37a6c65bca0c76809cc7d132909b22a33262ca",
+}
+
+PAGE_HEIGHT_MM = 297.0 - 13.0 - 19.0  # A4 less @page margin-top and margin-bottom
+PAGE_WIDTH_MM = 210.0
+SAFETY_MM = 3.0  # room the bound keeps unused, for rounding in the real layout
+
+
+# ------------------------------------------------------------------ font metrics
+
+
+class FaceMetrics:
+    """Upper bounds of advances and kerning in one font file, in font units."""
+
+    def __init__(self, path: Path) -> None:
+        from fontTools.ttLib import TTFont
+
+        with TTFont(path, lazy=True) as font:
+            self.units = float(font["head"].unitsPerEm)
+            cmap = font.getBestCmap()
+            metrics = font["hmtx"].metrics
+            widest: dict[str, int] = {}
+            excess: dict[str, int] = {}
+            if "GSUB" in font:
+                widest = _substitute_advances(font["GSUB"].table, metrics)
+                excess = _ligature_excess(font["GSUB"].table, metrics)
+                for name, extra in _multiple_excess(font["GSUB"].table, metrics).items():
+                    excess[name] = excess.get(name, 0) + extra
+            if "kern" in font and "GPOS" not in font:
+                raise _Unsure  # HarfBuzz would read the old kern table: not modelled
+            if not set(excess) <= set(cmap.values()):
+                raise _Unsure  # a ligature that starts with a substituted glyph
+            self.advance: dict[str, float] = {}
+            self.glyph: dict[str, str] = {}
+            for code, name in cmap.items():
+                char = chr(code)
+                self.glyph[char] = name
+                # A ligature starting here may be wider than its letters ("ti" in Lato,
+                # by 1.75 % of an em): the character carries that excess.
+                self.advance[char] = max(metrics[name][0], widest.get(name, 0)) + excess.get(
+                    name, 0
+                )
+            self._pairs = _kern_lookups(font["GPOS"].table) if "GPOS" in font else []
+        self._kern: dict[tuple[str, str], float] = {}
+        self._texts: dict[str, float] = {}
+
+    def units_of(self, text: str) -> float:
+        """An upper bound of the advance of `text` set on one line, in font units."""
+        found = self._texts.get(text)
+        if found is None:
+            found = 0.0
+            previous = ""
+            for char in text:
+                advance = self.advance.get(char)
+                if advance is None:
+                    raise _Unsure  # a character the font lacks: Pango would fall back
+                found += advance
+                if previous:
+                    found += self.widening(previous, char)
+                previous = char
+            if len(self._texts) < 100_000:  # words recur; a bounded memo of them
+                self._texts[text] = found
+        return found
+
+    def widening(self, first: str, second: str) -> float:
+        """The most the pair (first, second) may be kerned apart (0 when it tightens)."""
+        key = (first, second)
+        found = self._kern.get(key)
+        if found is None:
+            g1, g2 = self.glyph.get(first), self.glyph.get(second)
+            found = 0.0
+            if g1 is not None and g2 is not None:
+                found = float(sum(lookup.widest(g1, g2) for lookup in self._pairs))
+            self._kern[key] = found
+        return found
+
+
+class _Unsure(Exception):
+    """The model cannot bound this: lay the card out."""
+
+
+class _PairLookup:
+    """One GPOS pair-adjustment lookup of the `kern` feature, read lazily."""
+
+    def __init__(self, subtables: list[Any]) -> None:
+        self.subtables = subtables
+        self._covered: list[dict[str, int]] = [
+            {g: i for i, g in enumerate(st.Coverage.glyphs)} for st in subtables
+        ]
+        self._sets: dict[tuple[int, int], dict[str, int]] = {}
+
+    def widest(self, first: str, second: str) -> int:
+        """The largest positive x-advance any of its subtables gives the pair."""
+        best = 0
+        for n, subtable in enumerate(self.subtables):
+            index = self._covered[n].get(first)
+            if index is None:
+                continue
+            if subtable.Format == 1:
+                pairs = self._sets.get((n, index))
+                if pairs is None:
+                    pairs = {
+                        record.SecondGlyph: _x_advance(record.Value1)
+                        for record in subtable.PairSet[index].PairValueRecord
+                    }
+                    self._sets[(n, index)] = pairs
+                best = max(best, pairs.get(second, 0))
+            else:
+                class1 = subtable.ClassDef1.classDefs.get(first, 0)
+                class2 = subtable.ClassDef2.classDefs.get(second, 0)
+                record = subtable.Class1Record[class1].Class2Record[class2]
+                best = max(best, _x_advance(record.Value1))
+        return best
+
+
+def _x_advance(value: Any) -> int:
+    return int(getattr(value, "XAdvance", 0) or 0) if value is not None else 0
+
+
+def _lookups(table: Any, kind: int, features: Iterable[str] | None = None) -> list[Any]:
+    """The subtables of `table`'s lookups of type `kind` (extensions unwrapped), only
+    those of `features` when given."""
+    wanted: set[int] | None = None
+    if features is not None:
+        wanted = set()
+        for record in table.FeatureList.FeatureRecord:
+            if record.FeatureTag in features:
+                wanted.update(record.Feature.LookupListIndex)
+    found = []
+    for index, lookup in enumerate(table.LookupList.Lookup):
+        if wanted is not None and index not in wanted:
+            continue
+        for subtable in lookup.SubTable:
+            if getattr(subtable, "ExtSubTable", None) is not None:
+                subtable = subtable.ExtSubTable
+            if subtable.LookupType == kind:
+                found.append(subtable)
+    return found
+
+
+def _kern_lookups(gpos: Any) -> list[_PairLookup]:
+    lookups = []
+    for record in gpos.FeatureList.FeatureRecord:
+        if record.FeatureTag not in ("kern", "dist"):  # the default pair adjustments
+            continue
+        for index in record.Feature.LookupListIndex:
+            subtables = []
+            for subtable in gpos.LookupList.Lookup[index].SubTable:
+                if getattr(subtable, "ExtSubTable", None) is not None:
+                    subtable = subtable.ExtSubTable
+                if subtable.LookupType == 2:
+                    subtables.append(subtable)
+            if subtables:
+                lookups.append(_PairLookup(subtables))
+    # A lookup listed by several language systems' kern features counts once.
+    unique = {id(lookup.subtables[0]): lookup for lookup in lookups}
+    return list(unique.values())
+
+
+def _substitute_advances(gsub: Any, metrics: dict[str, tuple[int, int]]) -> dict[str, int]:
+    """For each glyph, the widest glyph a single substitution may put in its place."""
+    widest: dict[str, int] = {}
+    for subtable in _lookups(gsub, 1):
+        for source, target in subtable.mapping.items():
+            if target in metrics:
+                widest[source] = max(widest.get(source, 0), metrics[target][0])
+    for subtable in _lookups(gsub, 8):  # reverse chaining: one glyph for another
+        for glyph, target in zip(subtable.Coverage.glyphs, subtable.Substitute, strict=False):
+            if target in metrics:
+                widest[glyph] = max(widest.get(glyph, 0), metrics[target][0])
+    for subtable in _lookups(gsub, 3):
+        for source, targets in subtable.alternates.items():
+            for target in targets:
+                if target in metrics:
+                    widest[source] = max(widest.get(source, 0), metrics[target][0])
+    return widest
+
+
+# Features HarfBuzz applies to Latin text by default: the rest are asked for by name.
+_DEFAULT_LIGATURES = ("liga", "clig", "rlig", "ccmp", "calt", "locl", "rclt")
+
+
+def _multiple_excess(gsub: Any, metrics: dict[str, tuple[int, int]]) -> dict[str, int]:
+    """By glyph, how much wider the glyphs a default multiple substitution puts in its
+    place may be (a decomposition, in `ccmp`)."""
+    excess: dict[str, int] = {}
+    for subtable in _lookups(gsub, 2, _DEFAULT_LIGATURES):
+        for source, sequence in subtable.mapping.items():
+            if source not in metrics or not all(g in metrics for g in sequence):
+                raise _Unsure
+            width = sum(metrics[g][0] for g in sequence) - metrics[source][0]
+            if width > 0:
+                excess[source] = max(excess.get(source, 0), width)
+    return excess
+
+
+def _ligature_excess(gsub: Any, metrics: dict[str, tuple[int, int]]) -> dict[str, int]:
+    """By first glyph, how much wider than its letters a default ligature may be."""
+    excess: dict[str, int] = {}
+    for subtable in _lookups(gsub, 4, _DEFAULT_LIGATURES):
+        for first, ligatures in subtable.ligatures.items():
+            for ligature in ligatures:
+                letters = [first, *ligature.Component]
+                if not all(g in metrics for g in (ligature.LigGlyph, *letters)):
+                    raise _Unsure
+                width = metrics[ligature.LigGlyph][0] - sum(metrics[g][0] for g in letters)
+                if width > 0:
+                    excess[first] = max(excess.get(first, 0), width)
+    return excess
+
+
+_faces: dict[Path, FaceMetrics | None] = {}
+_faces_lock = threading.Lock()
+
+
+def face_metrics(path: Path) -> FaceMetrics | None:
+    """The metrics of a font file, read once per process (None: no bound from it)."""
+    with _faces_lock:
+        if path not in _faces:
+            try:
+                _faces[path] = FaceMetrics(path)
+            except (_Unsure, OSError, KeyError, AttributeError, ValueError):
+                _faces[path] = None
+        return _faces[path]
+
+
+# ------------------------------------------------------------------ text
+
+
+@dataclass(frozen=True)
+class Font:
+    """The font of a run of text: a face, a size and the CSS letter-spacing (em)."""
+
+    face: FaceMetrics
+    size_pt: float
+    spacing_em: float = 0.0
+    upper: bool = False
+
+    def width_mm(self, text: str) -> float:
+        """An upper bound of the width of `text` set on one line."""
+        spacing = max(self.spacing_em, 0.0) * len(text)
+        return (self.face.units_of(text) / self.face.units + spacing) * self.size_pt * PT
+
+    def lines(self, text: str, width_mm: float) -> int:
+        """An upper bound of the lines `text` takes in a box `width_mm` wide."""
+        if self.upper:
+            text = text.upper()
+        units = _units(text)
+        if not units:
+            return 1
+        face = self.face
+        scale = self.size_pt * PT / face.units
+        space = self.width_mm(" ")
+        count = 1
+        line = -1.0  # the width of the current line; < 0 when it is empty
+        last = ""  # its last character
+        for unit in units:
+            word = self.width_mm(unit)
+            if word > width_mm:
+                raise _Unsure  # a word wider than its box: it would overflow or break
+            if line >= 0:
+                # The space between, and the kerning on either side of it, at its widest.
+                gap = space + (face.widening(last, " ") + face.widening(" ", unit[0])) * scale
+                if line + gap + word <= width_mm:
+                    line += gap + word
+                    last = unit[-1]
+                    continue
+                count += 1
+            line, last = word, unit[-1]
+        return count
+
+
+_BREAKABLE = re.compile(r"[ \t\n\r\f]+")
+_TAGS = re.compile(r"<[^>]*>")
+
+
+def _units(text: str) -> list[str]:
+    """`text` cut at the spaces a line may break at; never fewer breaks than... fewer:
+    a unit ends only where the real breaker may break, and not always where it may."""
+    pieces = [p for p in _BREAKABLE.split(text) if p]
+    units: list[str] = []
+    for piece in pieces:
+        if units and not (piece[0].isalnum() and units[-1][-1] not in "(«[{“‘\"'"):
+            units[-1] += " " + piece  # no break before punctuation or after an opening
+        else:
+            units.append(piece)
+    return units
+
+
+def _rendered(text: str) -> str:
+    """What `keep_tail` makes of `text`, as the plain text that is laid out (its word
+    joiners, drawn zero-wide, left out: a unit never breaks at a hyphen anyway)."""
+    return html.unescape(_TAGS.sub("", str(keep_tail(text)))).replace(WORD_JOINER, "")
+
+
+# ------------------------------------------------------------------ the card
+
+
+@dataclass(frozen=True)
+class _Fonts:
+    body: FaceMetrics  # 400
+    italic: FaceMetrics  # 400 italic
+    semibold: FaceMetrics  # 600
+    bold: FaceMetrics  # 700
+    heading_bold: FaceMetrics  # heading 700
+    heading_heavy: FaceMetrics  # heading 800
+
+
+def _face(layout: Layout, family: str, weight: int, style: str = "normal") -> FaceMetrics:
+    for face in layout.font_faces:
+        if face.family == family and face.weight == weight and face.style == style:
+            metrics = face_metrics(face.path)
+            if metrics is not None:
+                return metrics
+    raise _Unsure  # fontconfig would pick a neighbour, or synthesise: not modelled
+
+
+def _fonts(layout: Layout) -> _Fonts:
+    body, heading = layout.brand.fonts.body, layout.brand.fonts.heading
+    return _Fonts(
+        body=_face(layout, body, 400),
+        italic=_face(layout, body, 400, "italic"),
+        semibold=_face(layout, body, 600),
+        bold=_face(layout, body, 700),
+        heading_bold=_face(layout, heading, 700),
+        heading_heavy=_face(layout, heading, 800),
+    )
+
+
+def model_applies(layout: Layout) -> bool:
+    """Whether `layout`'s template and stylesheet are those the model was written for."""
+    for name, digest in MODEL_FILES.items():
+        files = layout.files(name)
+        if name == "card.html.j2":
+            files = files[-1:]  # the template is the nearest one (a brand's overrides)
+        if len(files) != 1 or file_digest(files[0]) != digest:
+            return False
+    return True
+
+
+_digests: dict[tuple[Path, int, int], str] = {}
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a file (kept per size and modification time)."""
+    stat = path.stat()
+    key = (path, stat.st_size, stat.st_mtime_ns)
+    found = _digests.get(key)
+    if found is None:
+        found = _digests[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def fits_first_step(card: Card, layout: Layout) -> bool | None:
+    """True when `card` surely fits one page at the first fit step; None when only
+    laying it out can tell (never False: a card over the bound may still fit)."""
+    try:
+        if not model_applies(layout):
+            return None
+        height = card_height_bound(card, layout)
+    except (_Unsure, OSError):
+        return None
+    return True if height <= PAGE_HEIGHT_MM - SAFETY_MM else None
+
+
+def card_height_bound(card: Card, layout: Layout) -> float:
+    """An upper bound of the card's height at the first fit step, in mm (card.css)."""
+    fonts = _fonts(layout)
+    v = step_values(FIT_STEPS[0])
+    width = PAGE_WIDTH_MM - 2 * layout.brand.page_margin_mm
+    labels = card.labels
+
+    # .masthead: 9mm high, then --gap-l. The logo float is 9mm high too; the kicker
+    # (floated right, 2.6mm down) is one line, or, pushed under a wide logo, still ends
+    # above the headline.
+    kicker = Font(fonts.bold, 7.5, 0.14, upper=True)
+    kicker_text = labels.reference + (f" · {card.client_kind}" if card.client_kind else "")
+    if kicker.width_mm(kicker_text.upper()) + 3.0 > width / 2:
+        raise _Unsure
+    height = 9.0 + v["gap-l"]
+
+    # .headline: the client (line-height 1.2, then 1.2mm) and the title (1.12), inside
+    # a 1.4mm rule and 5mm of padding, then --gap-m.
+    inner = width - 1.4 - 5.0
+    client = Font(fonts.heading_bold, v["fs-client"])
+    title = Font(fonts.heading_heavy, v["fs-title"])
+    height += client.lines(_rendered(card.client), inner) * v["fs-client"] * 1.2 * PT + 1.2
+    height += title.lines(_rendered(card.title), inner) * v["fs-title"] * 1.12 * PT
+    height += v["gap-m"]
+
+    # .facts: a fixed table (21/21/21/37 %), labels over values; cells padded 4mm each
+    # side and ruled 0.8mm on the left; then --gap-l.
+    label = Font(fonts.bold, v["fs-label"], 0.12, upper=True)
+    value = Font(fonts.bold, v["fs-fact"])
+    note = Font(fonts.body, v["fs-small"])
+    columns = [0.21, 0.21, 0.21, 0.37]
+    cells = [width * share - 8.0 - 0.8 for share in columns]
+    names = [labels.period, labels.budget, labels.location, labels.carried_by]
+    label_lines = max(label.lines(n, w) for n, w in zip(names, cells, strict=True))
+    height += v["gap-band"] + label_lines * v["fs-label"] * 1.2 * PT + 1.2
+    values = [
+        card.period or "—",
+        card.amount or "—",
+        card.location or "—",
+        card.brand.name or layout.brand.name,
+    ]
+    value_heights = [
+        value.lines(text, w) * v["fs-fact"] * 1.25 * PT
+        for text, w in zip(values, cells, strict=True)
+    ]
+    if card.partners:
+        value_heights[3] += 1.0 + note.lines(card.partners, cells[3]) * v["fs-small"] * 1.3 * PT
+    height += max(value_heights) + v["gap-band"] + v["gap-l"]
+
+    # .columns: two floats, .main 60 % and .side 34 %, as tall as the taller.
+    main = _main_height(card, fonts, v, width * 0.6)
+    height += max(main, _side_height(card, fonts, v, width * 0.34))
+    return height
+
+
+def _heading(fonts: _Fonts, v: dict[str, float], text: str, width: float) -> float:
+    # h2: uppercase, letter-spaced, line-height 1.2, 1.6mm + a 0.5pt rule, then --gap-s.
+    font = Font(fonts.heading_heavy, v["fs-label"], 0.14, upper=True)
+    return font.lines(text, width) * v["fs-label"] * 1.2 * PT + 1.6 + 0.5 * PT + v["gap-s"]
+
+
+def _main_height(card: Card, fonts: _Fonts, v: dict[str, float], width: float) -> float:
+    body = Font(fonts.body, v["fs-body"])
+    line = v["fs-body"] * v["lh-body"] * PT
+    height = 0.0
+    sections: Sequence[tuple[str, tuple[Block, ...]]] = (
+        (card.labels.context, card.context),
+        (card.labels.approach, card.approach),
+    )
+    for name, blocks in sections:
+        if not blocks:
+            continue
+        height += _heading(fonts, v, name, width)
+        for block in blocks:
+            if block.kind == "paragraph":
+                height += body.lines(_rendered(block.items[0]), width) * line
+            else:  # a list: 5mm of indent, --gap-xs after each item
+                for item in block.items:
+                    height += body.lines(_rendered(item), width - 5.0) * line + v["gap-xs"]
+            height += v["gap-s"]
+        height += v["gap-m"]  # .prose
+    return height
+
+
+def _side_height(card: Card, fonts: _Fonts, v: dict[str, float], width: float) -> float:
+    height = 0.0
+    if card.deliverables:
+        # .deliverables li: 4mm indent, --fs-small at line-height 1.38, --gap-s after.
+        small = Font(fonts.body, v["fs-small"])
+        height += _heading(fonts, v, card.labels.deliverables, width)
+        for item in card.deliverables:
+            lines = small.lines(_rendered(item), width - 4.0)
+            height += lines * v["fs-small"] * 1.38 * PT + v["gap-s"]
+        height += v["gap-m"]
+    if card.tags:
+        # .tag chips: --fs-label text at 1.2, 0.9mm padding, 0.6pt border, 1.6mm below,
+        # 1.8mm padding and 1mm margin across; each line counted as a chip plus a whole
+        # strut of the paragraph (line-height 1 at the body size).
+        chip = Font(fonts.semibold, v["fs-label"])
+        across = 2 * 1.8 + 2 * 0.6 * PT + 1.0
+        count, used = 1, 0.0
+        space = Font(fonts.body, v["fs-body"]).width_mm(" ")
+        for tag in card.tags:
+            wide = chip.width_mm(tag) + across
+            if wide > width:
+                raise _Unsure
+            if used and used + space + wide > width:
+                count, used = count + 1, wide
+            else:
+                used = used + space + wide if used else wide
+        chip_height = v["fs-label"] * 1.2 * PT + 2 * 0.9 + 2 * 0.6 * PT + 1.6
+        height += _heading(fonts, v, card.labels.tags, width)
+        height += count * (chip_height + v["fs-body"] * PT) + v["gap-m"]
+    caption = Font(fonts.italic, v["fs-label"])
+    for photo in card.photos:
+        # .photo: at most --photo-h tall; a caption 1.4mm under it; then --gap-m.
+        height += PHOTO_HEIGHT_MM * FIT_STEPS[0].photo_scale + v["gap-m"]
+        if photo.caption:
+            height += 1.4 + caption.lines(photo.caption, width) * v["fs-label"] * 1.35 * PT
+    return height
