@@ -23,6 +23,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
 
@@ -157,9 +158,10 @@ class Layout:
         assert found is not None  # checked when loading
         return found
 
-    @property
+    @cached_property
     def font_faces(self) -> tuple[FontFile, ...]:
-        """Every font face with its file on disk."""
+        """Every font face with its file on disk (made once: a Word card looks its
+        styles' faces up a hundred times)."""
         return tuple(
             FontFile(face.family, face.weight, face.style, self.fonts_root / face.file)
             for face in self.brand.fonts.faces
