@@ -439,3 +439,28 @@ def test_cli_renders_docx_and_all(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert sorted(p.suffix for p in both.iterdir()) == [".docx", ".pdf"]
+
+
+def test_set_style_writes_what_python_docx_setters_write(layouts: dict[str, Layout]) -> None:
+    """Paragraphs and runs, new and already styled, given a style and the default style
+    (written as none): set_style gives the XML python-docx's own `style` setters give."""
+    from refsheets.render.docx import set_style
+    from refsheets.render.docx_template import template_path
+
+    documents = [docx.Document(str(template_path(layouts["pop-up"]))) for _ in range(2)]
+    for document, ours in zip(documents, (True, False), strict=True):
+        styles = {style.name: style for style in document.styles}
+        pairs = [("Card Title", "Card Tag"), ("Normal", "Default Paragraph Font")]
+        for paragraph_style, run_style in pairs + pairs[::-1]:
+            paragraph = document.add_paragraph("text")
+            run = paragraph.add_run("more")
+            for item, name in ((paragraph, paragraph_style), (run, run_style)):
+                for _ in range(2):  # the second time, through python-docx's setter
+                    if ours:
+                        set_style(item, styles[name])
+                    else:
+                        item.style = styles[name]
+    xml = ["".join(p._p.xml for p in document.paragraphs[-4:]) for document in documents]
+    assert xml[0] == xml[1]
+    assert xml[0].count("<w:pStyle ") == 2 and xml[0].count("<w:rStyle ") == 2
+    assert documents[0].element.body.xml == documents[1].element.body.xml

@@ -23,7 +23,7 @@ from typing import Any
 import docx
 from docx.enum.section import WD_SECTION
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docx.oxml import parse_xml
+from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docx.shared import Pt
 from docx.text.paragraph import Paragraph
@@ -183,11 +183,27 @@ def set_style(item: Any, style: Any) -> None:
     of a Word card's time."""
     style_id = None if style.element.default else style.style_id
     if isinstance(item, Paragraph):
-        item._p.style = style_id
+        if not _style_new(item._p, "w:pPr", "w:pStyle", style_id):
+            item._p.style = style_id
     elif isinstance(item, Run):
-        item._r.style = style_id
+        if not _style_new(item._r, "w:rPr", "w:rStyle", style_id):
+            item._r.style = style_id
     else:
         item._tbl.tblStyle_val = style_id
+
+
+def _style_new(element: Any, properties: str, tag: str, style_id: str | None) -> bool:
+    """Style a paragraph or run that has no properties yet (all but a few of a card's):
+    the properties made with the style alone in them and put first, as python-docx
+    would, without its search for their place among every element the schema allows
+    (a fifth of a Word card). False, and nothing done, when it has properties."""
+    if element.find(qn(properties)) is not None:
+        return False
+    made = OxmlElement(properties)
+    if style_id is not None:
+        made.append(OxmlElement(tag, {qn("w:val"): style_id}))
+    element.insert(0, made)
+    return True
 
 
 def _paragraph(container: Any, style: Any, text: str = "") -> Any:
