@@ -30,6 +30,7 @@ from refsheets.render.fit_bound import (
     PAGE_HEIGHT_MM,
     SAFETY_MM,
     card_height_bound,
+    face_metrics,
     file_digest,
     fits_first_step,
 )
@@ -226,3 +227,26 @@ def test_check_fits_answers_as_the_layout_does(library_copy: Path) -> None:
         assert results[mission_id] == check_fit(card, layout, library_root=library.root)
     long = results["vilogia-lieu-innovation-habitat"]
     assert long.step != 0  # laid out: tightened, or too long even so
+
+
+def test_fonts_the_model_cannot_bound_are_refused(tmp_path: Path) -> None:
+    from fontTools.ttLib import TTFont, newTable
+    from fontTools.ttLib.tables._f_v_a_r import Axis
+
+    lato = LAYOUTS_ROOT.parent / "fonts" / "lato" / "Lato-Regular.ttf"
+    assert face_metrics(lato) is not None
+    # A variable font: its advances depend on the instance Pango picks.
+    font = TTFont(lato)
+    fvar = newTable("fvar")
+    axis = Axis()
+    axis.axisTag, axis.minValue, axis.defaultValue, axis.maxValue = "wght", 100, 400, 900
+    fvar.axes, fvar.instances = [axis], []
+    font["fvar"] = fvar
+    font.save(tmp_path / "variable.ttf")
+    assert face_metrics(tmp_path / "variable.ttf") is None
+    # An old `kern` table and no GPOS: HarfBuzz would kern from a table the model skips.
+    font = TTFont(lato)
+    del font["GPOS"]
+    font.save(tmp_path / "old-kern.ttf")
+    assert "kern" in TTFont(tmp_path / "old-kern.ttf")
+    assert face_metrics(tmp_path / "old-kern.ttf") is None

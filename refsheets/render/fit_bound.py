@@ -73,6 +73,8 @@ class FaceMetrics:
         from fontTools.ttLib import TTFont
 
         with TTFont(path, lazy=True) as font:
+            if "fvar" in font:
+                raise _Unsure  # a variable font: its advances depend on the instance
             self.units = float(font["head"].unitsPerEm)
             cmap = font.getBestCmap()
             metrics = font["hmtx"].metrics
