@@ -61,7 +61,8 @@ def test_an_export_carries_each_font_once(library_copy: Path, tmp_path: Path) ->
         assert _font_entries(archive.read(member)) == []
 
 
-def test_without_embedded_fonts_keeps_the_document(library_copy: Path, tmp_path: Path) -> None:
+def _word_card(library_copy: Path, tmp_path: Path) -> bytes:
+    """A Word card as `refsheets render` writes it (with its fonts)."""
     from refsheets.render import render
 
     (path,) = render(
@@ -70,7 +71,11 @@ def test_without_embedded_fonts_keeps_the_document(library_copy: Path, tmp_path:
         formats=["docx"],
         out_dir=tmp_path,
     )
-    data = path.read_bytes()
+    return path.read_bytes()
+
+
+def test_without_embedded_fonts_keeps_the_document(library_copy: Path, tmp_path: Path) -> None:
+    data = _word_card(library_copy, tmp_path)
     assert _font_entries(data)
     stripped = without_embedded_fonts(data)
     assert _font_entries(stripped) == [] and len(stripped) < len(data) // 3
@@ -83,3 +88,41 @@ def test_without_embedded_fonts_keeps_the_document(library_copy: Path, tmp_path:
     assert [p.text for p in after.paragraphs] == [p.text for p in before.paragraphs]
     assert [s.name for s in after.styles] == [s.name for s in before.styles]
     assert without_embedded_fonts(stripped) == stripped  # reproducible, idempotent
+
+
+def test_without_embedded_fonts_copies_the_entries_it_keeps(
+    library_copy: Path, tmp_path: Path
+) -> None:
+    """The entries kept go over deflated as they were, whatever wrote the zip: the same
+    bytes as inflating them and deflating them again for a zip of ours; for a zip from
+    elsewhere (some entries stored, others deflated at another level, extra fields),
+    the same entries."""
+    from refsheets.render.docx_package import write_zip
+
+    ours = _word_card(library_copy, tmp_path)
+    with zipfile.ZipFile(io.BytesIO(ours)) as package:
+        entries = {name: package.read(name) for name in package.namelist()}
+    stripped = without_embedded_fonts(ours)
+    again = without_embedded_fonts(write_zip(entries))  # every entry deflated anew
+    assert stripped == again
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as other:
+        for number, (name, payload) in enumerate(entries.items()):
+            stored = number % 2 == 0
+            info = zipfile.ZipInfo(name, date_time=(2001, 2, 3, 4, 5, 6))
+            info.extra = b"\xca\xfe\x04\x00" + number.to_bytes(4, "little")  # an extra field
+            other.writestr(
+                info,
+                payload,
+                compress_type=zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED,
+                compresslevel=None if stored else 1,
+            )
+    from_elsewhere = without_embedded_fonts(buffer.getvalue())
+    with (
+        zipfile.ZipFile(io.BytesIO(from_elsewhere)) as mine,
+        zipfile.ZipFile(io.BytesIO(stripped)) as theirs,
+    ):
+        assert mine.testzip() is None
+        assert {n: mine.read(n) for n in mine.namelist()} == {
+            n: theirs.read(n) for n in theirs.namelist()
+        }

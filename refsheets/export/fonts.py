@@ -310,17 +310,20 @@ def without_embedded_fonts(data: bytes) -> bytes:
     table names). For packages where another document carries the fonts once."""
     import zipfile
 
-    from refsheets.render.docx_package import write_zip
+    from refsheets.render.docx_package import Deflated, deflated_entries, write_zip
 
     source = zipfile.ZipFile(io.BytesIO(data))
-    entries: dict[str, bytes] = {}
+    # The entries kept as they are go over deflated, as they were (inflating the six
+    # fonts to drop them, and deflating the rest again, was most of the time here).
+    deflated = deflated_entries(source, data)
+    entries: dict[str, bytes | Deflated] = {}
     for name in source.namelist():
         if name.startswith("word/fonts/") or name == "word/_rels/fontTable.xml.rels":
             continue
-        payload = source.read(name)
         if name == "word/fontTable.xml":
-            payload = _EMBED_ELEMENT.sub(b"", payload)
+            entries[name] = _EMBED_ELEMENT.sub(b"", source.read(name))
         elif name == "word/settings.xml":
-            payload = _SETTINGS_EMBED.sub(b"", payload)
-        entries[name] = payload
+            entries[name] = _SETTINGS_EMBED.sub(b"", source.read(name))
+        else:
+            entries[name] = deflated.get(name) or source.read(name)
     return write_zip(entries)

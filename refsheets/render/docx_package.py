@@ -16,6 +16,7 @@ import threading
 import uuid
 import zipfile
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -164,31 +165,59 @@ def _raw_deflate(data: bytes) -> bytes:
     return compressor.compress(data) + compressor.flush()
 
 
-def write_zip(entries: dict[str, bytes]) -> bytes:
+@dataclass(frozen=True)
+class Deflated:
+    """A zip entry already deflated (raw deflate), copied from another zip as it is."""
+
+    data: bytes  # the deflated bytes
+    crc: int  # CRC-32 of the inflated bytes
+    size: int  # length of the inflated bytes
+
+
+def deflated_entries(source: zipfile.ZipFile, data: bytes) -> dict[str, Deflated]:
+    """The deflated entries of `source` (opened on `data`), not inflated: for a zip made
+    again with some of them (write_zip), without inflating and deflating them again."""
+    found = {}
+    for info in source.infolist():
+        if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1:
+            continue
+        # The local header: 30 bytes, then the name and the extra field, then the data.
+        name_length, extra_length = struct.unpack_from("<HH", data, info.header_offset + 26)
+        start = info.header_offset + 30 + name_length + extra_length
+        found[info.filename] = Deflated(
+            data[start : start + info.compress_size], info.CRC, info.file_size
+        )
+    return found
+
+
+def write_zip(entries: Mapping[str, bytes | Deflated]) -> bytes:
     """A zip of `entries` with fixed dates and a stable order, the same bytes every time.
 
     Written by hand rather than with `zipfile` so that the big entries every card shares
-    (the embedded fonts, the logo) are deflated once per process, not once per card.
+    (the embedded fonts, the logo) are deflated once per process, not once per card; an
+    entry given `Deflated` is taken as it is.
     """
     names = [n for n in _FIRST_ENTRIES if n in entries]
     names += sorted(n for n in entries if n not in _FIRST_ENTRIES)
     out = bytearray()
     directory = bytearray()
     for name in names:
-        data = entries[name]
-        packed = _deflate(data)
+        entry = entries[name]
+        if isinstance(entry, Deflated):
+            packed, crc, size = entry.data, entry.crc, entry.size
+        else:
+            packed, crc, size = _deflate(entry), zlib.crc32(entry), len(entry)
         encoded = name.encode("utf-8")
-        crc = zlib.crc32(data)
         flags = 0x800 if not encoded.isascii() else 0  # bit 11: the name is UTF-8
         offset = len(out)
         out += struct.pack(
             "<IHHHHHIIIHH", 0x04034B50, 20, flags, 8, _DOS_TIME, _DOS_DATE, crc,
-            len(packed), len(data), len(encoded), 0,
+            len(packed), size, len(encoded), 0,
         )  # fmt: skip
         out += encoded + packed
         directory += struct.pack(
             "<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, flags, 8, _DOS_TIME, _DOS_DATE, crc,
-            len(packed), len(data), len(encoded), 0, 0, 0, 0, 0, offset,
+            len(packed), size, len(encoded), 0, 0, 0, 0, 0, offset,
         )  # fmt: skip
         directory += encoded
     end = struct.pack(
