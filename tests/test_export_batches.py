@@ -208,6 +208,57 @@ def test_a_re_export_after_one_change_lays_it_out_here_and_takes_the_rest(
     assert b"Zanzibar" in word
 
 
+def test_a_warm_export_makes_the_word_annex_in_a_child_and_the_same_file(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import refsheets.export as export
+
+    forked: list[int] = []
+    fork_call = export.fork_call
+
+    def spy(work: Any) -> Any:
+        child = fork_call(work)
+        forked.append(child.pid if child else 0)
+        return child
+
+    monkeypatch.setattr(export, "fork_call", spy)
+    annexes = []
+    for out, jobs in (("a", 2), ("a", 2), ("b", 1)):
+        report = export_tender(
+            project / "t.yaml",
+            load_library(project / "data"),
+            out_root=project / out,
+            today=TODAY,
+            jobs=jobs,
+        )
+        annexes.append((report.plan.target / "annexe-references.docx").read_bytes())
+    # Cold (12 cards laid out): made here. Warm with two jobs: in a child. Warm with one
+    # job: here. The same bytes each time.
+    assert len(forked) == 1 and forked[0] > 0
+    assert annexes[0] == annexes[1] == annexes[2]
+
+
+def test_a_word_annex_failing_in_the_child_fails_the_export_here(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import refsheets.export.annex as annex
+
+    out = project / "out"
+    library = load_library(project / "data")
+    export_tender(project / "t.yaml", library, out_root=out, today=TODAY, jobs=2)
+    before = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+    def broken(*args: Any, **kwargs: Any) -> bytes:
+        raise RenderError("a Word annex that cannot be made")
+
+    monkeypatch.setattr(annex, "annex_docx", broken)
+    with pytest.raises(RenderError, match="cannot be made"):
+        export_tender(project / "t.yaml", library, out_root=out, today=TODAY, jobs=2)
+    # The error is this process's (the child's is only its exit status), and the
+    # earlier export is intact.
+    assert {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == before
+
+
 Batch = tuple[str, str, Path, Path, Sequence[Any], str]
 
 

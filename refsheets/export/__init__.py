@@ -576,14 +576,21 @@ def _write_annex(
     from refsheets.export.annex import annex_docx, annex_pdf
 
     report_progress("annex", 0, 1)
-    # The Word annex first, and its cards let go of: the PDF annex, which holds every
-    # card's pages at once, is the export's peak of memory.
-    if "docx" in formats:
-        (folder / ANNEX_DOCX).write_bytes(
-            annex_docx(
-                plan, [card_files["docx"][r.public_id] for r in plan.references], today=today
-            )
-        )
+
+    def write_docx_annex() -> None:
+        word_cards = [card_files["docx"][r.public_id] for r in plan.references]
+        (folder / ANNEX_DOCX).write_bytes(annex_docx(plan, word_cards, today=today))
+
+    # When the cards came from the cache (a warm export, a re-export after a change or
+    # two), the annexes are most of the run and little is held: the Word annex is made
+    # by a forked child while this process makes the PDF annex. A cold export has its
+    # memory to mind instead: the Word annex first, and its cards let go of, for the
+    # PDF annex, which holds every card's pages at once, is its peak of memory.
+    child = None
+    if "docx" in formats and "pdf" in formats and jobs > 1 and sum(rendered.values()) <= FEW_CARDS:
+        child = fork_call(write_docx_annex)
+    if child is None and "docx" in formats:
+        write_docx_annex()
         card_files.pop("docx")
         _trim_heap()
     if "pdf" in formats:
@@ -598,6 +605,8 @@ def _write_annex(
         )
         card_files.pop("pdf")
         _trim_heap()
+    if child is not None and not child.succeeded():
+        write_docx_annex()  # again here: whatever failed in the child raises as it should
     report_progress("annex", 1, 1)
     return rendered
 
@@ -723,6 +732,38 @@ def _render_cards(
     if args and not few:
         _release_memory()  # what this process's own batches left, before the annexes
     return data, {str(fmt): len(todo[fmt]) for fmt in formats}
+
+
+@dataclass(frozen=True)
+class Forked:
+    """A forked child running one call (see `fork_call`)."""
+
+    pid: int
+
+    def succeeded(self) -> bool:
+        """Wait for the child; whether its call returned (False: it raised, or died)."""
+        _, status = os.waitpid(self.pid, 0)
+        return os.waitstatus_to_exitcode(status) == 0
+
+
+def fork_call(work: Callable[[], None]) -> Forked | None:
+    """Run `work` in a forked child, for its files (None where processes cannot fork).
+
+    The child shares nothing back but its exit status: a call that raised there is run
+    again by the caller, in its own process, to raise as it should. It leaves by
+    `os._exit`: no exit handler, no buffered output, no lock of the parent's released.
+    """
+    if not hasattr(os, "fork"):
+        return None
+    pid = os.fork()
+    if pid:
+        return Forked(pid)
+    code = 1
+    try:
+        work()
+        code = 0
+    finally:
+        os._exit(code)
 
 
 def _release_memory() -> None:
