@@ -74,9 +74,7 @@ RECENCY_HALF_LIFE = 4.0
 
 _ROUND = 4
 _MAX_WHY_WORDS = 6
-_TERM = operator.itemgetter(0)
 _ORDER = operator.itemgetter(0)
-_SHARE = operator.itemgetter(1)
 
 M = TypeVar("M", bound=MissionFacts)
 """What a pick ranks: whole missions (`Library`) or their summaries (`Summaries`)."""
@@ -175,10 +173,11 @@ class SelectedOf(Generic[M]):
         if self.hit is None or self.query_terms is None:
             return ()
         # By share, the greater first, then by term: a stable sort by share (reversed,
-        # which keeps ties in order) of the terms sorted by name, both in C; their words
-        # looked up in C too.
-        ranked = sorted(sorted(self.hit.terms.items()), key=_SHARE, reverse=True)
-        return tuple(map(self.query_terms.surface.__getitem__, map(_TERM, ranked[:_MAX_WHY_WORDS])))
+        # which keeps ties in order) of the terms sorted by name, both in C, with no pair
+        # made per term; their words looked up in C too.
+        shares = self.hit.terms
+        ranked = sorted(sorted(shares), key=shares.__getitem__, reverse=True)
+        return tuple(map(self.query_terms.surface.__getitem__, ranked[:_MAX_WHY_WORDS]))
 
     @property
     def score(self) -> float:

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from refsheets.library import Library, load_library
 from refsheets.model import Entity, Mission
+from refsheets.search import Hit, QueryTerms
 from refsheets.select import (
     WEIGHT_RECENCY,
     WEIGHT_TAGS,
@@ -21,12 +22,15 @@ from refsheets.select import (
     PickError,
     PickQuery,
     PickResult,
+    ScoreParts,
+    SelectedOf,
     UnknownTagError,
     filter_reasons,
     find_tags,
     pick,
     recency,
 )
+from refsheets.summary import MissionSummary, SummaryClient
 from refsheets.taxonomy import Tag, Taxonomy
 from tests.conftest import DATA
 
@@ -464,3 +468,34 @@ def test_a_limit_gives_a_prefix_of_the_full_ranking(library: Library, query: Pic
     cut = pick(library, query, today=TODAY)
     assert cut.ids == full.ids[: len(cut.ids)]
     assert list(cut.beyond_limit) == full.ids[len(cut.ids) :]
+
+
+_TERMS = ["programm", "tier", "lieu", "numer", "tier lieu", "lieu numer", "a"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    shares=st.dictionaries(
+        st.sampled_from(_TERMS),
+        st.sampled_from([0.5, 0.25, 0.125, 1.0]),  # few values: ties are common
+        min_size=1,
+    )
+)
+def test_the_why_words_are_the_greater_shares_first_then_by_term(
+    shares: dict[str, float],
+) -> None:
+    typed = {term: f"typed {term}" for term in _TERMS}
+    mission = MissionSummary(
+        "m", SummaryClient("c", None, None), None, None, None, (), None, "named"
+    )
+    item = SelectedOf(
+        1,
+        "m",
+        mission,
+        ScoreParts(0.0, 0.0, 0.0),
+        (),
+        Hit(sum(shares.values()), shares),
+        QueryTerms((), (), typed),
+    )
+    ranked = sorted(shares.items(), key=lambda pair: (-pair[1], pair[0]))
+    assert item.words == tuple(typed[term] for term, _ in ranked[:6])
