@@ -35,7 +35,6 @@ layouts of many cards.
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 import threading
 from collections.abc import Iterable, Sequence
@@ -47,7 +46,7 @@ from refsheets.card import Block, Card
 from refsheets.layouts import Layout
 from refsheets.render.fit import FIT_STEPS, step_values
 from refsheets.render.images import PHOTO_HEIGHT_MM
-from refsheets.render.words import WORD_JOINER, keep_tail
+from refsheets.render.words import split_tail
 
 PT = 25.4 / 72  # mm per point
 
@@ -330,7 +329,6 @@ class Font:
 
 
 _BREAKABLE = re.compile(r"[ \t\n\r\f]+")
-_TAGS = re.compile(r"<[^>]*>")
 
 
 def _units(text: str) -> list[str]:
@@ -347,9 +345,11 @@ def _units(text: str) -> list[str]:
 
 
 def _rendered(text: str) -> str:
-    """What `keep_tail` makes of `text`, as the plain text that is laid out (its word
-    joiners, drawn zero-wide, left out: a unit never breaks at a hyphen anyway)."""
-    return html.unescape(_TAGS.sub("", str(keep_tail(text)))).replace(WORD_JOINER, "")
+    """The text `keep_tail` lays out, without its markup: the tail bound by no-break
+    spaces (the word joiners it adds are drawn zero-wide, and a unit never breaks at a
+    hyphen anyway)."""
+    parts = split_tail(text)
+    return text if parts is None else "".join(parts)
 
 
 # ------------------------------------------------------------------ the card

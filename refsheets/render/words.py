@@ -79,6 +79,21 @@ def _span(kind: str, text: str) -> markupsafe.Markup:
     return markupsafe.Markup('<span class="{}">{}</span>').format(kind, text)
 
 
+def split_tail(text: str) -> tuple[str, str, str] | None:
+    """`text` as (head, space, tail): the last words a line must not part, bound by
+    no-break spaces, and what comes before; None when no tail is kept (one word, or a
+    last word too long to hold)."""
+    head, space, tail = keep_last_words(text).rpartition(" ")
+    if not space or len(tail) > _KEEP_TAIL_CHARS:
+        return None
+    # A last word too long for keep_last_words to bind still takes the word before it
+    # along, when both are short.
+    before, space2, previous = head.rpartition(" ")
+    if "\u00a0" not in tail and space2 and len(previous) + 1 + len(tail) <= _KEEP_TAIL_CHARS:
+        head, tail = before, f"{previous}\u00a0{tail}"
+    return head, space, tail
+
+
 def keep_tail(text: str) -> markupsafe.Markup:
     """Escape `text`, keep its last words on one line, and protect words from breaks.
 
@@ -88,12 +103,8 @@ def keep_tail(text: str) -> markupsafe.Markup:
     is bound by no-break spaces, its compounds joined, and it goes in a span that is
     never hyphenated; capitalised words elsewhere are kept from hyphenation too.
     """
-    head, space, tail = keep_last_words(text).rpartition(" ")
-    if not space or len(tail) > _KEEP_TAIL_CHARS:
+    parts = split_tail(text)
+    if parts is None:
         return protect_words(text)
-    # A last word too long for keep_last_words to bind still takes the word before it
-    # along, when both are short.
-    before, space2, previous = head.rpartition(" ")
-    if "\u00a0" not in tail and space2 and len(previous) + 1 + len(tail) <= _KEEP_TAIL_CHARS:
-        head, tail = before, f"{previous}\u00a0{tail}"
+    head, space, tail = parts
     return markupsafe.Markup(protect_words(head) + _span("keep", space + join_compounds(tail)))
