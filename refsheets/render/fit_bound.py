@@ -73,7 +73,7 @@ class FaceMetrics:
 
         with TTFont(path, lazy=True) as font:
             if "fvar" in font:
-                raise _Unsure  # a variable font: its advances depend on the instance
+                raise NoBound  # a variable font: its advances depend on the instance
             self.units = float(font["head"].unitsPerEm)
             cmap = font.getBestCmap()
             metrics = font["hmtx"].metrics
@@ -85,9 +85,9 @@ class FaceMetrics:
                 for name, extra in _multiple_excess(font["GSUB"].table, metrics).items():
                     excess[name] = excess.get(name, 0) + extra
             if "kern" in font and "GPOS" not in font:
-                raise _Unsure  # HarfBuzz would read the old kern table: not modelled
+                raise NoBound  # HarfBuzz would read the old kern table: not modelled
             if not set(excess) <= set(cmap.values()):
-                raise _Unsure  # a ligature that starts with a substituted glyph
+                raise NoBound  # a ligature that starts with a substituted glyph
             self.advance: dict[str, float] = {}
             self.glyph: dict[str, str] = {}
             for code, name in cmap.items():
@@ -111,7 +111,7 @@ class FaceMetrics:
             for char in text:
                 advance = self.advance.get(char)
                 if advance is None:
-                    raise _Unsure  # a character the font lacks: Pango would fall back
+                    raise NoBound  # a character the font lacks: Pango would fall back
                 found += advance
                 if previous:
                     found += self.widening(previous, char)
@@ -133,7 +133,7 @@ class FaceMetrics:
         return found
 
 
-class _Unsure(Exception):
+class NoBound(Exception):
     """The model cannot bound this: lay the card out."""
 
 
@@ -245,7 +245,7 @@ def _multiple_excess(gsub: Any, metrics: dict[str, tuple[int, int]]) -> dict[str
     for subtable in _lookups(gsub, 2, _DEFAULT_LIGATURES):
         for source, sequence in subtable.mapping.items():
             if source not in metrics or not all(g in metrics for g in sequence):
-                raise _Unsure
+                raise NoBound
             width = sum(metrics[g][0] for g in sequence) - metrics[source][0]
             if width > 0:
                 excess[source] = max(excess.get(source, 0), width)
@@ -260,7 +260,7 @@ def _ligature_excess(gsub: Any, metrics: dict[str, tuple[int, int]]) -> dict[str
             for ligature in ligatures:
                 letters = [first, *ligature.Component]
                 if not all(g in metrics for g in (ligature.LigGlyph, *letters)):
-                    raise _Unsure
+                    raise NoBound
                 width = metrics[ligature.LigGlyph][0] - sum(metrics[g][0] for g in letters)
                 if width > 0:
                     excess[first] = max(excess.get(first, 0), width)
@@ -277,7 +277,7 @@ def face_metrics(path: Path) -> FaceMetrics | None:
         if path not in _faces:
             try:
                 _faces[path] = FaceMetrics(path)
-            except (_Unsure, OSError, KeyError, AttributeError, ValueError):
+            except Exception:
                 _faces[path] = None
         return _faces[path]
 
@@ -315,7 +315,7 @@ class Font:
         for unit in units:
             word = self.width_mm(unit)
             if word > width_mm:
-                raise _Unsure  # a word wider than its box: it would overflow or break
+                raise NoBound  # a word wider than its box: it would overflow or break
             if line >= 0:
                 # The space between, and the kerning on either side of it, at its widest.
                 gap = space + (face.widening(last, " ") + face.widening(" ", unit[0])) * scale
@@ -371,7 +371,7 @@ def _face(layout: Layout, family: str, weight: int, style: str = "normal") -> Fa
             metrics = face_metrics(face.path)
             if metrics is not None:
                 return metrics
-    raise _Unsure  # fontconfig would pick a neighbour, or synthesise: not modelled
+    raise NoBound  # fontconfig would pick a neighbour, or synthesise: not modelled
 
 
 def _fonts(layout: Layout) -> _Fonts:
@@ -417,7 +417,9 @@ def fits_first_step(card: Card, layout: Layout) -> bool | None:
         if not model_applies(layout):
             return None
         height = card_height_bound(card, layout)
-    except (_Unsure, OSError):
+    except NoBound:
+        return None
+    except Exception:
         return None
     return True if height <= PAGE_HEIGHT_MM - SAFETY_MM else None
 
@@ -435,7 +437,7 @@ def card_height_bound(card: Card, layout: Layout) -> float:
     kicker = Font(fonts.bold, 7.5, 0.14, upper=True)
     kicker_text = labels.reference + (f" · {card.client_kind}" if card.client_kind else "")
     if kicker.width_mm(kicker_text.upper()) + 3.0 > width / 2:
-        raise _Unsure
+        raise NoBound
     height = 9.0 + v["gap-l"]
 
     # .headline: the client (line-height 1.2, then 1.2mm) and the title (1.12), inside
@@ -527,7 +529,7 @@ def _side_height(card: Card, fonts: _Fonts, v: dict[str, float], width: float) -
         for tag in card.tags:
             wide = chip.width_mm(tag) + across
             if wide > width:
-                raise _Unsure
+                raise NoBound
             if used and used + space + wide > width:
                 count, used = count + 1, wide
             else:
