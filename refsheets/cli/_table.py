@@ -65,8 +65,10 @@ def print_table(
     cells: list[Sequence[str]] = list(rows)
     simple: list[bool] | None = None  # None: every row is simple
     # One search over the whole table, not one per row: most tables hold no control
-    # character and only characters one cell wide.
-    joined = " ".join(map(" ".join, cells))
+    # character and only characters one cell wide. Both look at characters alone, in
+    # any order: the cells joined a column at a time (a few joins, not one a row).
+    columns = list(zip(*cells, strict=True))
+    joined = " ".join(map(" ".join, columns))
     if UNPRINTABLE.search(joined) or not _ONE_CELL.fullmatch(joined):
         simple = []
         for at, row in enumerate(cells):
@@ -78,7 +80,7 @@ def print_table(
             simple.append(one_cell)
             natural = list(map(max, natural, map(len if one_cell else _width, row)))
     else:
-        for i, column in enumerate(zip(*cells, strict=True)):
+        for i, column in enumerate(columns):
             natural[i] = max(natural[i], max(map(len, column)))
     widths = fit_widths(natural, out.width, no_wrap)
     write = out.file.write

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import enum
 import gc
+import operator
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -320,18 +321,19 @@ def print_pick(result: PickResultOf[MissionFacts], *, private: bool = False) -> 
     from refsheets.library import client_name
 
     selected = result.selected
-    missions = [item.mission for item in selected]
-    # Built a column at a time: each distinct period and amount formatted once.
+    missions = list(map(_MISSION, selected))
+    # Built a column at a time, in C where it can: each distinct period, amount and score
+    # formatted once.
     rows = list(
         zip(
-            [str(item.rank) for item in selected],
-            [item.id for item in selected],
-            [mission.title for mission in missions],
+            list(map(str, map(_RANK, selected))),
+            list(map(_ID, selected)),
+            list(map(_TITLE, missions)),
             [client_name(mission, private=private) for mission in missions],
-            column_of(period_cell, [mission.period for mission in missions]),
-            column_of(amount_cell, [mission.budget for mission in missions]),
-            [format(item.score, ".3f") for item in selected],
-            [item.why for item in selected],
+            column_of(period_cell, list(map(_PERIOD, missions))),
+            column_of(amount_cell, list(map(_BUDGET, missions))),
+            column_of(_score_cell, list(map(_SCORE, selected))),
+            list(map(_WHY, selected)),
             strict=True,
         )
     )
@@ -356,3 +358,17 @@ def print_pick(result: PickResultOf[MissionFacts], *, private: bool = False) -> 
         )
     if result.unmatched:
         out.print(f"{result.unmatched} mission(s) not about the asked tags or words.")
+
+
+_MISSION = operator.attrgetter("mission")
+_RANK = operator.attrgetter("rank")
+_ID = operator.attrgetter("id")
+_TITLE = operator.attrgetter("title")
+_PERIOD = operator.attrgetter("period")
+_BUDGET = operator.attrgetter("budget")
+_SCORE = operator.attrgetter("score")
+_WHY = operator.attrgetter("why")
+
+
+def _score_cell(score: float) -> str:
+    return format(score, ".3f")
