@@ -15,6 +15,7 @@ same TypeError for a value json refuses.
 from __future__ import annotations
 
 import json.encoder
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -45,6 +46,8 @@ def write_json(value: Any, write: Callable[[str], object], indent: int = 2) -> N
     append = pieces.append
     newline = _Indents(indent)
     active: set[int] = set()  # the containers being written, to stop on a cycle
+    first_heads: defaultdict[int, dict[str, str]] = defaultdict(dict)
+    next_heads: defaultdict[int, dict[str, str]] = defaultdict(dict)
 
     def text_of(o: Any, level: int) -> str:
         # A leaf's text; a container's pieces appended, but the last, returned (so that a
@@ -77,15 +80,24 @@ def write_json(value: Any, write: Callable[[str], object], indent: int = 2) -> N
         separator = "," + inner
         if isinstance(o, dict):
             opening = "{" + inner
+            # What goes before an entry's value, kept for each text key at each level
+            # (the first entry of a dict, and the others): tables repeat their keys.
+            heads = first_heads[level]
             for key, item in o.items():
-                name = _encode_string(key) if type(key) is str else _key_text(key)
+                head = heads.get(key) if type(key) is str else None
+                if head is None:
+                    head = opening + (_encode_string(key) if type(key) is str else _key_text(key))
+                    head += ": "
+                    if type(key) is str:
+                        heads[key] = head
                 leaf = _LEAVES.get(type(item))
                 if leaf is not None:
-                    append(opening + name + ": " + leaf(item))
+                    append(head + leaf(item))
                 else:
-                    append(opening + name + ": ")
+                    append(head)
                     append(text_of(item, level + 1))
                 opening = separator
+                heads = next_heads[level]
             closing = "}"
         else:
             opening = "[" + inner
