@@ -350,3 +350,42 @@ def test_a_batch_failing_in_the_worker_stops_the_export(monkeypatch: pytest.Monk
     with pytest.raises(RenderError, match="a batch that fails"):
         export._render_shared(args, 2, lambda kind, items: None, lambda: None)
     assert not multiprocessing.active_children()  # no worker left behind
+
+
+def test_a_batch_makes_one_full_collection_and_the_export_leaves_the_collector_as_it_was(
+    project: Path,
+) -> None:
+    """The collector's own full collections, triggered as a batch's layout grows, are
+    held off while it renders: the batch makes one when it ends, which frees its
+    layout. The export leaves the collector's thresholds and frozen objects as they
+    were (a caller's program goes on with the collector it had)."""
+    import gc
+
+    from refsheets import export
+
+    library = load_library(project / "data")
+    plan = plan_export(project / "t.yaml", library, out_root=project / "out", today=TODAY)
+    cards = [ref.card for ref in plan.references]
+    full: list[str] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop" and info["generation"] == 2:
+            full.append("collection")
+
+    before = (gc.get_threshold(), gc.get_freeze_count())
+    gc.set_threshold(1, 1, 1)  # left alone, a full collection every second young one
+    gc.callbacks.append(count)
+    try:
+        for fmt, items in (("pdf", [(card, 0) for card in cards]), ("docx", cards)):
+            full.clear()
+            arg = (fmt, plan.layout.name, plan.layout.root, library.root, items, "pdf/ua-1")
+            result = export._render_batch(arg)
+            assert len(result[fmt]) == len(cards)
+            assert full == ["collection"], fmt
+            assert gc.get_threshold() == (1, 1, 1)
+    finally:
+        gc.callbacks.remove(count)
+        gc.set_threshold(*before[0])
+    report = export_tender(project / "t.yaml", library, out_root=project / "out2", today=TODAY)
+    assert report.rendered == {"pdf": 6, "docx": 6}
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
