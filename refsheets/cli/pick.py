@@ -317,31 +317,34 @@ def print_choice(choice: Choice, *, private: bool = False) -> None:
 def print_pick(result: PickResultOf[MissionFacts], *, private: bool = False) -> None:
     """The ranked missions and the excluded ones, as tables (anonymous clients hidden
     unless `private`)."""
-    from refsheets.cli._table import amount_cell, column_of, period_cell, print_table
+    from refsheets.cli._table import (
+        amount_cell,
+        column_of,
+        period_cell,
+        print_columns,
+        print_table,
+    )
     from refsheets.library import client_name
 
     selected = result.selected
     missions = list(map(_MISSION, selected))
     # Built a column at a time, in C where it can: each distinct period, amount and score
     # formatted once.
-    rows = list(
-        zip(
-            list(map(str, map(_RANK, selected))),
-            list(map(_ID, selected)),
-            list(map(_TITLE, missions)),
-            [client_name(mission, private=private) for mission in missions],
-            column_of(period_cell, list(map(_PERIOD, missions))),
-            column_of(amount_cell, list(map(_BUDGET, missions))),
-            column_of(_score_cell, list(map(_SCORE, selected))),
-            list(map(_WHY, selected)),
-            strict=True,
-        )
-    )
-    print_table(
+    columns = [
+        list(map(str, map(_RANK, selected))),
+        list(map(_ID, selected)),
+        list(map(_TITLE, missions)),
+        [client_name(mission, private=private) for mission in missions],
+        column_of(period_cell, list(map(_PERIOD, missions))),
+        column_of(amount_cell, list(map(_BUDGET, missions))),
+        column_of(_score_cell, list(map(_SCORE, selected))),
+        list(map(_WHY, selected)),
+    ]
+    print_columns(
         f"{len(result.selected)} mission(s) picked "
         f"(reference date {result.reference_date.isoformat()})",
         ("#", "id", "title", "client", "period", "amount", "score", "why"),
-        rows,
+        columns,
         no_wrap=(0, 4, 5, 6),
     )
     if result.excluded:
