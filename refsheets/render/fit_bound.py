@@ -10,34 +10,38 @@ only spare work, never change an answer.
 
 Why the bound holds:
 
-- Widths. A run of text is never wider than the sum of its characters' largest advance
-  (the glyph the font maps the character to, or any glyph a substitution may put in its
-  place: lining or tabular figures, contextual forms), plus each pair's kerning when it
-  widens (never when it tightens), plus letter-spacing. Ligatures are checked to be no
-  wider than their letters.
+- Widths. A run of text is never wider than the sum, for each character, of the widest
+  glyph that may stand for it once substituted (its own, lining or tabular figures,
+  contextual forms, a decomposition, or a ligature it starts, whose excess over its
+  letters it carries), plus, for each pair, the most any glyph that may end the first
+  and any that may start the second are kerned apart (never when they tighten), plus
+  letter-spacing. A card holding a character the fonts lack anywhere (its footer, an
+  alternative text) is left to the renderer, which refuses it.
 - Lines. WeasyPrint breaks lines greedily (Pango finds the last break that fits, line
   after line). Filling lines greedily with widths no smaller than the real ones, at
-  fewer break opportunities (only spaces before a letter or a digit; never at a hyphen,
-  a no-break space or inside the no-wrap tail), ends each line no later than the real
-  breaker does, so it takes at least as many lines. Hyphenation only lets the real
-  lines take more.
+  fewer break opportunities (only spaces before a letter or a digit, after a letter, a
+  digit or closing punctuation; never at a hyphen, a dash or a no-break space), ends
+  each line no later than the real breaker does, so it takes at least as many lines.
+  Hyphenation only lets the real lines take more. (This holds because the filters of
+  words.py give WeasyPrint no span it breaks badly before: see there.)
 - Heights. Each line box is as tall as its line-height (one font size per block);
   margins are added in full where CSS would collapse them; the tag chips' lines are
   counted as a chip plus a whole strut; a photo as its maximum height.
 
 The figures below are those of `card.css` at the first fit step; the model applies only
 while the layout's template and stylesheet are byte for byte the ones it was written
-for (`MODEL_FILES`): a brand that changes colours, fonts, margins or logo keeps it, a
-layout with its own template or CSS is laid out. The tests compare the bound with real
-layouts of many cards.
+for (`MODEL_FILES`): a brand that changes colours, fonts (static ones, kerned in GPOS),
+margins or logo keeps it, a layout with its own template or CSS is laid out. The tests
+compare the bound with real layouts of many cards.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,8 +49,7 @@ from typing import Any
 from refsheets.card import Block, Card
 from refsheets.layouts import Layout
 from refsheets.render.fit import FIT_STEPS, step_values
-from refsheets.render.images import PHOTO_HEIGHT_MM
-from refsheets.render.words import split_tail
+from refsheets.render.words import WORD_JOINER, split_tail
 
 PT = 25.4 / 72  # mm per point
 
@@ -66,41 +69,49 @@ SAFETY_MM = 3.0  # room the bound keeps unused, for rounding in the real layout
 
 
 class FaceMetrics:
-    """Upper bounds of advances and kerning in one font file, in font units."""
+    """Upper bounds of advances and kerning in one font file, in font units.
+
+    HarfBuzz shapes the glyphs left after substitution: a character may be drawn as
+    its own glyph, a substitute (lining figures, contextual forms), a decomposition, or
+    part of a ligature, and kerning applies to those glyphs. So each character stands
+    for all of them: its advance is the widest of them (a ligature's excess over its
+    letters charged to its first letter), and a pair is kerned apart by at most the
+    widest adjustment between any glyph that can end the first and any that can start
+    the second ("fî" then "î" is kerned 169 units apart in Lato, "f" "î" not at all).
+    """
 
     def __init__(self, path: Path) -> None:
         from fontTools.ttLib import TTFont
 
-        with TTFont(path, lazy=True) as font:
-            if "fvar" in font:
-                raise NoBound  # a variable font: its advances depend on the instance
-            self.units = float(font["head"].unitsPerEm)
-            cmap = font.getBestCmap()
-            metrics = font["hmtx"].metrics
-            widest: dict[str, int] = {}
-            excess: dict[str, int] = {}
-            if "GSUB" in font:
-                widest = _substitute_advances(font["GSUB"].table, metrics)
-                excess = _ligature_excess(font["GSUB"].table, metrics)
-                for name, extra in _multiple_excess(font["GSUB"].table, metrics).items():
-                    excess[name] = excess.get(name, 0) + extra
-            if "kern" in font and "GPOS" not in font:
-                raise NoBound  # HarfBuzz would read the old kern table: not modelled
-            if not set(excess) <= set(cmap.values()):
-                raise NoBound  # a ligature that starts with a substituted glyph
-            self.advance: dict[str, float] = {}
-            self.glyph: dict[str, str] = {}
-            for code, name in cmap.items():
-                char = chr(code)
-                self.glyph[char] = name
-                # A ligature starting here may be wider than its letters ("ti" in Lato,
-                # by 1.75 % of an em): the character carries that excess.
-                self.advance[char] = max(metrics[name][0], widest.get(name, 0)) + excess.get(
-                    name, 0
-                )
-            self._pairs = _kern_lookups(font["GPOS"].table) if "GPOS" in font else []
+        try:
+            with TTFont(path, lazy=True) as font:
+                self._read(font)
+        except NoBound:
+            raise
+        except Exception as exc:  # a file fontTools cannot read: no bound from it
+            raise NoBound(f"{path.name}: {exc}") from None
         self._kern: dict[tuple[str, str], float] = {}
         self._texts: dict[str, float] = {}
+
+    def _read(self, font: Any) -> None:
+        if "fvar" in font:
+            raise NoBound  # a variable font: its advances depend on the instance
+        if "kern" in font and "GPOS" not in font:
+            raise NoBound  # HarfBuzz would read the old kern table: not modelled
+        self.units = float(font["head"].unitsPerEm)
+        cmap = font.getBestCmap()
+        metrics = font["hmtx"].metrics
+        shapes = _Shapes(font["GSUB"].table if "GSUB" in font else None, metrics)
+        self.advance: dict[str, float] = {}
+        self._starts: dict[str, tuple[str, ...]] = {}
+        self._ends: dict[str, tuple[str, ...]] = {}
+        for code, name in cmap.items():
+            char = chr(code)
+            glyphs = shapes.closure(name)
+            self.advance[char] = max(metrics[g][0] + shapes.excess.get(g, 0) for g in glyphs)
+            self._starts[char] = tuple(sorted(shapes.extend(glyphs, shapes.starting)))
+            self._ends[char] = tuple(sorted(shapes.extend(glyphs, shapes.ending)))
+        self._pairs = _kern_lookups(font["GPOS"].table) if "GPOS" in font else []
 
     def units_of(self, text: str) -> float:
         """An upper bound of the advance of `text` set on one line, in font units."""
@@ -125,11 +136,84 @@ class FaceMetrics:
         key = (first, second)
         found = self._kern.get(key)
         if found is None:
-            g1, g2 = self.glyph.get(first), self.glyph.get(second)
-            found = 0.0
-            if g1 is not None and g2 is not None:
-                found = float(sum(lookup.widest(g1, g2) for lookup in self._pairs))
+            ends, starts = self._ends.get(first, ()), self._starts.get(second, ())
+            try:
+                found = float(
+                    sum(
+                        max((lookup.widest(a, b) for a in ends for b in starts), default=0)
+                        for lookup in self._pairs
+                    )
+                )
+            except Exception as exc:  # a table read lazily, and damaged
+                raise NoBound(str(exc)) from None
             self._kern[key] = found
+        return found
+
+
+class _Shapes:
+    """What substitutions may make of each glyph (GSUB), for `FaceMetrics`."""
+
+    def __init__(self, gsub: Any, metrics: dict[str, tuple[int, int]]) -> None:
+        self.substitutes: dict[str, set[str]] = {}
+        self.starting: dict[str, set[str]] = {}  # glyph -> ligatures and pieces it starts
+        self.ending: dict[str, set[str]] = {}  # glyph -> ligatures and pieces it ends
+        self.excess: dict[str, int] = {}  # glyph -> how much wider what replaces it is
+        if gsub is None:
+            return
+        for subtable in _lookups(gsub, 1):
+            for source, target in subtable.mapping.items():
+                self.substitutes.setdefault(source, set()).add(target)
+        for subtable in _lookups(gsub, 3):
+            for source, targets in subtable.alternates.items():
+                self.substitutes.setdefault(source, set()).update(targets)
+        for subtable in _lookups(gsub, 8):  # reverse chaining: one glyph for another
+            for glyph, target in zip(subtable.Coverage.glyphs, subtable.Substitute, strict=False):
+                self.substitutes.setdefault(glyph, set()).add(target)
+        for subtable in _lookups(gsub, 4, _DEFAULT_FEATURES):
+            for first, ligatures in subtable.ligatures.items():
+                for ligature in ligatures:
+                    letters = [first, *ligature.Component]
+                    self._replaced(first, ligature.LigGlyph, letters, metrics)
+                    self.starting.setdefault(first, set()).add(ligature.LigGlyph)
+                    self.ending.setdefault(letters[-1], set()).add(ligature.LigGlyph)
+        for subtable in _lookups(gsub, 2, _DEFAULT_FEATURES):
+            for source, sequence in subtable.mapping.items():
+                if sequence:
+                    self._replaced(source, "", [source], metrics, sequence)
+                    self.starting.setdefault(source, set()).add(sequence[0])
+                    self.ending.setdefault(source, set()).add(sequence[-1])
+
+    def _replaced(
+        self,
+        glyph: str,
+        ligature: str,
+        letters: list[str],
+        metrics: dict[str, tuple[int, int]],
+        pieces: Sequence[str] = (),
+    ) -> None:
+        made = [ligature] if ligature else list(pieces)
+        if not all(g in metrics for g in (*made, *letters)):
+            raise NoBound  # a glyph the font does not measure
+        width = sum(metrics[g][0] for g in made) - sum(metrics[g][0] for g in letters)
+        if width > 0:
+            self.excess[glyph] = max(self.excess.get(glyph, 0), width)
+
+    def closure(self, glyph: str) -> set[str]:
+        """`glyph` and every glyph substitutions may put in its place, at any depth."""
+        found, todo = {glyph}, [glyph]
+        while todo:
+            for other in self.substitutes.get(todo.pop(), ()):
+                if other not in found:
+                    found.add(other)
+                    todo.append(other)
+        return found
+
+    def extend(self, glyphs: set[str], made: dict[str, set[str]]) -> set[str]:
+        """`glyphs`, and what they start (or end), with everything those may become."""
+        found = set(glyphs)
+        for glyph in glyphs:
+            for other in made.get(glyph, ()):
+                found |= self.closure(other)
         return found
 
 
@@ -215,71 +299,29 @@ def _kern_lookups(gpos: Any) -> list[_PairLookup]:
     return list(unique.values())
 
 
-def _substitute_advances(gsub: Any, metrics: dict[str, tuple[int, int]]) -> dict[str, int]:
-    """For each glyph, the widest glyph a single substitution may put in its place."""
-    widest: dict[str, int] = {}
-    for subtable in _lookups(gsub, 1):
-        for source, target in subtable.mapping.items():
-            if target in metrics:
-                widest[source] = max(widest.get(source, 0), metrics[target][0])
-    for subtable in _lookups(gsub, 8):  # reverse chaining: one glyph for another
-        for glyph, target in zip(subtable.Coverage.glyphs, subtable.Substitute, strict=False):
-            if target in metrics:
-                widest[glyph] = max(widest.get(glyph, 0), metrics[target][0])
-    for subtable in _lookups(gsub, 3):
-        for source, targets in subtable.alternates.items():
-            for target in targets:
-                if target in metrics:
-                    widest[source] = max(widest.get(source, 0), metrics[target][0])
-    return widest
-
-
 # Features HarfBuzz applies to Latin text by default: the rest are asked for by name.
-_DEFAULT_LIGATURES = ("liga", "clig", "rlig", "ccmp", "calt", "locl", "rclt")
+_DEFAULT_FEATURES = ("liga", "clig", "rlig", "ccmp", "calt", "locl", "rclt")
 
 
-def _multiple_excess(gsub: Any, metrics: dict[str, tuple[int, int]]) -> dict[str, int]:
-    """By glyph, how much wider the glyphs a default multiple substitution puts in its
-    place may be (a decomposition, in `ccmp`)."""
-    excess: dict[str, int] = {}
-    for subtable in _lookups(gsub, 2, _DEFAULT_LIGATURES):
-        for source, sequence in subtable.mapping.items():
-            if source not in metrics or not all(g in metrics for g in sequence):
-                raise NoBound
-            width = sum(metrics[g][0] for g in sequence) - metrics[source][0]
-            if width > 0:
-                excess[source] = max(excess.get(source, 0), width)
-    return excess
-
-
-def _ligature_excess(gsub: Any, metrics: dict[str, tuple[int, int]]) -> dict[str, int]:
-    """By first glyph, how much wider than its letters a default ligature may be."""
-    excess: dict[str, int] = {}
-    for subtable in _lookups(gsub, 4, _DEFAULT_LIGATURES):
-        for first, ligatures in subtable.ligatures.items():
-            for ligature in ligatures:
-                letters = [first, *ligature.Component]
-                if not all(g in metrics for g in (ligature.LigGlyph, *letters)):
-                    raise NoBound
-                width = metrics[ligature.LigGlyph][0] - sum(metrics[g][0] for g in letters)
-                if width > 0:
-                    excess[first] = max(excess.get(first, 0), width)
-    return excess
-
-
-_faces: dict[Path, FaceMetrics | None] = {}
+_faces: dict[tuple[Path, int, int], FaceMetrics | None] = {}
 _faces_lock = threading.Lock()
 
 
 def face_metrics(path: Path) -> FaceMetrics | None:
-    """The metrics of a font file, read once per process (None: no bound from it)."""
+    """The metrics of a font file, read once per version of the file and process
+    (None: no bound from it, or no such file)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    key = (path, stat.st_size, stat.st_mtime_ns)
     with _faces_lock:
-        if path not in _faces:
+        if key not in _faces:
             try:
-                _faces[path] = FaceMetrics(path)
-            except Exception:
-                _faces[path] = None
-        return _faces[path]
+                _faces[key] = FaceMetrics(path)
+            except NoBound:
+                _faces[key] = None
+        return _faces[key]
 
 
 # ------------------------------------------------------------------ text
@@ -296,6 +338,8 @@ class Font:
 
     def width_mm(self, text: str) -> float:
         """An upper bound of the width of `text` set on one line."""
+        if self.upper:
+            text = text.upper()
         spacing = max(self.spacing_em, 0.0) * len(text)
         return (self.face.units_of(text) / self.face.units + spacing) * self.size_pt * PT
 
@@ -328,26 +372,37 @@ class Font:
         return count
 
 
-_BREAKABLE = re.compile(r"[ \t\n\r\f]+")
+# What CSS collapses into one breakable space (a form feed is not among them: drawn, it
+# fails the character check).
+_BREAKABLE = re.compile(r"[ \t\n\r]+")
+# Where a unit may end before a space and a letter or digit: after a letter, a digit, or
+# punctuation that closes (never after an opening mark: "(", "«", "„", "¿"…, nor after
+# a straight quote, which may open).
+_ENDS = frozenset(".,;:!?…)]}»›%’")
 
 
 def _units(text: str) -> list[str]:
-    """`text` cut at the spaces a line may break at; never fewer breaks than... fewer:
-    a unit ends only where the real breaker may break, and not always where it may."""
-    pieces = [p for p in _BREAKABLE.split(text) if p]
+    """`text` cut into the pieces a line may break between: only at a space before a
+    letter or a digit, after a letter, a digit or closing punctuation. The real breaker
+    (Pango, UAX #14) may break there and elsewhere too; breaking at fewer places only
+    makes the lines counted more, never fewer."""
     units: list[str] = []
-    for piece in pieces:
-        if units and not (piece[0].isalnum() and units[-1][-1] not in "(«[{“‘\"'"):
-            units[-1] += " " + piece  # no break before punctuation or after an opening
+    for piece in _BREAKABLE.split(text):
+        if not piece:
+            continue
+        if units and not (
+            piece[0].isalnum() and (units[-1][-1].isalnum() or units[-1][-1] in _ENDS)
+        ):
+            units[-1] += " " + piece  # glued: no break the model is sure of
         else:
             units.append(piece)
     return units
 
 
 def _rendered(text: str) -> str:
-    """The text `keep_tail` lays out, without its markup: the tail bound by no-break
-    spaces (the word joiners it adds are drawn zero-wide, and a unit never breaks at a
-    hyphen anyway)."""
+    """The text `keep_tail` lays out, without its markup: its tail bound by no-break
+    spaces (its word joiners are left out: drawn zero-wide, and a unit never breaks at
+    a hyphen or a dash anyway)."""
     parts = split_tail(text)
     return text if parts is None else "".join(parts)
 
@@ -417,15 +472,14 @@ def fits_first_step(card: Card, layout: Layout) -> bool | None:
         if not model_applies(layout):
             return None
         height = card_height_bound(card, layout)
-    except NoBound:
-        return None
-    except Exception:
+    except (NoBound, OSError):
         return None
     return True if height <= PAGE_HEIGHT_MM - SAFETY_MM else None
 
 
 def card_height_bound(card: Card, layout: Layout) -> float:
     """An upper bound of the card's height at the first fit step, in mm (card.css)."""
+    _check_characters(card, layout)
     fonts = _fonts(layout)
     v = step_values(FIT_STEPS[0])
     width = PAGE_WIDTH_MM - 2 * layout.brand.page_margin_mm
@@ -436,7 +490,7 @@ def card_height_bound(card: Card, layout: Layout) -> float:
     # above the headline.
     kicker = Font(fonts.bold, 7.5, 0.14, upper=True)
     kicker_text = labels.reference + (f" · {card.client_kind}" if card.client_kind else "")
-    if kicker.width_mm(kicker_text.upper()) + 3.0 > width / 2:
+    if kicker.width_mm(kicker_text) + 3.0 > width / 2:  # + .kicker-sep's padding
         raise NoBound
     height = 9.0 + v["gap-l"]
 
@@ -477,6 +531,43 @@ def card_height_bound(card: Card, layout: Layout) -> float:
     main = _main_height(card, fonts, v, width * 0.6)
     height += max(main, _side_height(card, fonts, v, width * 0.34))
     return height
+
+
+def _check_characters(card: Card, layout: Layout) -> None:
+    """NoBound when any text the card may print (its footer, a photo's alternative text,
+    the document's metadata: not only what the model measures) holds a character the
+    layout's fonts lack: the renderer refuses those, and only it can say so."""
+    drawable = set(_DRAWN_ANYWAY)
+    for face in layout.font_faces:
+        metrics = face_metrics(face.path)
+        if metrics is None:
+            raise NoBound
+        drawable.update(metrics.advance)
+    if (
+        not set().union(*map(set, _strings(card)), *map(set, _strings(layout.brand.model_dump())))
+        <= drawable
+    ):
+        raise NoBound
+
+
+# Characters the renderer lets through without a glyph (see pdf._charset).
+_DRAWN_ANYWAY = frozenset("\n\r\t" + WORD_JOINER)
+
+
+def _strings(value: object) -> Iterator[str]:
+    """Every string in `value` (a card: dataclasses, tuples, dicts, paths' names)."""
+    if isinstance(value, str):
+        yield value
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for item in dataclasses.fields(value):
+            yield from _strings(getattr(value, item.name))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
 
 
 def _heading(fonts: _Fonts, v: dict[str, float], text: str, width: float) -> float:
@@ -540,7 +631,7 @@ def _side_height(card: Card, fonts: _Fonts, v: dict[str, float], width: float) -
     caption = Font(fonts.italic, v["fs-label"])
     for photo in card.photos:
         # .photo: at most --photo-h tall; a caption 1.4mm under it; then --gap-m.
-        height += PHOTO_HEIGHT_MM * FIT_STEPS[0].photo_scale + v["gap-m"]
+        height += v["photo-h"] + v["gap-m"]
         if photo.caption:
             height += 1.4 + caption.lines(photo.caption, width) * v["fs-label"] * 1.35 * PT
     return height

@@ -37,6 +37,7 @@ WORD_JOINER = "\u2060"
 # "«\u00a0Tiers-lieux\u00a0»"), with the breakable spaces before it.
 _RUN = re.compile(r"([ \t\n\r\f]*)([^\s]+(?:[\u00a0\u202f]+[^\s]+)*)")
 _INNER_HYPHEN = re.compile(r"(?<=[\w’'.])-(?=[\w’'.])")
+_TAIL_BREAKS = re.compile(r"(?<=[–—/])(?=\w)")
 
 
 def join_compounds(text: str) -> str:
@@ -44,9 +45,7 @@ def join_compounds(text: str) -> str:
     characters, so that no line breaks there."""
     return _WORD.sub(
         lambda m: (
-            _INNER_HYPHEN.sub("-" + WORD_JOINER, m.group())
-            if len(m.group()) <= _COMPOUND_CHARS
-            else m.group()
+            _INNER_HYPHEN.sub("-" + WORD_JOINER, m.group()) if _compound(m.group()) else m.group()
         ),
         text,
     )
@@ -61,13 +60,20 @@ def protect_words(text: str) -> markupsafe.Markup:
         parts.append(str(markupsafe.escape(text[position : match.start()])))
         space, run = match.groups()
         joined = join_compounds(run)
-        if any(_capitalised(w) for w in _WORD.findall(run)):
+        # French hyphenation would cut a name ("Havelin-ghen") or a compound inside a
+        # part ("sous-préfec-ture"): both go in a span that is never hyphenated.
+        if any(_capitalised(w) or _compound(w) for w in _WORD.findall(run)):
             parts.append(str(_span("nohy", space + joined)))
         else:
             parts.append(str(markupsafe.escape(space + joined)))
         position = match.end()
     parts.append(str(markupsafe.escape(text[position:])))
     return markupsafe.Markup("".join(parts))
+
+
+def _compound(word: str) -> bool:
+    """A hyphenated compound short enough to be held whole ("tiers-lieu")."""
+    return "-" in word.strip("-") and len(word) <= _COMPOUND_CHARS
 
 
 def _capitalised(word: str) -> bool:
@@ -107,4 +113,6 @@ def keep_tail(text: str) -> markupsafe.Markup:
     if parts is None:
         return protect_words(text)
     head, space, tail = parts
-    return markupsafe.Markup(protect_words(head) + _span("keep", space + join_compounds(tail)))
+    # Nor does the tail break after a dash or a slash ("2019–2021", "usagers/élus").
+    held = _TAIL_BREAKS.sub(WORD_JOINER, join_compounds(tail))
+    return markupsafe.Markup(protect_words(head) + _span("keep", space + held))
