@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -83,6 +84,11 @@ class FaceMetrics:
     def __init__(self, path: Path) -> None:
         from fontTools.ttLib import TTFont
 
+        # fontTools logs what it finds odd in a font ("'created' timestamp seems very
+        # low", for Lato): not the user's concern in `refsheets check`.
+        logger = logging.getLogger("fontTools")
+        level = logger.level
+        logger.setLevel(logging.ERROR)
         try:
             with TTFont(path, lazy=True) as font:
                 self._read(font)
@@ -90,6 +96,8 @@ class FaceMetrics:
             raise
         except Exception as exc:  # a file fontTools cannot read: no bound from it
             raise NoBound(f"{path.name}: {exc}") from None
+        finally:
+            logger.setLevel(level)
         self._kern: dict[tuple[str, str], float] = {}
         self._texts: dict[str, float] = {}
 
