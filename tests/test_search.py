@@ -31,6 +31,7 @@ from refsheets.search import (
     index_terms,
     pair,
     query_names,
+    score,
     words,
 )
 from refsheets.taxonomy import fold
@@ -339,3 +340,28 @@ def mission_terms(title: str, context: str, deliverables: list[str]) -> Document
     """A document's terms as the library's index keeps them."""
     words = document_words(document_of(title=title, context=context, deliverables=deliverables))
     return document_terms(words)
+
+
+def test_a_document_both_in_the_lists_and_read_fresh_has_the_shares_of_both() -> None:
+    # Not a library's case (a mission is either summarised or read again), but the
+    # search's own: the lists' counts join the text's, as one document's frequencies.
+    query = QueryTerms.parse("programmation tiers-lieu numérique")
+    listed = mission_terms("Programmation d'un tiers-lieu", "", [])
+    fresh = mission_terms("Un tiers-lieu numérique", "", [])
+    other = mission_terms("Programmation culturelle", "", [])
+    postings: Postings = {}
+    add_postings(postings, 0, listed)
+    add_postings(postings, 1, other)
+    lengths = {"m0": document_length(listed), "m1": document_length(other)}
+    fresh_index = SearchIndex.from_terms({"m0": fresh})
+    inverted = PostingsSearch(
+        postings, ["m0", "m1"], lengths, fresh_index, frozenset(query_names(query))
+    )
+    text_counts, df = fresh_index.frequencies(query)
+    listed_counts, listed_df = SearchIndex.from_terms({"m0": listed, "m1": other}).frequencies(
+        query
+    )
+    merged = {"m0": {**text_counts["m0"], **listed_counts["m0"]}, "m1": listed_counts["m1"]}
+    expected = score(query, merged, df + listed_df, {**lengths, **fresh_index.lengths})
+    assert inverted.search(query) == expected
+    assert set(expected["m0"].terms) > set(text_counts["m0"])
