@@ -550,11 +550,16 @@ def _write_annex(
     cards_dir = folder / "cards"
     cards_dir.mkdir()
 
-    def write_tables() -> None:
+    written: list[str] = []
+
+    def write_tables() -> None:  # once: while the cards render, or after
+        if written:
+            return
         lang = plan.tender.language
         rows = rows_for([(r.public_id, r.mission) for r in plan.references], lang)
         (folder / "references.csv").write_bytes(to_csv(rows, lang))
         (folder / "references.xlsx").write_bytes(to_xlsx(rows, title=plan.title, lang=lang))
+        written.append("tables")
 
     card_files, rendered = _render_cards(
         formats,
@@ -565,34 +570,41 @@ def _write_annex(
         report_progress,
         meanwhile=write_tables,
     )
-    for fmt in formats:
-        for place, ref in enumerate(plan.references):
-            payload = card_files[fmt][ref.public_id]
-            if fmt == "docx" and place == 0:
-                # The Word annex carries the fonts once; 200 cards each carrying the
-                # same six fonts would be most of the upload (platforms cap it). The
-                # other cards came without them already (see `_render_cards`).
-                payload = without_embedded_fonts(payload)
-            (cards_dir / f"{ref.public_id}.{fmt}").write_bytes(payload)
+
+    def write_cards() -> None:
+        for fmt in formats:
+            for place, ref in enumerate(plan.references):
+                payload = card_files[fmt][ref.public_id]
+                if fmt == "docx" and place == 0:
+                    # The Word annex carries the fonts once; 200 cards each carrying the
+                    # same six fonts would be most of the upload (platforms cap it). The
+                    # other cards came without them already (see `_render_cards`).
+                    payload = without_embedded_fonts(payload)
+                (cards_dir / f"{ref.public_id}.{fmt}").write_bytes(payload)
+
     from refsheets.export.annex import annex_docx, annex_pdf
 
     report_progress("annex", 0, 1)
 
-    def write_docx_annex() -> None:
-        word_cards = [card_files["docx"][r.public_id] for r in plan.references]
-        (folder / ANNEX_DOCX).write_bytes(annex_docx(plan, word_cards, today=today))
+    def the_rest() -> None:
+        write_tables()
+        write_cards()
+        if "docx" in formats:
+            word_cards = [card_files["docx"][r.public_id] for r in plan.references]
+            (folder / ANNEX_DOCX).write_bytes(annex_docx(plan, word_cards, today=today))
 
     # When the cards came from the cache (a warm export, a re-export after a change or
-    # two), the annexes are most of the run and little is held: the Word annex is made
-    # by a forked child while this process makes the PDF annex. A cold export has its
-    # memory to mind instead: the Word annex first, and its cards let go of, for the
-    # PDF annex, which holds every card's pages at once, is its peak of memory.
+    # two), the annexes are most of the run and little is held: the tables, the cards'
+    # files and the Word annex are written by a forked child while this process makes
+    # the PDF annex. A cold export has its memory to mind instead: the Word annex first,
+    # and its cards let go of, for the PDF annex, which holds every card's pages at
+    # once, is its peak of memory.
     child = None
-    if "docx" in formats and "pdf" in formats and jobs > 1 and sum(rendered.values()) <= FEW_CARDS:
-        child = fork_call(write_docx_annex)
-    if child is None and "docx" in formats:
-        write_docx_annex()
-        card_files.pop("docx")
+    if "pdf" in formats and jobs > 1 and sum(rendered.values()) <= FEW_CARDS:
+        child = fork_call(the_rest)
+    if child is None:
+        the_rest()
+        card_files.pop("docx", None)
         _trim_heap()
     if "pdf" in formats:
         (folder / ANNEX_PDF).write_bytes(
@@ -604,10 +616,11 @@ def _write_annex(
                 cache=cache,
             )
         )
-        card_files.pop("pdf")
-        _trim_heap()
+        if child is None:  # (else held until the child is seen to have written its part)
+            card_files.pop("pdf")
+            _trim_heap()
     if child is not None and not child.succeeded():
-        write_docx_annex()  # again here: whatever failed in the child raises as it should
+        the_rest()  # again here: whatever failed in the child raises as it should
     report_progress("annex", 1, 1)
     return rendered
 
@@ -627,7 +640,9 @@ def _render_cards(
     The misses of all formats go to one pool of `jobs` forked workers, in batches (one
     WeasyPrint document per PDF batch), so PDF and Word cards render side by side; the
     annex's own pages (cover and summary, footers), when not cached, are rendered there
-    too, first, rather than after the cards in this process.
+    too, first, rather than after the cards in this process. `meanwhile` runs while the
+    workers render; when a card or two are rendered here, without workers, it is not
+    run at all: the caller runs it after (see `_write_annex`).
     """
     data: dict[str, dict[str, bytes]] = {fmt: {} for fmt in formats}
     first = plan.references[0].public_id if plan.references else None
@@ -726,7 +741,8 @@ def _render_cards(
     few = sum(len(todo[fmt]) for fmt in formats) <= FEW_CARDS
     with _collector_for_batches():
         if jobs == 1 or len(args) <= 1 or few:
-            meanwhile()
+            if not few:  # with a card or two, `meanwhile` is the caller's to run after
+                meanwhile()
             for arg in args:
                 _store_all(store, _render_batch(arg))
         else:
