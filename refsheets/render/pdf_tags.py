@@ -214,15 +214,16 @@ def _kids(node: Dictionary) -> list[pikepdf.Object]:
     return list(kids) if isinstance(kids, Array) else [kids]
 
 
-def _is_plain_span(element: Dictionary) -> bool:
-    """A Span without attributes whose kids are all marked content (no annotation)."""
+def _is_plain_span(element: Dictionary, role: object, kids: list[pikepdf.Object]) -> bool:
+    """A Span without attributes whose kids are all marked content (no annotation);
+    `role` is its /S, `kids` its kids."""
     return (
-        element.get("/S") == Name.Span
+        role == Name.Span
         and element.is_indirect
         and set(element.keys()) <= _PLAIN_SPAN_KEYS
         and all(
             isinstance(kid, int) or (isinstance(kid, Dictionary) and kid.get("/Type") == Name.MCR)
-            for kid in _kids(element)
+            for kid in kids
         )
     )
 
@@ -248,21 +249,27 @@ def _fold(root: Dictionary, parents: dict[int, object], visit: Callable[[Diction
     with each element of the tree as it was, before its kids."""
     moved: dict[tuple[int, int], Dictionary] = {}
 
-    def fold(element: Dictionary) -> None:
+    def fold(element: Dictionary) -> list[pikepdf.Object]:
+        # Returns the element's kids once folded (read once: pikepdf copies an array's
+        # items at each read).
         visit(element)
+        kids = _kids(element)
         kept: list[pikepdf.Object] = []
         changed = False
-        for kid in _kids(element):
-            if isinstance(kid, Dictionary) and kid.get("/S") is not None:
-                fold(kid)
-                if _is_plain_span(kid):
+        for kid in kids:
+            role = kid.get("/S") if isinstance(kid, Dictionary) else None
+            if isinstance(kid, Dictionary) and role is not None:
+                grandkids = fold(kid)
+                if _is_plain_span(kid, role, grandkids):
                     changed = True
                     moved[kid.objgen] = element
-                    kept += _marks_under(kid, element)
+                    kept += _marks_under(kid, element, grandkids)
                     continue
             kept.append(kid)
         if changed:
             element.K = Array(kept)
+            return kept
+        return kids
 
     for top in _kids(root):
         if isinstance(top, Dictionary) and top.get("/S") is not None:
@@ -283,14 +290,17 @@ def _fold(root: Dictionary, parents: dict[int, object], visit: Callable[[Diction
     return len(moved)
 
 
-def _marks_under(span: Dictionary, parent: Dictionary) -> list[pikepdf.Object]:
-    """A folded Span's marked content as kids of `parent`: a bare MCID where both are
-    on the same page, else a marked-content reference naming the Span's page."""
+def _marks_under(
+    span: Dictionary, parent: Dictionary, kids: list[pikepdf.Object]
+) -> list[pikepdf.Object]:
+    """A folded Span's marked content (its `kids`) as kids of `parent`: a bare MCID
+    where both are on the same page, else a marked-content reference naming the Span's
+    page."""
     page = span.get("/Pg")
     there = parent.get("/Pg")
     same_page = page is None or (there is not None and there.objgen == page.objgen)
     marks: list[pikepdf.Object] = []
-    for kid in _kids(span):
+    for kid in kids:
         if same_page:
             marks.append(kid)
         elif isinstance(kid, int):
