@@ -178,6 +178,25 @@ def test_a_photo_is_decoded_and_resized_once_for_both_formats(project: Path) -> 
     assert 700 <= width <= 733
 
 
+def _export(project: Path, *, jobs: int) -> Any:
+    """Export the project's tender into its out/, the library read afresh."""
+    return export_tender(
+        project / "t.yaml",
+        load_library(project / "data"),
+        out_root=project / "out",
+        today=TODAY,
+        jobs=jobs,
+    )
+
+
+def _change_one(project: Path, index: int) -> Path:
+    """Change what the card of the `index`-th mission prints (its context)."""
+    changed = sorted((project / "data" / "missions").glob("*.yaml"))[index]
+    text = changed.read_text(encoding="utf-8")
+    changed.write_text(text.replace("context: |\n  ", "context: |\n  Zanzibar. ", 1), "utf-8")
+    return changed
+
+
 def test_a_re_export_after_one_change_lays_it_out_here_and_takes_the_rest(
     project: Path,
 ) -> None:
@@ -186,20 +205,14 @@ def test_a_re_export_after_one_change_lays_it_out_here_and_takes_the_rest(
     export_tender(
         project / "t.yaml", load_library(project / "data"), out_root=project / "out", today=TODAY
     )
-    changed = sorted((project / "data" / "missions").glob("*.yaml"))[2]
-    text = changed.read_text(encoding="utf-8")
-    changed.write_text(text.replace("context: |\n  ", "context: |\n  Zanzibar. ", 1), "utf-8")
+    changed = _change_one(project, 2)
     pdf._renderers.clear()  # filled again only if this process lays a card out
-    report = export_tender(
-        project / "t.yaml",
-        load_library(project / "data"),
-        out_root=project / "out",
-        today=TODAY,
-        jobs=2,
-    )
+    report = _export(project, jobs=2)
     assert report.rendered == {"pdf": 1, "docx": 1}
     assert report.cached == {"pdf": 5, "docx": 5}
-    assert pdf._renderers  # the one card was laid out in this process, not a worker's
+    # The one card was laid out by the forked child, while this process made the PDF
+    # annex (no pool, no worker: nothing laid out here either).
+    assert not pdf._renderers
     folder = report.plan.target
     assert "Zanzibar" in _text((folder / "cards" / f"{changed.stem}.pdf").read_bytes())
     annex = _text((folder / "annexe-references.pdf").read_bytes())
@@ -257,6 +270,40 @@ def test_a_word_annex_failing_in_the_child_fails_the_export_here(
     # The error is this process's (the child's is only its exit status), and the
     # earlier export is intact.
     assert {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == before
+
+
+def test_a_card_the_child_cannot_render_fails_the_export_here(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import refsheets.export as export
+
+    out = project / "out"
+    export_tender(project / "t.yaml", load_library(project / "data"), out_root=out, today=TODAY)
+    before = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    _change_one(project, 1)
+
+    def broken(arg: Batch) -> dict[str, list[tuple[str, bytes]]]:
+        raise RenderError("a card that cannot be rendered")
+
+    monkeypatch.setattr(export, "_render_batch", broken)
+    with pytest.raises(RenderError, match="cannot be rendered"):
+        export_tender(
+            project / "t.yaml", load_library(project / "data"), out_root=out, today=TODAY, jobs=2
+        )
+    assert {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == before
+
+
+def test_with_one_job_the_changed_card_is_laid_out_here(project: Path) -> None:
+    from refsheets.render import pdf
+
+    library = load_library(project / "data")
+    export_tender(project / "t.yaml", library, out_root=project / "out", today=TODAY)
+    _change_one(project, 3)
+    pdf._renderers.clear()
+    report = _export(project, jobs=1)
+    assert report.rendered == {"pdf": 1, "docx": 1} and pdf._renderers
+    annex = _text((report.plan.target / "annexe-references.pdf").read_bytes())
+    assert annex.count("Zanzibar") == 1
 
 
 Batch = tuple[str, str, Path, Path, Sequence[Any], str]

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from refsheets import __version__
 from refsheets.card import Card, build_card
@@ -561,7 +561,8 @@ def _write_annex(
         (folder / "references.xlsx").write_bytes(to_xlsx(rows, title=plan.title, lang=lang))
         written.append("tables")
 
-    card_files, rendered = _render_cards(
+    aside = "pdf" in formats and jobs > 1 and hasattr(os, "fork")
+    card_files, rendered, late = _render_cards(
         formats,
         plan,
         library,
@@ -569,6 +570,7 @@ def _write_annex(
         jobs,
         report_progress,
         meanwhile=write_tables,
+        defer=aside,
     )
 
     def write_cards() -> None:
@@ -599,27 +601,63 @@ def _write_annex(
     # the PDF annex. A cold export has its memory to mind instead: the Word annex first,
     # and its cards let go of, for the PDF annex, which holds every card's pages at
     # once, is its peak of memory.
+    # A card or two to render (a re-export after a change): the child renders them
+    # first (and pays for WeasyPrint's import and the layout's set-up, in a new
+    # process), says so through a pipe, then writes its part; this process makes the
+    # PDF annex meanwhile, and waits for those cards only when it reaches them.
     child = None
-    if "pdf" in formats and jobs > 1 and sum(rendered.values()) <= FEW_CARDS:
-        child = fork_call(the_rest)
+    ready = None
+    if aside and sum(rendered.values()) <= FEW_CARDS:
+        if late is not None:
+            ready, told = os.pipe()
+
+            def render_then_the_rest() -> None:
+                late.render(True)
+                os.write(told, b"1")
+                the_rest()
+
+            child = fork_call(render_then_the_rest)
+            os.close(told)
+        else:
+            child = fork_call(the_rest)
     if child is None:
+        if late is not None:
+            late.render(False)
         the_rest()
         card_files.pop("docx", None)
         _trim_heap()
-    if "pdf" in formats:
-        (folder / ANNEX_PDF).write_bytes(
-            annex_pdf(
-                plan,
-                [card_files["pdf"][r.public_id] for r in plan.references],
-                library.root,
-                today=today,
-                cache=cache,
+    waited: list[bool] = []
+
+    def wait_for_late() -> None:
+        # The cards the child rendered, from the cache; if it said nothing (it failed,
+        # or died), or the cache lacks them, rendered here, to raise as they should.
+        if waited or late is None:
+            return
+        waited.append(True)
+        if ready is None:
+            return
+        told_ready = os.read(ready, 1) == b"1"
+        os.close(ready)
+        if not (told_ready and late.collect()):
+            late.render(False)
+
+    try:
+        if "pdf" in formats:
+            pdf_cards = _CardsInOrder(
+                card_files["pdf"], [r.public_id for r in plan.references], wait_for_late
             )
-        )
-        if child is None:  # (else held until the child is seen to have written its part)
-            card_files.pop("pdf")
-            _trim_heap()
-    if child is not None and not child.succeeded():
+            (folder / ANNEX_PDF).write_bytes(
+                annex_pdf(plan, pdf_cards, library.root, today=today, cache=cache)
+            )
+            if child is None:  # (else held until the child is seen to have written)
+                card_files.pop("pdf")
+                _trim_heap()
+        wait_for_late()
+    finally:
+        if ready is not None and not waited:
+            os.close(ready)  # an error came before the late cards were needed
+        succeeded = child.succeeded() if child is not None else True  # reaped, always
+    if not succeeded:
         the_rest()  # again here: whatever failed in the child raises as it should
     report_progress("annex", 1, 1)
     return rendered
@@ -634,7 +672,8 @@ def _render_cards(
     progress: Progress,
     *,
     meanwhile: Callable[[], None] = lambda: None,
-) -> tuple[dict[str, dict[str, bytes]], dict[str, int]]:
+    defer: bool = False,
+) -> tuple[dict[str, dict[str, bytes]], dict[str, int], Late | None]:
     """Every card's bytes in every format: from the cache, or rendered (then cached).
 
     The misses of all formats go to one pool of `jobs` forked workers, in batches (one
@@ -642,7 +681,10 @@ def _render_cards(
     annex's own pages (cover and summary, footers), when not cached, are rendered there
     too, first, rather than after the cards in this process. `meanwhile` runs while the
     workers render; when a card or two are rendered here, without workers, it is not
-    run at all: the caller runs it after (see `_write_annex`).
+    run at all: the caller runs it after (see `_write_annex`). With `defer`, those few
+    cards are not rendered either (unless the annex's own pages must be): the `Late`
+    returned renders them when and where the caller says, and the bytes of `data` lack
+    them until then.
     """
     data: dict[str, dict[str, bytes]] = {fmt: {} for fmt in formats}
     first = plan.references[0].public_id if plan.references else None
@@ -717,6 +759,8 @@ def _render_cards(
     done = dict.fromkeys(formats, 0)
     cards_by_id = {ref.public_id: ref.card for ref in plan.references}
 
+    quiet: list[bool] = []  # whether the rendering under way reports no progress
+
     def store(fmt: str, result: list[tuple[str, bytes]]) -> None:
         if fmt == "html":
             for key, payload in result:
@@ -732,13 +776,37 @@ def _render_cards(
             cache.put(keys[fmt][card_id], fmt, payload)
             keep(fmt, card_id, payload)
         done[fmt] += len(result)
-        progress(fmt, done[fmt], len(todo[fmt]))
+        if not (quiet and quiet[-1]):
+            progress(fmt, done[fmt], len(todo[fmt]))
 
     _prepare_photos([card for fmt in formats for card in todo[fmt]])
     # A re-export after a mission or two changed lays out a card or two: forking a worker
     # for them (its start, and its heap copied page by page as it collects) cost more
     # than the card itself, in a run of seconds.
     few = sum(len(todo[fmt]) for fmt in formats) <= FEW_CARDS
+    counts = {str(fmt): len(todo[fmt]) for fmt in formats}
+    if defer and few and args and all(arg[0] != "html" for arg in args):
+
+        def render(silent: bool = False) -> None:
+            # `silent` in a forked child: the progress display (its lock perhaps held by
+            # the display's own thread when the child forked) is this process's alone.
+            quiet.append(silent)
+            with _collector_for_batches():
+                for arg in args:
+                    _store_all(store, _render_batch(arg))
+
+        def collect() -> bool:
+            for fmt in formats:
+                for card in todo[fmt]:
+                    lean = fmt == "docx" and card.id != first
+                    payload = cache.get(keys[fmt][card.id], LEAN_DOCX if lean else fmt)
+                    if payload is None:
+                        return False
+                    data[fmt][card.id] = payload
+                progress(fmt, len(todo[fmt]), len(todo[fmt]))
+            return True
+
+        return data, counts, Late(render, collect)
     with _collector_for_batches():
         if jobs == 1 or len(args) <= 1 or few:
             if not few:  # with a card or two, `meanwhile` is the caller's to run after
@@ -749,7 +817,17 @@ def _render_cards(
             _render_shared(args, jobs, store, meanwhile)
     if args and not few:
         _trim_heap()  # what this process's own batches left, before the annexes
-    return data, {str(fmt): len(todo[fmt]) for fmt in formats}
+    return data, counts, None
+
+
+@dataclass(frozen=True)
+class Late:
+    """A card or two left to render by `_render_cards(defer=True)`: `render` renders
+    them here (into the cache and the export's bytes); `collect` takes what another
+    process rendered from the cache (False when some is missing there)."""
+
+    render: Callable[[bool], None]
+    collect: Callable[[], bool]
 
 
 # Full collections while a batch renders: none (a batch ends with one).
@@ -786,6 +864,29 @@ def _one_collection_after() -> Iterator[None]:
     finally:
         gc.set_threshold(young, middle, old)
         _release_memory()
+
+
+class _CardsInOrder(Sequence[bytes]):
+    """The cards' bytes in the annex's order, from `cards` by id; an id not there yet
+    (a card still rendering elsewhere) is waited for, by `wait`, when it is read."""
+
+    def __init__(self, cards: dict[str, bytes], order: list[str], wait: Callable[[], None]):
+        self.cards, self.order, self.wait = cards, order, wait
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    @overload
+    def __getitem__(self, index: int) -> bytes: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[bytes]: ...
+    def __getitem__(self, index: int | slice) -> bytes | Sequence[bytes]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        card_id = self.order[index]
+        if card_id not in self.cards:
+            self.wait()
+        return self.cards[card_id]
 
 
 @dataclass(frozen=True)
