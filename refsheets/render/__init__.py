@@ -159,23 +159,24 @@ def check_fits(
     `jobs` forked processes.
     """
     from refsheets.render.fit import FIT_STEPS, FitResult
-    from refsheets.render.fit_bound import fits_first_step
+    from refsheets.render.fit_bound import CardBound
 
     root = layouts_root or resolve_layouts_root(library.root)
     wanted = set(ids) if ids is not None else None
     groups: dict[str, list[Card]] = {}
-    layouts: dict[str, Layout] = {}
+    bounds: dict[str, CardBound | None] = {}
     proven: dict[str, FitResult] = {}
     for mission_id, _ in library:
         if wanted is not None and mission_id not in wanted:
             continue
         name = default_layout_name(library, mission_id, root)
-        if name not in layouts:
-            layouts[name] = load_layout(name, root)
+        if name not in bounds:
+            bounds[name] = CardBound.of(load_layout(name, root))
+        bound = bounds[name]
         card = build_card(library, mission_id, lang=lang)
         # Most cards are far from full: a bound of their height proves it without
         # laying them out (fit_bound.py); the others are laid out, as ever.
-        if fits_first_step(card, layouts[name]) and _photos_readable(card):
+        if bound is not None and bound.fits(card) and _photos_readable(card):
             proven[mission_id] = FitResult(card.id, True, 0, FIT_STEPS[0].body_pt)
         else:
             groups.setdefault(name, []).append(card)

@@ -475,20 +475,71 @@ def file_digest(path: Path) -> str:
 
 def fits_first_step(card: Card, layout: Layout) -> bool | None:
     """True when `card` surely fits one page at the first fit step; None when only
-    laying it out can tell (never False: a card over the bound may still fit)."""
-    try:
-        if not model_applies(layout):
-            return None
-        height = card_height_bound(card, layout)
-    except (NoBound, OSError):
-        return None
-    return True if height <= PAGE_HEIGHT_MM - SAFETY_MM else None
+    laying it out can tell (never False: a card over the bound may still fit). For many
+    cards of one layout, prepare the layout once: `CardBound.of(layout)`."""
+    bound = CardBound.of(layout)
+    return None if bound is None else bound.fits(card)
 
 
 def card_height_bound(card: Card, layout: Layout) -> float:
-    """An upper bound of the card's height at the first fit step, in mm (card.css)."""
-    _check_characters(card, layout)
-    fonts = _fonts(layout)
+    """An upper bound of the card's height at the first fit step, in mm (card.css);
+    NoBound when the model cannot tell."""
+    bound = CardBound.of(layout)
+    if bound is None:
+        raise NoBound
+    return bound.height(card)
+
+
+@dataclass(frozen=True)
+class CardBound:
+    """The bound of one layout, what it needs of the layout worked out once: the model
+    applies (its template and stylesheet), its faces' metrics, the characters they draw,
+    and the brand's own words drawable."""
+
+    layout: Layout
+    fonts: _Fonts
+    drawable: frozenset[str]
+
+    @classmethod
+    def of(cls, layout: Layout) -> CardBound | None:
+        """The bound of `layout`; None when no card of it can be proven (another
+        template or stylesheet, a face the model cannot read, a brand's word the fonts
+        cannot draw): its cards are laid out."""
+        try:
+            if not model_applies(layout):
+                return None
+            fonts = _fonts(layout)
+            drawable = set(_DRAWN_ANYWAY)
+            for face in layout.font_faces:
+                metrics = face_metrics(face.path)
+                if metrics is None:
+                    return None
+                drawable.update(metrics.advance)
+        except (NoBound, OSError):
+            return None
+        if not all(drawable.issuperset(text) for text in _strings(layout.brand.model_dump())):
+            return None
+        return cls(layout, fonts, frozenset(drawable))
+
+    def fits(self, card: Card) -> bool | None:
+        """As `fits_first_step`, in this layout."""
+        try:
+            height = self.height(card)
+        except NoBound:
+            return None
+        return True if height <= PAGE_HEIGHT_MM - SAFETY_MM else None
+
+    def height(self, card: Card) -> float:
+        """An upper bound of the card's height at the first fit step, in mm."""
+        # Any text the card may print (its footer, a photo's alternative text, the
+        # document's metadata: not only what the model measures) with a character the
+        # fonts lack: the renderer refuses it, and only it can say so.
+        if not all(self.drawable.issuperset(text) for text in _strings(card)):
+            raise NoBound
+        return _card_height(card, self.layout, self.fonts)
+
+
+def _card_height(card: Card, layout: Layout, fonts: _Fonts) -> float:
     v = step_values(FIT_STEPS[0])
     width = PAGE_WIDTH_MM - 2 * layout.brand.page_margin_mm
     labels = card.labels
@@ -539,23 +590,6 @@ def card_height_bound(card: Card, layout: Layout) -> float:
     main = _main_height(card, fonts, v, width * 0.6)
     height += max(main, _side_height(card, fonts, v, width * 0.34))
     return height
-
-
-def _check_characters(card: Card, layout: Layout) -> None:
-    """NoBound when any text the card may print (its footer, a photo's alternative text,
-    the document's metadata: not only what the model measures) holds a character the
-    layout's fonts lack: the renderer refuses those, and only it can say so."""
-    drawable = set(_DRAWN_ANYWAY)
-    for face in layout.font_faces:
-        metrics = face_metrics(face.path)
-        if metrics is None:
-            raise NoBound
-        drawable.update(metrics.advance)
-    if (
-        not set().union(*map(set, _strings(card)), *map(set, _strings(layout.brand.model_dump())))
-        <= drawable
-    ):
-        raise NoBound
 
 
 # Characters the renderer lets through without a glyph (see pdf._charset).
