@@ -550,16 +550,17 @@ def _write_annex(
     cards_dir = folder / "cards"
     cards_dir.mkdir()
 
-    written: list[str] = []
+    tables_written = False
 
     def write_tables() -> None:  # once: while the cards render, or after
-        if written:
+        nonlocal tables_written
+        if tables_written:
             return
         lang = plan.tender.language
         rows = rows_for([(r.public_id, r.mission) for r in plan.references], lang)
         (folder / "references.csv").write_bytes(to_csv(rows, lang))
         (folder / "references.xlsx").write_bytes(to_xlsx(rows, title=plan.title, lang=lang))
-        written.append("tables")
+        tables_written = True
 
     aside = "pdf" in formats and jobs > 1 and hasattr(os, "fork")
     card_files, rendered, late = _render_cards(
@@ -626,14 +627,15 @@ def _write_annex(
         the_rest()
         card_files.pop("docx", None)
         _trim_heap()
-    waited: list[bool] = []
+    waited = False
 
     def wait_for_late() -> None:
         # The cards the child rendered, from the cache; if it said nothing (it failed,
         # or died), or the cache lacks them, rendered here, to raise as they should.
+        nonlocal waited
         if waited or late is None:
             return
-        waited.append(True)
+        waited = True
         if ready is None:
             return
         told_ready = os.read(ready, 1) == b"1"
@@ -709,21 +711,24 @@ def _render_cards(
             cache.put(keys[fmt][card_id], LEAN_DOCX, payload)
         data[fmt][card_id] = payload
 
+    def from_cache(fmt: str, card_id: str) -> bool:
+        # The card, from the cache into `data` (a Word card but the first without its
+        # fonts, kept so); False when the cache does not have it.
+        key = keys[fmt][card_id]
+        if fmt == "docx" and card_id != first:
+            lean = cache.get(key, LEAN_DOCX)
+            if lean is not None:
+                data[fmt][card_id] = lean
+                return True
+        hit = cache.get(key, fmt)
+        if hit is None:
+            return False
+        keep(fmt, card_id, hit)
+        return True
+
     todo: dict[str, list[Card]] = {}
     for fmt in formats:
-        todo[fmt] = []
-        for ref in plan.references:
-            key = keys[fmt][ref.public_id]
-            if fmt == "docx" and ref.public_id != first:
-                lean = cache.get(key, LEAN_DOCX)
-                if lean is not None:
-                    data[fmt][ref.public_id] = lean
-                    continue
-            hit = cache.get(key, fmt)
-            if hit is None:
-                todo[fmt].append(ref.card)
-            else:
-                keep(fmt, ref.public_id, hit)
+        todo[fmt] = [ref.card for ref in plan.references if not from_cache(fmt, ref.public_id)]
         progress(fmt, 0, len(todo[fmt]))
     variant = plan.tender.pdf_variant
     args: list[tuple[str, str, Path, Path, Sequence[Any], str]] = []
@@ -759,7 +764,7 @@ def _render_cards(
     done = dict.fromkeys(formats, 0)
     cards_by_id = {ref.public_id: ref.card for ref in plan.references}
 
-    quiet: list[bool] = []  # whether the rendering under way reports no progress
+    silenced = False  # the rendering under way reports no progress (in a forked child)
 
     def store(fmt: str, result: list[tuple[str, bytes]]) -> None:
         if fmt == "html":
@@ -776,7 +781,7 @@ def _render_cards(
             cache.put(keys[fmt][card_id], fmt, payload)
             keep(fmt, card_id, payload)
         done[fmt] += len(result)
-        if not (quiet and quiet[-1]):
+        if not silenced:
             progress(fmt, done[fmt], len(todo[fmt]))
 
     _prepare_photos([card for fmt in formats for card in todo[fmt]])
@@ -790,19 +795,16 @@ def _render_cards(
         def render(silent: bool = False) -> None:
             # `silent` in a forked child: the progress display (its lock perhaps held by
             # the display's own thread when the child forked) is this process's alone.
-            quiet.append(silent)
+            nonlocal silenced
+            silenced = silent
             with _collector_for_batches():
                 for arg in args:
                     _store_all(store, _render_batch(arg))
 
         def collect() -> bool:
             for fmt in formats:
-                for card in todo[fmt]:
-                    lean = fmt == "docx" and card.id != first
-                    payload = cache.get(keys[fmt][card.id], LEAN_DOCX if lean else fmt)
-                    if payload is None:
-                        return False
-                    data[fmt][card.id] = payload
+                if not all(from_cache(fmt, card.id) for card in todo[fmt]):
+                    return False
                 progress(fmt, len(todo[fmt]), len(todo[fmt]))
             return True
 
