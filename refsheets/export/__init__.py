@@ -508,6 +508,8 @@ def _export_locked(
         for name in clean_stale_staging(plan.target)
     ]
     recover(plan.target)
+    if "pdf" in formats:
+        _import_held("refsheets.export.annex")  # pikepdf, before anything is staged
     with staging_folder(plan.target) as staging:
         for annex in plan.annexes:
             folder = staging / annex.target.relative_to(plan.target)
@@ -532,6 +534,25 @@ def _export_locked(
         publish(staging, plan.target)
     files = sorted(p for p in plan.target.rglob("*") if p.is_file())
     return ExportReport(plan, files, rendered, cached, warnings + cache.warnings)
+
+
+def _import_held(module: str) -> None:
+    """Import `module` with Ctrl-C held off until it is loaded (then raised as ever).
+
+    pikepdf's extension (nanobind) aborts the process when a KeyboardInterrupt lands
+    while its module is being set up ("Critical nanobind error", exit -6), where Ctrl-C
+    must end an export with 130 and leave the earlier one as it was: one run in ten of
+    test_ctrl_c_leaves_the_earlier_export, when the export first imported it mid-way."""
+    import importlib
+
+    if module in sys.modules or not hasattr(signal, "pthread_sigmask"):
+        importlib.import_module(module)
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        importlib.import_module(module)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _write_annex(
