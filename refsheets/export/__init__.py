@@ -1195,7 +1195,8 @@ def _pdf_cards(
     batch is written once and split.
     """
     from refsheets.export.annex import split_pages
-    from refsheets.render.pdf import _pages_per_card, check_photos, renderer_for
+    from refsheets.render.images import check_photos
+    from refsheets.render.pdf import _pages_per_card, renderer_for
 
     renderer = renderer_for(layout, library_root)
     check_photos(cards)

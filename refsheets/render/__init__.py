@@ -202,11 +202,10 @@ def check_fits(
 def _photos_readable(card: Card) -> bool:
     """Whether every photo of `card` opens (and is downscaled, once): a card with a bad
     photo is laid out, for its FitResult to say what is wrong in the usual words."""
-    from refsheets.render.images import PHOTO_CACHE
+    from refsheets.render.images import check_photos
 
     try:
-        for photo in card.photos:
-            PHOTO_CACHE.get(photo.path)
+        check_photos([card])
     except (RenderError, OSError):
         return False
     return True

@@ -14,11 +14,17 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from refsheets.errors import RenderError, shorten
 from refsheets.files import UnreadableFile, read_limited
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from refsheets.card import Card
 
 MAX_PIXELS = 40_000_000  # a 40 Mpx photo is already more than any camera phone gives
 MAX_DPI = 300
@@ -219,3 +225,18 @@ class PhotoCache:
 
 
 PHOTO_CACHE = PhotoCache()
+
+
+def check_photos(cards: Sequence[Card]) -> None:
+    """Check (and downscale, once) every photo before laying out: a bad photo gets a
+    clear RenderError here instead of a logged error deep inside WeasyPrint."""
+    for card in cards:
+        for photo in card.photos:
+            try:
+                PHOTO_CACHE.get(photo.path)
+            except RenderError as exc:
+                raise RenderError(f"mission '{card.id}': {exc.message}") from None
+            except FileNotFoundError:
+                raise RenderError(
+                    f"mission '{card.id}': the photo {photo.path} does not exist; check its path"
+                ) from None

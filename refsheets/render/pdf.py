@@ -43,7 +43,7 @@ from refsheets.render.fit import (
     section_label,
     step_css,
 )
-from refsheets.render.images import PHOTO_CACHE, PHOTO_WIDTH_MM
+from refsheets.render.images import PHOTO_CACHE, PHOTO_WIDTH_MM, check_photos
 from refsheets.render.pdf_tags import PDF_UA, PDF_VARIANTS, mend_weasyprint_tags
 from refsheets.render.sandbox import layout_environment, render_layout_template
 from refsheets.render.words import WORD_JOINER, keep_tail, protect_words
@@ -400,21 +400,6 @@ def _subject(cards: Sequence[Card]) -> str:
         return f"{len(cards)} × {first.labels.reference.lower()}"
     period = f", {first.period}" if first.period else ""
     return f"{first.labels.reference}{colon}{first.client}{period}"
-
-
-def check_photos(cards: Sequence[Card]) -> None:
-    """Check (and downscale, once) every photo before laying out: a bad photo gets a
-    clear RenderError here instead of a logged error deep inside WeasyPrint."""
-    for card in cards:
-        for photo in card.photos:
-            try:
-                PHOTO_CACHE.get(photo.path)
-            except RenderError as exc:
-                raise RenderError(f"mission '{card.id}': {exc.message}") from None
-            except FileNotFoundError:
-                raise RenderError(
-                    f"mission '{card.id}': the photo {photo.path} does not exist; check its path"
-                ) from None
 
 
 def _photo_transform(path: Path) -> bytes | None:
