@@ -34,7 +34,7 @@ import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 
 from refsheets.card import Card
-from refsheets.errors import RenderError
+from refsheets.errors import RenderError, shorten
 from refsheets.layouts import Layout
 from refsheets.render.fetcher import SafeFetcher
 from refsheets.render.fit import (
@@ -421,8 +421,14 @@ def _charset(layout: Layout) -> frozenset[str]:
 
     codes: set[int] = set()
     for face in layout.font_faces:
-        with TTFont(face.path, lazy=True) as font:
-            codes.update(font.getBestCmap())
+        try:
+            with TTFont(face.path, lazy=True) as font:
+                codes.update(font.getBestCmap())
+        except Exception as exc:  # fontTools raises many kinds for a damaged file
+            raise RenderError(
+                f"the font file {face.path} of layout '{layout.name}' cannot be read "
+                f"({shorten(str(exc), 80)}); put back the family's original file"
+            ) from None
     # The word joiner holds compounds together (words.py): invisible, drawn from no font.
     return frozenset(map(chr, codes)) | {"\n", "\r", "\t", WORD_JOINER}
 
