@@ -19,6 +19,8 @@ What other outputs read (the Word writer among them):
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import re
 from collections.abc import Iterator
@@ -29,7 +31,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 
-from refsheets.errors import Diagnostic, NotFoundError, RefsheetsError, did_you_mean, shorten
+from refsheets.errors import (
+    Diagnostic,
+    NotFoundError,
+    RefsheetsError,
+    RenderError,
+    did_you_mean,
+    shorten,
+)
 from refsheets.model import NonEmptyText, Strict, Text
 from refsheets.yamlfile import Source, read_source, validate_source
 
@@ -159,13 +168,22 @@ class Layout:
         return found
 
     @cached_property
-    def font_faces(self) -> tuple[FontFile, ...]:
-        """Every font face with its file on disk (made once: a Word card looks its
-        styles' faces up a hundred times)."""
+    def font_files(self) -> tuple[FontFile, ...]:
+        """Every font face with its file on disk, as brand.yaml lists them, the files not
+        read: for what only names or digests them (the cache's keys)."""
         return tuple(
             FontFile(face.family, face.weight, face.style, self.fonts_root / face.file)
             for face in self.brand.fonts.faces
         )
+
+    @cached_property
+    def font_faces(self) -> tuple[FontFile, ...]:
+        """`font_files`, each checked to be a font fontTools reads whole, for what reads
+        them as fonts (made once: a Word card looks its styles' faces up a hundred
+        times)."""
+        for face in self.font_files:
+            check_font_file(face.path, self.name)
+        return self.font_files
 
     def find(self, relative: str) -> Path | None:
         """The first file at `relative` in this layout's folder, then its parents'."""
@@ -299,3 +317,55 @@ def _check_files(layout: Layout, source: Source) -> Iterator[Diagnostic]:
             )
         elif path.suffix.lower() not in (".ttf", ".otf"):
             yield at(("fonts", "faces", i, "file"), "should be a .ttf or .otf font")
+
+
+_sound_fonts: set[tuple[Path, int, int]] = set()
+
+
+@contextlib.contextmanager
+def fonttools_quiet() -> Iterator[None]:
+    """fontTools' notes on what it finds odd in a font ("'created' timestamp seems very
+    low", six times for Lato) kept off the user's terminal meanwhile: its errors are
+    raised, and said in our words."""
+    logger = logging.getLogger("fontTools")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def check_font_file(path: Path, layout: str) -> None:
+    """RenderError naming `path` when it is not a font file fontTools can read whole (a
+    font copied short, or something else renamed): every reader of a layout's fonts
+    (the PDF's character set, the Word cards' font names and subsets, the fit bound)
+    then trusts it. Checked once per version of the file: its table directory against
+    the file's size, and the tables every reader uses."""
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise RenderError(
+            f"the font file {path} of layout '{layout}' cannot be read ({exc.strerror}); "
+            "put back the family's original file"
+        ) from None
+    key = (path, stat.st_size, stat.st_mtime_ns)
+    if key in _sound_fonts:
+        return
+    from fontTools.ttLib import TTFont
+
+    try:
+        with fonttools_quiet(), TTFont(path, lazy=True) as font:
+            for entry in font.reader.tables.values():
+                if entry.offset + entry.length > stat.st_size:
+                    raise ValueError(f"its {entry.tag} table runs past the end of the file")
+            font.getBestCmap()
+            for tag in ("head", "hhea", "hmtx", "maxp", "name", "OS/2"):
+                if tag in font:
+                    font[tag]
+    except Exception as exc:  # fontTools raises many kinds for a damaged file
+        raise RenderError(
+            f"the font file {path} of layout '{layout}' cannot be read "
+            f"({shorten(str(exc), 80)}); put back the family's original file"
+        ) from None
+    _sound_fonts.add(key)

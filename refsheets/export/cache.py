@@ -124,7 +124,7 @@ def environment_digest(layout: Layout) -> str:
             "layout": layout.name,
             "brand": layout.brand,
             "chain": list(layout.chain),
-            "fonts": [face.path for face in layout.font_faces],
+            "fonts": [face.path for face in layout.font_files],
             "code": code_digest(),
         }
     )

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import logging
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -48,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from refsheets.card import Block, Card
-from refsheets.layouts import Layout
+from refsheets.layouts import Layout, fonttools_quiet
 from refsheets.render.fit import FIT_STEPS, step_values
 from refsheets.render.words import WORD_JOINER, split_tail
 
@@ -84,20 +83,13 @@ class FaceMetrics:
     def __init__(self, path: Path) -> None:
         from fontTools.ttLib import TTFont
 
-        # fontTools logs what it finds odd in a font ("'created' timestamp seems very
-        # low", for Lato): not the user's concern in `refsheets check`.
-        logger = logging.getLogger("fontTools")
-        level = logger.level
-        logger.setLevel(logging.ERROR)
         try:
-            with TTFont(path, lazy=True) as font:
+            with fonttools_quiet(), TTFont(path, lazy=True) as font:
                 self._read(font)
         except NoBound:
             raise
         except Exception as exc:  # a file fontTools cannot read: no bound from it
             raise NoBound(f"{path.name}: {exc}") from None
-        finally:
-            logger.setLevel(level)
         self._kern: dict[tuple[str, str], float] = {}
         self._texts: dict[str, float] = {}
 

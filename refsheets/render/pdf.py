@@ -34,7 +34,7 @@ import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 
 from refsheets.card import Card
-from refsheets.errors import RenderError, shorten
+from refsheets.errors import RenderError
 from refsheets.layouts import Layout
 from refsheets.render.fetcher import SafeFetcher
 from refsheets.render.fit import (
@@ -421,14 +421,8 @@ def _charset(layout: Layout) -> frozenset[str]:
 
     codes: set[int] = set()
     for face in layout.font_faces:
-        try:
-            with TTFont(face.path, lazy=True) as font:
-                codes.update(font.getBestCmap())
-        except Exception as exc:  # fontTools raises many kinds for a damaged file
-            raise RenderError(
-                f"the font file {face.path} of layout '{layout.name}' cannot be read "
-                f"({shorten(str(exc), 80)}); put back the family's original file"
-            ) from None
+        with TTFont(face.path, lazy=True) as font:  # checked by layout.font_faces
+            codes.update(font.getBestCmap())
     # The word joiner holds compounds together (words.py): invisible, drawn from no font.
     return frozenset(map(chr, codes)) | {"\n", "\r", "\t", WORD_JOINER}
 
@@ -554,7 +548,7 @@ def _layout_version(layout: Layout) -> tuple[Any, ...]:
     """What tells an edited layout from the one a renderer was built for (a long-running
     process, such as `refsheets preview`, must not keep serving the old CSS or brand)."""
     files = [p for folder in layout.chain for p in sorted(folder.iterdir()) if p.is_file()]
-    files += [face.path for face in layout.font_faces]
+    files += [face.path for face in layout.font_files]
     stats = []
     for path in files:
         with contextlib.suppress(OSError):
