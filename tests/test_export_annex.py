@@ -30,6 +30,7 @@ from tests.conftest import DATA, ROOT, SEED, convert_with_libreoffice
 from tests.test_pdf_tags import (
     assert_every_mark_is_in_the_tree,
     assert_headings_in_order,
+    assert_ids_unique_and_resolved,
     elements,
     pdfua_findings,
     roles,
@@ -126,6 +127,7 @@ def test_the_pdf_annex_is_one_tagged_document(french: Annex, tmp_path: Path) -> 
         # every page has its own entry in the parent tree, in page order
         assert [int(p.obj.StructParents) for p in pdf.pages] == [0, 1, 2, 3, 4]
         assert_every_mark_is_in_the_tree(pdf)
+        assert_ids_unique_and_resolved(pdf)
         assert_headings_in_order(pdf)
     assert pdfua_findings(data, tmp_path) == []
 

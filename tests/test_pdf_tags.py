@@ -26,13 +26,16 @@ from refsheets.card import build_card
 from refsheets.errors import UsageError
 from refsheets.layouts import LAYOUTS_ROOT, Layout, load_layout
 from refsheets.library import Library, load_library
-from refsheets.render import render
+from refsheets.render import pdf_tags, render
 from refsheets.render.pdf import render_card_pdf, render_cards_pdf
 from refsheets.render.pdf_tags import (
     add_id_tree,
+    finish_tree,
     fold_plain_spans,
+    graft_page,
     mark_orphans_as_artifacts,
     mend_weasyprint_tags,
+    new_tree,
 )
 from tests.conftest import DATA, run_cli
 
@@ -134,6 +137,57 @@ def test_the_facts_band_is_a_table_with_header_cells(library: Library, pop_up: L
         known = {str(ids[i]) for i in range(0, len(ids), 2)}
         for cell in cells:  # each value names its label's header cell, which resolves
             assert len(cell.A.Headers) == 1 and str(cell.A.Headers[0]) in known
+
+
+def assert_ids_unique_and_resolved(pdf: pikepdf.Pdf) -> None:
+    """Each element is on a page of `pdf`; each id is listed once in the /IDTree, and
+    each table cell's /Headers names ids listed there."""
+    pages = {page.obj.objgen for page in pdf.pages}
+    tree = list(elements(pdf.Root.StructTreeRoot.K))
+    assert all(e.Pg.objgen in pages for e in tree if "/Pg" in e)
+    names = pdf.Root.StructTreeRoot.IDTree.Names
+    listed = [str(names[i]) for i in range(0, len(names), 2)]
+    assert len(listed) == len(set(listed))
+    assert sorted(listed) == sorted(str(e.ID) for e in tree if "/ID" in e)
+    headers = [str(h) for e in tree if "/A" in e and "/Headers" in e.A for h in e.A.Headers]
+    assert headers and set(headers) <= set(listed)
+
+
+def _grafted(cards: list[bytes], walk_all: bool, monkeypatch: pytest.MonkeyPatch) -> bytes:
+    with monkeypatch.context() as patch:
+        if walk_all:
+            patch.setattr(pdf_tags, "_ids_by_table", lambda *args: None)
+        target = pikepdf.new()
+        tree = new_tree(target)
+        for number, card in enumerate(cards, start=1):
+            graft_page(tree, target, pikepdf.open(io.BytesIO(card)), 0, prefix=f"card{number}-")
+        finish_tree(tree, target)
+        buffer = io.BytesIO()
+        target.save(buffer, deterministic_id=True)
+        return buffer.getvalue()
+
+
+def test_a_card_grafted_by_its_tables_alone_is_grafted_whole(
+    library: Library, pop_up: Layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Grafting a one-page card (as an annex does 200 times) walks only the tables its
+    /IDTree points into, not every element: the document is the same, byte for byte,
+    as when every element is walked; its ids are unique and its headers resolve."""
+    card = render_card_pdf(build_card(library, MISSION), pop_up)
+    other = render_card_pdf(build_card(library, "2022-havelinghen-emergence-tiers-lieu"), pop_up)
+    cards = [card, other, card]  # the same card twice: its ids told apart by the prefix
+    fast = _grafted(cards, False, monkeypatch)
+    assert fast == _grafted(cards, True, monkeypatch)
+    with pikepdf.open(io.BytesIO(fast)) as pdf:
+        assert len(pdf.pages) == 3
+        assert_ids_unique_and_resolved(pdf)
+        assert_every_mark_is_in_the_tree(pdf)
+        listed = pdf.Root.StructTreeRoot.IDTree.Names
+        assert {str(listed[i]).split("-")[0] for i in range(0, len(listed), 2)} == {
+            "card1",
+            "card2",
+            "card3",
+        }
 
 
 def test_headings_are_not_empty_and_in_order(library: Library, pop_up: Layout) -> None:
