@@ -219,6 +219,13 @@ def test_a_re_export_after_one_change_lays_it_out_here_and_takes_the_rest(
     assert annex.count("Zanzibar") == 1
     word = zipfile.ZipFile(folder / "cards" / f"{changed.stem}.docx").read("word/document.xml")
     assert b"Zanzibar" in word
+    # The other cards were put in the annex while the child rendered this one: the
+    # annex is the one the same cards give when they are put in in order (an export
+    # of the same, all cached, in one process).
+    late = (folder / "annexe-references.pdf").read_bytes()
+    again = _export(project, jobs=1)
+    assert again.rendered == {"pdf": 0, "docx": 0}
+    assert (again.plan.target / "annexe-references.pdf").read_bytes() == late
 
 
 def test_a_warm_export_makes_the_word_annex_in_a_child_and_the_same_file(

@@ -11,7 +11,13 @@ import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from refsheets.export.fonts import merge_font_subsets
+from refsheets.export.fonts import (
+    FontFacts,
+    facts_from_json,
+    facts_to_json,
+    merge_font_subsets,
+    page_font_facts,
+)
 from refsheets.layouts import load_layout
 from refsheets.library import load_library
 from refsheets.render import render
@@ -141,3 +147,112 @@ def test_a_tagged_annex_keeps_its_structure_and_marked_content(cards: list[Path]
     assert _structure(merged) == structure
     assert [int(page.obj.StructParents) for page in merged.pages] == parents
     assert [page.Contents.read_bytes() for page in merged.pages] == contents
+
+
+def _grafted(cards: list[Path]) -> pikepdf.Pdf:
+    from refsheets.render.pdf_tags import finish_tree, graft_page, new_tree
+
+    pdf = pikepdf.new()
+    tree = new_tree(pdf)
+    for number, path in enumerate(cards, 1):
+        graft_page(tree, pdf, pikepdf.open(path), 0, prefix=f"card{number}-")
+    finish_tree(tree, pdf)
+    return pdf
+
+
+def _known(pdf: pikepdf.Pdf, facts: list[bytes]) -> dict[tuple[int, int], FontFacts]:
+    """The facts of each page's fonts, by object, as an annex reads them from the cache."""
+    known = {}
+    for page, data in zip(pdf.pages, facts, strict=True):
+        by_key = facts_from_json(data)
+        assert by_key is not None
+        for key, font_facts in by_key.items():
+            known[page.Resources.Font[key].objgen] = font_facts
+    return known
+
+
+def _cached_facts(cards: list[Path]) -> list[bytes]:
+    found = []
+    for path in cards:
+        card = pikepdf.open(path)
+        facts = page_font_facts(card.pages[0])
+        assert facts
+        found.append(facts_to_json(facts))
+    return found
+
+
+def test_facts_from_the_cache_merge_as_the_fonts_read(cards: list[Path]) -> None:
+    """An annex takes its cards' font facts from the cache rather than reading 800
+    fonts through pikepdf: the merged fonts are the same, byte for byte."""
+    faces = [face.path for face in load_layout("pop-up", ROOT / "layouts").font_faces]
+    read = _grafted(cards)
+    gone = merge_font_subsets(read, faces)
+    from_cache = _grafted(cards)
+    assert (
+        merge_font_subsets(from_cache, faces, known=_known(from_cache, _cached_facts(cards)))
+        == gone
+    )
+    assert _saved(from_cache) == _saved(read)
+
+
+def _forged(entry: bytes, how: str) -> bytes:
+    import json
+
+    facts = json.loads(entry)
+    key = next(iter(facts))
+    face, readable, widths, texts, box = facts[key]
+    gid = next(iter(widths))
+    forged = {
+        "another face": [face + "-Other", readable, widths, texts, box],
+        "a width no font has": [face, readable, {**widths, gid: 1e12}, texts, box],
+        "a width that is no number": [face, readable, {**widths, gid: "500"}, texts, box],
+        "a glyph id past 65535": [face, readable, {**widths, "70000": 500}, texts, box],
+        "a glyph id written otherwise": [face, readable, {**widths, "+3": 500}, texts, box],
+        "text that is not hex": [face, readable, widths, {**texts, gid: "zz"}, box],
+        "a box of three": [face, readable, widths, texts, [0, 0, 1]],
+    }
+    return json.dumps({**facts, key: forged[how]}).encode()
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "another face",
+        "a width no font has",
+        "a width that is no number",
+        "a glyph id past 65535",
+        "a glyph id written otherwise",
+        "text that is not hex",
+        "a box of three",
+    ],
+)
+def test_forged_facts_are_read_again_from_the_fonts(cards: list[Path], how: str) -> None:
+    """Facts of the shape the cache keeps but values no font holds: every font is read
+    from the PDF instead, and the annex is the one the fonts give."""
+    faces = [face.path for face in load_layout("pop-up", ROOT / "layouts").font_faces]
+    read = _grafted(cards)
+    merge_font_subsets(read, faces)
+    facts = _cached_facts(cards)
+    facts = [_forged(entry, how) for entry in facts]  # all (one could be outvoted)
+    forged = _grafted(cards)
+    merge_font_subsets(forged, faces, known=_known(forged, facts))
+    assert _saved(forged) == _saved(read)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        b"",
+        b"\xff\xfe",
+        b"[" * 100_000 + b"]" * 100_000,
+        b"[]",
+        b'{"/F1": "Lato"}',
+        b'{"/F1": ["Lato", "yes", {}, {}, null]}',
+        b'{"/F1": ["", true, {}, {}, null]}',
+        b'{"/F1": ["Lato", true, [], {}, null]}',
+        b'{"/F1": ["Lato", true, {}, {}, null, 1]}',
+        b'{"/F1": ["Lato", true, {}, {"3": "0041"}, null]}' + b" " * (1 << 20),
+    ],
+)
+def test_a_facts_entry_not_of_the_cache_shape_is_not_read(entry: bytes) -> None:
+    assert facts_from_json(entry) is None

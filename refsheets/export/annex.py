@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,7 +20,16 @@ import pikepdf
 
 from refsheets.card import Card
 from refsheets.export.cache import CardCache
-from refsheets.export.fonts import Subsetter, _subset, merge_font_subsets
+from refsheets.export.fonts import (
+    FontFacts,
+    Subsetter,
+    _subset,
+    facts_from_json,
+    facts_to_json,
+    merge_font_subsets,
+    page_font_facts,
+    page_fonts,
+)
 from refsheets.export.summary import (
     Canvas,
     CoverText,
@@ -390,8 +399,13 @@ def annex_pdf(
     *,
     today: date | None = None,
     cache: CardCache | None = None,
+    late: Collection[int] = (),
 ) -> bytes:
     """The whole PDF annex: cover, summary, then each card (and its attestation).
+
+    `late` are the places of cards that may still be rendering elsewhere when this
+    starts (reading them from `cards` waits for them): the other cards are read first.
+    Without, the cards are read one at a time, as they are put in.
 
     Tagged like its parts: the structure of the front pages and of every card is
     grafted into one tree (see render/pdf_tags), in page order.
@@ -410,10 +424,24 @@ def annex_pdf(
     foreign: list[pikepdf.Page] = []  # attestations' pages: other tools' resources
     reference = plan.references[0].card.labels.reference if plan.references else "Référence"
     count = len(plan.references)
-    for index, (ref, data) in enumerate(zip(plan.references, cards, strict=True)):
-        card_pdf = pikepdf.open(io.BytesIO(data))
+    if len(cards) != count:
+        raise ValueError(f"{len(cards)} cards for {count} references")
+    known: dict[tuple[int, int], FontFacts] = {}  # the cards' fonts, by object in `annex`
+
+    def opened(index: int) -> tuple[pikepdf.Pdf, dict[str, FontFacts] | None]:
+        data = cards[index]
+        card = pikepdf.open(io.BytesIO(data))
+        return card, _card_font_facts(plan, data, card, cache)
+
+    # A card rendering elsewhere meanwhile (a re-export's changed card): the others are
+    # opened first, so that it has that long to arrive before the annex waits for it.
+    ahead = {i: opened(i) for i in range(len(cards)) if i not in late} if late else {}
+    for index, ref in enumerate(plan.references):
+        card_pdf, fonts_used = ahead.pop(index) if index in ahead else opened(index)
         starts.append(len(annex.pages))
         graft_page(tree, annex, card_pdf, 0, prefix=f"card{index + 1}-")
+        if fonts_used:
+            _known_fonts(annex.pages[-1], fonts_used, known)
         # A cached card does not know its rank: its "Référence k / n" is drawn here.
         canvas = Canvas(state.fonts)
         draw_reference_number(
@@ -464,7 +492,7 @@ def annex_pdf(
             outline.root.append(pikepdf.OutlineItem(title, start))
     # One subset per face for the whole annex rather than one per card (and footer):
     # only font dictionaries change, not the content streams nor the structure tree.
-    merge_font_subsets(annex, [face.path for face in plan.layout.font_faces], subset)
+    merge_font_subsets(annex, [face.path for face in plan.layout.font_faces], subset, known)
     state.fonts.settle(annex, subset)
     # Only the pages that may hold resources they do not use: the front pages (given
     # every face the summary draws with) and the attestations. Cleaning all 500 pages
@@ -481,6 +509,38 @@ def annex_pdf(
     declare_accessible(annex, facts, variant=variant, intents=_intents(front))
     annex.Root.PageMode = pikepdf.Name.UseOutlines
     return _save(annex)
+
+
+def _card_font_facts(
+    plan: ExportPlan, data: bytes, card: pikepdf.Pdf, cache: CardCache | None
+) -> dict[str, FontFacts] | None:
+    """The facts of the fonts of a card's page (see fonts.FontFacts), kept in the cache
+    under the card's bytes: read from the card when the cache lacks them, or holds
+    something else than the page's fonts."""
+    page = card.pages[0]
+    key = None
+    if cache is not None:
+        payload = b"%s\0fonts\0%s" % (plan.environment.encode(), hashlib.sha256(data).digest())
+        key = hashlib.sha256(payload).hexdigest()
+        hit = cache.get(key, "fonts")
+        facts = facts_from_json(hit) if hit is not None else None
+        if facts is not None and set(facts) == {str(key) for key in page_fonts(page)}:
+            return facts
+    facts = page_font_facts(page)
+    if key is not None and cache is not None and facts is not None:
+        cache.put(key, "fonts", facts_to_json(facts))
+    return facts
+
+
+def _known_fonts(
+    page: pikepdf.Page, facts: dict[str, FontFacts], known: dict[tuple[int, int], FontFacts]
+) -> None:
+    """Note the facts of the fonts of `page` (a card's, grafted), by object."""
+    fonts = page_fonts(page)
+    for key, font_facts in facts.items():
+        font = fonts.get(key)
+        if font is not None and font.is_indirect:
+            known[font.objgen] = font_facts
 
 
 def _mark_as_figure(tree: Any, pdf: pikepdf.Pdf, page: pikepdf.Page, card: Card) -> None:

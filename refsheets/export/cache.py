@@ -156,6 +156,10 @@ def _header(key: str, data: bytes) -> bytes:
     return b"%s %s %d %s\n" % (_MAGIC, key.encode("ascii"), len(data), digest.encode("ascii"))
 
 
+# What follows a bad entry dropped, by kind (cards, font subsets, a card's font facts).
+_AGAIN = {".ttf": "the font subset is cut again", ".fonts": "the card's fonts are read again"}
+
+
 class CardCache:
     """Rendered cards on disk, by key; every entry checked on read."""
 
@@ -172,7 +176,8 @@ class CardCache:
     def _drop(self, path: Path, why: str) -> None:
         """Remove a bad entry (a link is removed, never followed) and say so."""
         self.dropped += 1
-        self.warnings.append(f"cache entry {path} {why}: dropped, the card is rendered again")
+        again = _AGAIN.get(path.suffix, "the card is rendered again")
+        self.warnings.append(f"cache entry {path} {why}: dropped, {again}")
         with contextlib.suppress(OSError):
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)

@@ -236,6 +236,48 @@ def test_bad_entries_are_dropped_and_rendered_again(tmp_path: Path) -> None:
     assert "dropped" not in again.stderr
 
 
+def test_forged_font_facts_in_the_cache_change_no_annex(tmp_path: Path) -> None:
+    """The annex takes its cards' font facts (widths, text, box of each subset) from
+    the cache: an entry that is damaged, swapped, nested to exhaust the parser, or
+    forged with a valid header but values no font holds is read again from the card,
+    and the annex is the one the fonts give, byte for byte."""
+    import json
+
+    project = make_project(tmp_path / "p", 0)
+    for i in range(5):
+        add_mission(project, f"2022-m{i}", mission_yaml(f"Mission numéro {i}", f"Client {i}"))
+    tender = write_tender(project, references=5)
+    assert export(project, tender).returncode == 0
+    annex = project / "out" / "t" / "annexe-references.pdf"
+    clean = annex.read_bytes()
+    cache = CardCache(project / "out" / ".cache")
+    entries = sorted(cache.folder.rglob("*.fonts"))
+    assert len(entries) == 5
+    damaged, swapped, nested, wide, renamed = entries
+    damaged.write_bytes(damaged.read_bytes()[:-10])
+    swapped.write_bytes(nested.read_bytes())
+    for path, forge in (
+        (nested, lambda facts: b"[" * 200_000),
+        (
+            wide,
+            lambda facts: {k: [v[0], v[1], {**v[2], "1": 1e12}, *v[3:]] for k, v in facts.items()},
+        ),
+        (renamed, lambda facts: {k: [v[0] + "-X", *v[1:]] for k, v in facts.items()}),
+    ):
+        key = path.stem
+        facts = json.loads(path.read_bytes().split(b"\n", 1)[1])
+        forged = forge(facts)
+        cache.put(
+            key, "fonts", forged if isinstance(forged, bytes) else json.dumps(forged).encode()
+        )
+
+    result = export(project, tender)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("the card's fonts are read again") == 2, result.stderr
+    assert annex.read_bytes() == clean
+
+
 @pytest.mark.slow
 def test_clear_cache_refuses_while_an_export_uses_the_cache(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p", 40)
