@@ -211,14 +211,21 @@ def section_export(args: argparse.Namespace, work: Path) -> None:
     print(f"  cold export, {report.rendered}                 {cold:7.1f} s")
     print(f"  ratio cold export / plain WeasyPrint          {cold / plain:7.2f}  (target <= 0.50)")
 
-    # Re-export after one mission changed.
+    # Re-export after one mission changed, five times (another change each time): a
+    # change the card prints (its context), so that its PDF and Word card are made again.
     changed = next((data / "missions").glob("*.yaml"))
-    # A change the card prints (its context), so that its PDF and Word card are made again.
     text = changed.read_text(encoding="utf-8")
-    changed.write_text(text.replace("context: |\n  ", "context: |\n  Modifié. ", 1), "utf-8")
-    again, report = timed(lambda: export(tender, data, out))
-    print(f"  re-export after one change ({report.rendered}) {again:7.1f} s")
-    print(f"  ratio re-export / cold export                 {again / cold:7.2f}  (target <= 0.10)")
+    agains = []
+    for run in range(5):
+        changed.write_text(
+            text.replace("context: |\n  ", f"context: |\n  Modifié ({run + 1}). ", 1), "utf-8"
+        )
+        again, report = timed(lambda: export(tender, data, out))
+        agains.append(again)
+    again = sorted(agains)[len(agains) // 2]
+    runs = " ".join(f"{a:.2f}" for a in agains)
+    print(f"  re-export after one change ({report.rendered}), 5 runs: {runs} s")
+    print(f"  ratio re-export (median {again:.2f} s) / cold {again / cold:7.3f}  (target <= 0.10)")
 
     # Warm: another tender, same references, every card cached.
     other = write_tender(work / "other.yaml", n, name="Un autre marché", reference="B-2")

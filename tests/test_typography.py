@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -76,3 +78,30 @@ def test_keep_last_words_only_turns_one_space_into_a_no_break_space(text: str) -
     bound = keep_last_words(text)
     assert len(bound) == len(text)
     assert bound.replace(NBSP, " ") == text.replace(NBSP, " ")
+
+
+def _every_rule(text: str) -> str:
+    """`french` with each rule run whether or not its character is there."""
+    from refsheets import typography as t
+
+    text = t._APOSTROPHE.sub("’", text)
+    text = t._ELLIPSIS.sub("…", text)
+    text = t._STRAIGHT_QUOTES.sub(lambda m: f"«{m.group(1).strip()}»", text)
+    text = t._GUILLEMET_OPEN.sub(f"«{NNBSP}", text)
+    text = t._GUILLEMET_CLOSE.sub(f"{NNBSP}»", text)
+    text = t._BEFORE_HIGH.sub(lambda m: f"{NNBSP}{m.group(1)}", text)
+    text = t._BEFORE_COLON.sub(f"{NBSP}:", text)
+    text = t._GROUPED_DIGITS.sub(lambda m: re.sub(r"[ \u00a0]", NNBSP, m.group()), text)
+    return t._NUMBER_NOUN.sub(lambda m: f"{m.group(1)}{NBSP}", text)
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("abnNé°' ;:!?\"«».…0123456789٣\u00a0\u202f")),
+        max_size=40,
+    )
+)
+def test_a_rule_skipped_for_want_of_its_character_would_have_changed_nothing(
+    text: str,
+) -> None:
+    assert french(text) == _every_rule(text)
