@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import subprocess
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from pypdf import PdfReader
 
 from refsheets.export.fonts import (
     FontFacts,
+    KnownFonts,
+    _Group,
     facts_from_json,
     facts_to_json,
     merge_font_subsets,
@@ -160,14 +163,14 @@ def _grafted(cards: list[Path]) -> pikepdf.Pdf:
     return pdf
 
 
-def _known(pdf: pikepdf.Pdf, facts: list[bytes]) -> dict[tuple[int, int], FontFacts]:
-    """The facts of each page's fonts, by object, as an annex reads them from the cache."""
-    known = {}
+def _known(pdf: pikepdf.Pdf, facts: list[bytes]) -> KnownFonts:
+    """The facts of each page's fonts, as an annex reads them from the cache."""
+    known = KnownFonts()
     for page, data in zip(pdf.pages, facts, strict=True):
         by_key = facts_from_json(data)
         assert by_key is not None
         for key, font_facts in by_key.items():
-            known[page.Resources.Font[key].objgen] = font_facts
+            known.add(page.Resources.Font[key], font_facts)
     return known
 
 
@@ -256,3 +259,32 @@ def test_forged_facts_are_read_again_from_the_fonts(cards: list[Path], how: str)
 )
 def test_a_facts_entry_not_of_the_cache_shape_is_not_read(entry: bytes) -> None:
     assert facts_from_json(entry) is None
+
+
+def test_a_glyph_gets_the_width_and_text_most_subsets_give_it_in_any_order() -> None:
+    """The summary's subsets (drawn by us) round some widths otherwise than WeasyPrint's,
+    and the hyphen reads "-" in one card and U+2010 in another: each glyph gets what
+    most subsets give it, the lowest on a tie, so that the merged font is the same
+    whether the facts came from the cache, in the annex's order, or from the fonts, in
+    the order the pages are walked."""
+    first = FontFacts("Lato", True, {"3": 500.0, "4": 600.5}, {"3": "0041", "4": "2010"}, None)
+    second = FontFacts("Lato", True, {"4": 601.0}, {"4": "002d"}, [-10, -200, 1000, 900])
+    third = FontFacts("Lato", True, {"4": 601.0}, {"4": "2010"}, [0, -250, 1100, 800])
+    merged = set()
+    for order in itertools.permutations([first, second, third]):
+        group = _Group()
+        for facts in order:
+            group.add(facts)
+        group.settle()
+        merged.add(
+            (tuple(sorted(group.widths.items())), tuple(sorted(group.text.items())), group.box)
+        )
+    assert merged == {
+        (((3, 500.0), (4, 601.0)), ((3, b"0041"), (4, b"2010")), (-10.0, -250.0, 1100.0, 900.0))
+    }
+    for order in itertools.permutations([second, third]):  # one each: the lowest code
+        group = _Group()
+        for facts in order:
+            group.add(facts)
+        group.settle()
+        assert group.text == {4: b"002d"}

@@ -22,6 +22,7 @@ from refsheets.card import Card
 from refsheets.export.cache import CardCache
 from refsheets.export.fonts import (
     FontFacts,
+    KnownFonts,
     Subsetter,
     _subset,
     facts_from_json,
@@ -426,7 +427,7 @@ def annex_pdf(
     count = len(plan.references)
     if len(cards) != count:
         raise ValueError(f"{len(cards)} cards for {count} references")
-    known: dict[tuple[int, int], FontFacts] = {}  # the cards' fonts, by object in `annex`
+    known = KnownFonts()  # the cards' fonts, as the cache gave them
 
     def opened(index: int) -> tuple[pikepdf.Pdf, dict[str, FontFacts] | None]:
         data = cards[index]
@@ -532,15 +533,13 @@ def _card_font_facts(
     return facts
 
 
-def _known_fonts(
-    page: pikepdf.Page, facts: dict[str, FontFacts], known: dict[tuple[int, int], FontFacts]
-) -> None:
-    """Note the facts of the fonts of `page` (a card's, grafted), by object."""
+def _known_fonts(page: pikepdf.Page, facts: dict[str, FontFacts], known: KnownFonts) -> None:
+    """Note the facts of the fonts of `page` (a card's, grafted)."""
     fonts = page_fonts(page)
     for key, font_facts in facts.items():
         font = fonts.get(key)
         if font is not None and font.is_indirect:
-            known[font.objgen] = font_facts
+            known.add(font, font_facts)
 
 
 def _mark_as_figure(tree: Any, pdf: pikepdf.Pdf, page: pikepdf.Page, card: Card) -> None:

@@ -24,10 +24,10 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # imported where used: `refsheets check` (fit cache) should not pay it
     import pikepdf
@@ -43,7 +43,7 @@ class _Group:
     `settle` checks and converts it."""
 
     fonts: list[Any] = field(default_factory=list)  # Type0 font dictionaries (indirect)
-    raw_widths: dict[str, float] = field(default_factory=dict)
+    raw_widths: Counter[tuple[str, float]] = field(default_factory=Counter)
     raw_texts: Counter[tuple[str, str]] = field(default_factory=Counter)
     raw_boxes: list[tuple[float, float, float, float]] = field(default_factory=list)
     mergeable: bool = True
@@ -63,22 +63,27 @@ class _Group:
             _check(facts)
         except TypeError as exc:
             raise ValueError(str(exc)) from None
-        self.raw_widths.update(facts.widths)
+        self.raw_widths.update(facts.widths.items())
         self.raw_texts.update(facts.texts.items())
         if facts.bbox is not None:
             self.raw_boxes.append(_box(facts.bbox))
 
+    def absorb(self, other: _Group) -> None:
+        """Add what the subsets `other` gathered hold (already checked)."""
+        self.mergeable = self.mergeable and other.mergeable
+        self.raw_widths.update(other.raw_widths)
+        self.raw_texts.update(other.raw_texts)
+        self.raw_boxes += other.raw_boxes
+
     def settle(self) -> None:
-        """The union of what was added. A glyph drawn for two characters (the hyphen,
-        for "-" and for an automatic hyphenation's U+2010) gets the text most subsets
-        give it, the first one met on a tie."""
-        self.widths = {int(gid): float(width) for gid, width in self.raw_widths.items()}
-        best: dict[int, tuple[int, bytes]] = {}
-        for (gid, hexa), count in self.raw_texts.items():
-            key = int(gid)
-            if key not in best or count > best[key][0]:
-                best[key] = (count, hexa.encode("ascii"))
-        self.text = {gid: hexa for gid, (_, hexa) in best.items()}
+        """The union of what was added: for each glyph, the width and the text most
+        subsets give it, the lowest on a tie, whatever order the subsets came in. (A
+        glyph drawn for two characters, the hyphen for "-" and for an automatic
+        hyphenation's U+2010, has two texts; the summary's subsets, drawn by us, round
+        some widths otherwise than WeasyPrint's.)"""
+        self.widths = {int(gid): width for gid, width in _most_given(self.raw_widths).items()}
+        texts = _most_given(self.raw_texts)
+        self.text = {int(gid): hexa.encode("ascii") for gid, hexa in texts.items()}
         boxes = self.raw_boxes
         if boxes:
             self.box = (
@@ -87,6 +92,42 @@ class _Group:
                 max(b[2] for b in boxes),
                 max(b[3] for b in boxes),
             )
+
+
+_Value = TypeVar("_Value", float, str)
+
+
+def _most_given(counts: Counter[tuple[str, _Value]]) -> dict[str, _Value]:
+    """For each glyph id, the value counted most often with it; the lowest on a tie."""
+    best: dict[str, tuple[int, _Value]] = {}
+    for (gid, value), count in counts.items():
+        held = best.get(gid)
+        if held is None or count > held[0] or (count == held[0] and value < held[1]):
+            best[gid] = (count, value)
+    return {gid: value for gid, (_, value) in best.items()}
+
+
+@dataclass
+class KnownFonts:
+    """Fonts whose facts are known without reading them (an annex's cards', from the
+    cache): which face each font object is of, and what the known subsets of each face
+    hold together. Gathered face by face as they come, not kept font by font: 500
+    cards' facts one by one were held until the merge, at the export's peak of memory."""
+
+    faces: dict[tuple[int, int], str] = field(default_factory=dict)
+    groups: dict[str, _Group] = field(default_factory=dict)
+    sound: bool = True  # False once a fact proved wrong: then all are read
+
+    def add(self, font: Any, facts: FontFacts) -> None:
+        """Note `facts` as those of `font` (an indirect font dictionary)."""
+        if not self.sound:
+            return
+        try:
+            self.groups.setdefault(facts.face, _Group()).add(facts)
+        except ValueError:
+            self.sound = False
+            return
+        self.faces[font.objgen] = facts.face
 
 
 def _check(facts: FontFacts) -> None:
@@ -373,20 +414,20 @@ def merge_font_subsets(
     pdf: pikepdf.Pdf,
     faces: Sequence[Path],
     subset: Subsetter | None = None,
-    known: Mapping[tuple[int, int], FontFacts] | None = None,
+    known: KnownFonts | None = None,
 ) -> int:
     """Replace every face's many subsets in `pdf` by one; return how many fonts went.
 
     `faces` are the original font files the subsets were cut from (the layout's);
     `subset` cuts a face to glyph ids (`_subset` unless given: an export passes one that
     keeps its results in the cache, since another tender's annex often needs the same);
-    `known` gives the facts of fonts already read, by object (an annex has its cards'
-    from the cache): they are not read again, unless they prove wrong (a face's
-    name other than the font's, values no font holds), and then all are."""
+    `known` gives the facts of fonts already read (an annex has its cards' from the
+    cache): they are not read again, unless one of them proves wrong (values no font
+    holds, a face other than the font's), and then all are."""
     try:
-        groups = _groups(pdf, known or {})
+        groups = _groups(pdf, known if known is not None and known.sound else KnownFonts())
     except ValueError:
-        groups = _groups(pdf, {})
+        groups = _groups(pdf, KnownFonts())
     originals = {}
     for path in faces:
         name = _postscript_name(path)
@@ -418,10 +459,10 @@ def merge_font_subsets(
     return len(replaced) - len({m.objgen for m in replaced.values()})
 
 
-def _groups(pdf: pikepdf.Pdf, known: Mapping[tuple[int, int], FontFacts]) -> dict[str, _Group]:
-    """The fonts of `pdf`, by face, and what they hold. ValueError when a fact of
-    `known` proves wrong; a face whose own fonts hold what a merged font could not is
-    left alone."""
+def _groups(pdf: pikepdf.Pdf, known: KnownFonts) -> dict[str, _Group]:
+    """The fonts of `pdf`, by face, and what they hold. ValueError when a font of
+    `known` is not of the face it says; a face whose own fonts hold what a merged font
+    could not is left alone."""
     groups: dict[str, _Group] = {}
     seen: set[tuple[int, int]] = set()  # a font shared by pages is read once
     for resources in _resources(pdf):
@@ -429,11 +470,13 @@ def _groups(pdf: pikepdf.Pdf, known: Mapping[tuple[int, int], FontFacts]) -> dic
             if not font.is_indirect or font.objgen in seen:
                 continue
             seen.add(font.objgen)
-            facts = known.get(font.objgen)
-            if facts is None:
-                facts = read_font_facts(font)
-            elif facts.face != _face_name(font):
-                raise ValueError(f"the facts of another font than {facts.face}")
+            face = known.faces.get(font.objgen)
+            if face is not None:
+                if face != _face_name(font):
+                    raise ValueError(f"the facts of another font than {face}")
+                groups.setdefault(face, _Group()).fonts.append(font)
+                continue
+            facts = read_font_facts(font)
             if facts is None:
                 continue
             group = groups.setdefault(facts.face, _Group())
@@ -441,10 +484,10 @@ def _groups(pdf: pikepdf.Pdf, known: Mapping[tuple[int, int], FontFacts]) -> dic
             try:
                 group.add(facts)
             except ValueError:
-                if font.objgen in known:
-                    raise  # (all are read again, from the PDF)
                 group.mergeable = False  # a font of another tool's (an attestation's)
-    for group in groups.values():
+    for face, group in groups.items():
+        if face in known.groups:
+            group.absorb(known.groups[face])
         group.settle()
     return groups
 
