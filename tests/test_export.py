@@ -71,6 +71,17 @@ def test_example_tender_through_the_cli(project: Path) -> None:
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     ids = [item["id"] for item in manifest["selection"]]
     assert len(ids) == 3  # the tender's max_references
+    # What was written, the cards in one line (200 references were 400 lines of them).
+    assert result.stdout.splitlines() == [
+        "3 references exported to out/example/",
+        "  annexe-references.docx",
+        "  annexe-references.pdf",
+        "  cards/ (3 PDF, 3 Word cards)",
+        "  example.zip",
+        "  manifest.json",
+        "  references.csv",
+        "  references.xlsx",
+    ]
 
     # the PDF annex: cover, summary, one page per card, bookmarks, "Référence k / n"
     pages = _text(folder / "annexe-references.pdf")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -111,5 +112,33 @@ def export(
     for annex in plan.annexes:
         where = f" ({annex.scope.label})" if annex.scope and annex.scope.lot else ""
         out.print(f"{len(annex.references)} references exported to {annex.target}/{where}")
-    for path in report.files:
-        out.print(f"  {path.relative_to(plan.target)}", markup=False)
+    for line in _file_lines([path.relative_to(plan.target) for path in report.files]):
+        out.print(f"  {line}", markup=False)
+
+
+_CARD_KINDS = {".pdf": "PDF", ".docx": "Word"}
+
+
+def _file_lines(files: list[Path]) -> list[str]:
+    """The exported files, one a line, but each `cards/` folder in one line with its
+    counts: 200 references were 400 lines of card files scrolling past the annexes."""
+    counts: dict[Path, Counter[str]] = {}
+    for path in files:
+        if path.parent.name == "cards":
+            counts.setdefault(path.parent, Counter())[path.suffix] += 1
+    order = list(_CARD_KINDS)
+    lines: list[str] = []
+    shown: set[Path] = set()
+    for path in files:
+        folder = path.parent
+        if folder not in counts:
+            lines.append(str(path))
+        elif folder not in shown:  # the folder's line, where its first card was
+            shown.add(folder)
+            kinds = sorted(
+                counts[folder].items(),
+                key=lambda item: (order.index(item[0]) if item[0] in order else len(order), item),
+            )
+            parts = ", ".join(f"{n} {_CARD_KINDS.get(suffix, suffix)}" for suffix, n in kinds)
+            lines.append(f"{folder.as_posix()}/ ({parts} cards)")
+    return lines
