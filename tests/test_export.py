@@ -76,7 +76,7 @@ def test_example_tender_through_the_cli(project: Path) -> None:
         "3 references exported to out/example/",
         "  annexe-references.docx",
         "  annexe-references.pdf",
-        "  cards/ (3 PDF, 3 Word cards)",
+        "  cards/ (3 PDF cards, 3 Word cards)",
         "  example.zip",
         "  manifest.json",
         "  references.csv",

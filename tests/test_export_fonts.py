@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import io
 import itertools
+import json
+import math
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 import pytest
@@ -184,52 +187,49 @@ def _cached_facts(cards: list[Path]) -> list[bytes]:
     return found
 
 
-def test_facts_from_the_cache_merge_as_the_fonts_read(cards: list[Path]) -> None:
+def test_facts_from_the_cache_merge_as_the_fonts_read(
+    cards: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """An annex takes its cards' font facts from the cache rather than reading 800
     fonts through pikepdf: the merged fonts are the same, byte for byte."""
     faces = [face.path for face in load_layout("pop-up", ROOT / "layouts").font_faces]
     read = _grafted(cards)
     gone = merge_font_subsets(read, faces)
     from_cache = _grafted(cards)
-    assert (
-        merge_font_subsets(from_cache, faces, known=_known(from_cache, _cached_facts(cards)))
-        == gone
-    )
+    known = _known(from_cache, _cached_facts(cards))
+    reads = _count_reads(monkeypatch)
+    assert merge_font_subsets(from_cache, faces, known=known) == gone
+    assert reads == []  # not one font read through pikepdf
     assert _saved(from_cache) == _saved(read)
 
 
-def _forged(entry: bytes, how: str) -> bytes:
-    import json
+# Facts of the cache's shape, with a value no font holds: (face, readable, widths,
+# texts, box, a glyph id of the subset) -> the forged entry.
+_FORGERIES: dict[str, Any] = {
+    "another face": lambda f, r, w, t, b, g: [f + "-Other", r, w, t, b],
+    "a width no font has": lambda f, r, w, t, b, g: [f, r, {**w, g: 1e12}, t, b],
+    "a width past any float": lambda f, r, w, t, b, g: [f, r, {**w, g: 10**400}, t, b],
+    "a width that is not a number": lambda f, r, w, t, b, g: [f, r, {**w, g: math.nan}, t, b],
+    "a width that is a string": lambda f, r, w, t, b, g: [f, r, {**w, g: "500"}, t, b],
+    "a glyph id past 65535": lambda f, r, w, t, b, g: [f, r, {**w, "70000": 500}, t, b],
+    "a glyph id written otherwise": lambda f, r, w, t, b, g: [f, r, {**w, "+3": 500}, t, b],
+    "text that is not hex": lambda f, r, w, t, b, g: [f, r, w, {**t, g: "zz"}, b],
+    "a box of three": lambda f, r, w, t, b, g: [f, r, w, t, [0, 0, 1]],
+}
 
+
+def _forged(entry: bytes, how: str) -> bytes:
     facts = json.loads(entry)
     key = next(iter(facts))
     face, readable, widths, texts, box = facts[key]
-    gid = next(iter(widths))
-    forged = {
-        "another face": [face + "-Other", readable, widths, texts, box],
-        "a width no font has": [face, readable, {**widths, gid: 1e12}, texts, box],
-        "a width that is no number": [face, readable, {**widths, gid: "500"}, texts, box],
-        "a glyph id past 65535": [face, readable, {**widths, "70000": 500}, texts, box],
-        "a glyph id written otherwise": [face, readable, {**widths, "+3": 500}, texts, box],
-        "text that is not hex": [face, readable, widths, {**texts, gid: "zz"}, box],
-        "a box of three": [face, readable, widths, texts, [0, 0, 1]],
-    }
-    return json.dumps({**facts, key: forged[how]}).encode()
+    forged = _FORGERIES[how](face, readable, widths, texts, box, next(iter(widths)))
+    return json.dumps({**facts, key: forged}).encode()
 
 
-@pytest.mark.parametrize(
-    "how",
-    [
-        "another face",
-        "a width no font has",
-        "a width that is no number",
-        "a glyph id past 65535",
-        "a glyph id written otherwise",
-        "text that is not hex",
-        "a box of three",
-    ],
-)
-def test_forged_facts_are_read_again_from_the_fonts(cards: list[Path], how: str) -> None:
+@pytest.mark.parametrize("how", list(_FORGERIES))
+def test_forged_facts_are_read_again_from_the_fonts(
+    cards: list[Path], how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Facts of the shape the cache keeps but values no font holds: every font is read
     from the PDF instead, and the annex is the one the fonts give."""
     faces = [face.path for face in load_layout("pop-up", ROOT / "layouts").font_faces]
@@ -238,8 +238,26 @@ def test_forged_facts_are_read_again_from_the_fonts(cards: list[Path], how: str)
     facts = _cached_facts(cards)
     facts = [_forged(entry, how) for entry in facts]  # all (one could be outvoted)
     forged = _grafted(cards)
-    merge_font_subsets(forged, faces, known=_known(forged, facts))
-    assert _saved(forged) == _saved(read)
+    known = _known(forged, facts)
+    reads = _count_reads(monkeypatch)
+    merge_font_subsets(forged, faces, known=known)
+    assert reads and _saved(forged) == _saved(read)
+
+
+def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The faces of the fonts the merge reads from the PDF, from now on."""
+    from refsheets.export import fonts
+
+    faces: list[str] = []
+    real = fonts.read_font_facts
+
+    def counted(font: Any) -> fonts.FontFacts | None:
+        facts = real(font)
+        faces.append(facts.face if facts else "")
+        return facts
+
+    monkeypatch.setattr(fonts, "read_font_facts", counted)
+    return faces
 
 
 @pytest.mark.parametrize(

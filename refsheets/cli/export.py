@@ -139,6 +139,9 @@ def _file_lines(files: list[Path]) -> list[str]:
                 counts[folder].items(),
                 key=lambda item: (order.index(item[0]) if item[0] in order else len(order), item),
             )
-            parts = ", ".join(f"{n} {_CARD_KINDS.get(suffix, suffix)}" for suffix, n in kinds)
-            lines.append(f"{folder.as_posix()}/ ({parts} cards)")
+            parts = ", ".join(
+                f"{n} {_CARD_KINDS.get(suffix, suffix.lstrip('.').upper())} card{'s' * (n > 1)}"
+                for suffix, n in kinds
+            )
+            lines.append(f"{folder.as_posix()}/ ({parts})")
     return lines

@@ -510,13 +510,14 @@ def _export_locked(
     recover(plan.target)
     if "pdf" in formats:
         _import_held("refsheets.export.annex")  # pikepdf, before anything is staged
-    with _old_objects_frozen(), staging_folder(plan.target) as staging:
+    with staging_folder(plan.target) as staging:
         for annex in plan.annexes:
             folder = staging / annex.target.relative_to(plan.target)
             folder.mkdir(exist_ok=True)
-            counts = _write_annex(
-                annex, folder, formats, library, cache, jobs, report_progress, today=today
-            )
+            with _old_objects_frozen():  # (what the lots before left included)
+                counts = _write_annex(
+                    annex, folder, formats, library, cache, jobs, report_progress, today=today
+                )
             for fmt in formats:
                 rendered[fmt] += counts[fmt]
                 cached[fmt] += len(annex.references) - counts[fmt]
@@ -859,9 +860,10 @@ _HELD_OFF = 1 << 30
 
 @contextlib.contextmanager
 def _old_objects_frozen() -> Iterator[None]:
-    """While an export runs (and the workers and children it forks): the objects there
-    are before (the library, the modules, what an earlier export in this process left)
-    are left out of the cyclic collector's walks; they are given back to it after.
+    """While an annex is made (and the workers and children it forks): the objects
+    there are before (the library, the modules, the lots before, what an earlier export
+    in this process left, garbage included) are left out of the cyclic collector's
+    walks; they are given back to it after.
 
     The collector's full collections walk every object there is. While the cards
     render, each batch makes its one full collection itself when it ends

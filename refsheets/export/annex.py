@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pikepdf
 
 from refsheets.card import Card
-from refsheets.export.cache import CardCache
+from refsheets.export.cache import CardCache, derived_key
 from refsheets.export.fonts import (
     FontFacts,
     KnownFonts,
@@ -360,9 +360,7 @@ def cached_subsetter(plan: ExportPlan, cache: CardCache | None) -> Subsetter:
         return _subset
 
     def subset(path: Path, gids: Sequence[int]) -> bytes:
-        # The environment covers the layout's font files and refsheets' code.
-        payload = f"{plan.environment}\0subset\0{path}\0{','.join(map(str, gids))}"
-        key = hashlib.sha256(payload.encode()).hexdigest()
+        key = derived_key(plan.environment, "subset", str(path), ",".join(map(str, gids)))
         hit = cache.get(key, "ttf")
         if hit is not None:
             return hit
@@ -521,11 +519,10 @@ def _card_font_facts(
     page = card.pages[0]
     key = None
     if cache is not None:
-        payload = b"%s\0fonts\0%s" % (plan.environment.encode(), hashlib.sha256(data).digest())
-        key = hashlib.sha256(payload).hexdigest()
+        key = derived_key(plan.environment, "fonts", hashlib.sha256(data).hexdigest())
         hit = cache.get(key, "fonts")
         facts = facts_from_json(hit) if hit is not None else None
-        if facts is not None and set(facts) == {str(key) for key in page_fonts(page)}:
+        if facts is not None and set(facts) == {str(name) for name in page_fonts(page)}:
             return facts
     facts = page_font_facts(page)
     if key is not None and cache is not None and facts is not None:

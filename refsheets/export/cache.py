@@ -151,6 +151,14 @@ def card_keys(card: Any, *, environment: str, fmts: Sequence[str]) -> dict[str, 
     }
 
 
+def derived_key(environment: str, kind: str, *parts: str) -> str:
+    """The key of an entry derived from a card or a layout's files besides the cards
+    themselves (a font subset, a card's font facts): `kind` and `parts`, under the
+    environment (the layout's files and refsheets' code)."""
+    payload = "\0".join([environment, kind, *parts])
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
 def _header(key: str, data: bytes) -> bytes:
     digest = hashlib.sha256(data).hexdigest()
     return b"%s %s %d %s\n" % (_MAGIC, key.encode("ascii"), len(data), digest.encode("ascii"))

@@ -39,8 +39,8 @@ _BFCHAR = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]*)>")
 @dataclass
 class _Group:
     """The subsets of one face found in the PDF: their fonts, and the union of what
-    they hold, as read (`FontFacts`: glyph ids as strings, text as hex strings) until
-    `settle` checks and converts it."""
+    they hold, checked as each subset is added (`FontFacts`: glyph ids as strings, text
+    as hex strings) and converted by `settle`."""
 
     fonts: list[Any] = field(default_factory=list)  # Type0 font dictionaries (indirect)
     raw_widths: Counter[tuple[str, float]] = field(default_factory=Counter)
@@ -59,10 +59,7 @@ class _Group:
         if not facts.readable:
             self.mergeable = False
             return
-        try:
-            _check(facts)
-        except TypeError as exc:
-            raise ValueError(str(exc)) from None
+        _check(facts)
         self.raw_widths.update(facts.widths.items())
         self.raw_texts.update(facts.texts.items())
         if facts.bbox is not None:
@@ -131,8 +128,15 @@ class KnownFonts:
 
 
 def _check(facts: FontFacts) -> None:
-    """ValueError (or TypeError) unless `facts`' glyph ids are 0-65535 in decimal
-    digits, its widths finite numbers under 100,000 and its texts hex."""
+    """ValueError unless `facts`' glyph ids are 0-65535 in decimal digits, its widths
+    finite numbers within 100,000 and its texts hex (each pass over a subset in C)."""
+    try:
+        _check_values(facts)
+    except (TypeError, ArithmeticError) as exc:  # (a width of a string, of 10**400)
+        raise ValueError(f"not a font's facts: {exc}") from None
+
+
+def _check_values(facts: FontFacts) -> None:
     for ids in (facts.widths, facts.texts):
         if ids:
             digits = "".join(ids)
@@ -141,8 +145,9 @@ def _check(facts: FontFacts) -> None:
             if max(map(int, ids)) > 0xFFFF:
                 raise ValueError("a glyph id past 65535")
     widths = facts.widths.values()
+    # The bounds first: a sum of numbers within them is finite unless one is NaN.
     if widths and not (
-        math.isfinite(sum(widths)) and -100_000 <= min(widths) <= max(widths) <= 100_000
+        -100_000 <= min(widths) <= max(widths) <= 100_000 and math.isfinite(sum(widths))
     ):
         raise ValueError("a width that is not one")
     texts = facts.texts.values()
@@ -235,7 +240,7 @@ def facts_to_json(facts: dict[str, FontFacts]) -> bytes:
 
 def facts_from_json(data: bytes) -> dict[str, FontFacts] | None:
     """What `facts_to_json` wrote, or None when `data` is not of its shape. The values
-    are checked when merged (`_Group.settle`): a damaged or forged entry is read again
+    are checked when merged (`_Group.add`): a damaged or forged entry is read again
     from the PDF, never trusted."""
     if len(data) > MAX_FACTS_BYTES:
         return None

@@ -56,10 +56,17 @@ def _struct_root(pdf: Pdf) -> Dictionary | None:
 
 
 def _elements(node: object) -> Iterator[Dictionary]:
-    """Every structure element under `node` (itself included), depth first."""
+    """Every structure element under `node` (itself included), depth first, each once:
+    a tree that names one node twice, or itself, is walked as the tree it should be
+    (a forged card in the cache could, and each repeat multiplied the walk)."""
     stack = [node]
+    seen: set[tuple[int, int]] = set()
     while stack:
         item = stack.pop()
+        if isinstance(item, Array | Dictionary) and item.is_indirect:
+            if item.objgen in seen:
+                continue
+            seen.add(item.objgen)
         if isinstance(item, Array):
             stack.extend(reversed(list(item)))
         elif isinstance(item, Dictionary) and item.get("/S") is not None:
@@ -342,9 +349,13 @@ def graft_page(tree: _Tree, target: Pdf, source: Pdf, index: int, *, prefix: str
     ids = _ids_by_table(root, document, top) if len(source.pages) == 1 else None
     if ids is not None:
         tables = {table.objgen: table for _, table in ids}
-        for table in tables.values():
-            for inner in _elements(table):
+        inside = [inner for table in tables.values() for inner in _elements(table)]
+        reached = {inner.objgen for inner in inside if inner.is_indirect}
+        if all(element.objgen in reached for element, _ in ids):
+            for inner in inside:
                 _prefix_ids(inner, prefix)
+        else:  # an id its table does not hold (its /P and the table's /K disagree)
+            ids = None
     for element in top:
         del element["/P"]  # the copy must not drag the source's whole tree along
     target.pages.append(page)
@@ -395,7 +406,7 @@ def _prefix_ids(element: Dictionary, prefix: str) -> str | None:
 def _ids_by_table(
     root: Dictionary, document: pikepdf.Object, top: list[pikepdf.Object]
 ) -> list[tuple[Dictionary, Dictionary]] | None:
-    """Each element the /IDTree of `root` lists, with the table it is in; None when the
+    """Each element the /IDTree of `root` lists, with the (outermost) table it is in; None when the
     tree has no /IDTree, or an element with an id is not in a table under one of the
     `top` elements of `document` (then every element is walked)."""
     id_tree = root.get("/IDTree")
@@ -411,8 +422,8 @@ def _ids_by_table(
             return None
         table, node = None, element
         for _ in range(64):  # a structure tree is shallow; a cycle is not a tree
-            if table is None and node.get("/S") == Name.Table:
-                table = node
+            if node.get("/S") == Name.Table:
+                table = node  # the outermost: a table in a table is walked with it
             parent = node.get("/P")
             if not isinstance(parent, Dictionary):
                 return None
@@ -427,23 +438,32 @@ def _ids_by_table(
     return found
 
 
-def _name_tree_values(node: Dictionary, depth: int = 0) -> list[object] | None:
-    """The values of a name tree (the /IDTree), in order; None if it is deeper than a
-    name tree of a few hundred ids can be."""
-    if depth > 8:
-        return None
-    names = node.get("/Names")
+# More ids than a card's tables could hold: such an /IDTree is not walked.
+_MAX_IDS = 10_000
+
+
+def _name_tree_values(node: Dictionary) -> list[object] | None:
+    """The values of a name tree (the /IDTree), in order; None if it names a node
+    twice (or itself), is deeper than 8, or holds more than `_MAX_IDS` values."""
     values: list[object] = []
-    if isinstance(names, Array):
-        values += [names[i + 1] for i in range(0, len(names) - 1, 2)]
-    for kid in node.get("/Kids", Array()):
-        if not isinstance(kid, Dictionary):
-            continue
-        below = _name_tree_values(kid, depth + 1)
-        if below is None:
-            return None
-        values += below
-    return values
+    seen: set[tuple[int, int]] = set()
+
+    def walk(node: Dictionary, depth: int) -> bool:
+        if depth > 8 or (node.is_indirect and node.objgen in seen):
+            return False
+        if node.is_indirect:
+            seen.add(node.objgen)
+        names = node.get("/Names")
+        if isinstance(names, Array):
+            if len(values) + len(names) // 2 > _MAX_IDS:
+                return False
+            values.extend(names[i + 1] for i in range(0, len(names) - 1, 2))
+        kids = node.get("/Kids", Array())
+        if not isinstance(kids, Array):
+            return False
+        return all(not isinstance(kid, Dictionary) or walk(kid, depth + 1) for kid in kids)
+
+    return values if walk(node, 0) else None
 
 
 def _copy(target: Pdf, source: Pdf, obj: pikepdf.Object) -> pikepdf.Object:

@@ -239,8 +239,9 @@ def test_bad_entries_are_dropped_and_rendered_again(tmp_path: Path) -> None:
 def test_forged_font_facts_in_the_cache_change_no_annex(tmp_path: Path) -> None:
     """The annex takes its cards' font facts (widths, text, box of each subset) from
     the cache: an entry that is damaged, swapped, nested to exhaust the parser, or
-    forged with a valid header but values no font holds is read again from the card,
-    and the annex is the one the fonts give, byte for byte."""
+    forged with a valid header but values no font holds (a width past any float, which
+    once ended the export in an internal error) is read again from the card, and the
+    annex is the one the fonts give, byte for byte."""
     import json
 
     project = make_project(tmp_path / "p", 0)
@@ -260,7 +261,9 @@ def test_forged_font_facts_in_the_cache_change_no_annex(tmp_path: Path) -> None:
         (nested, lambda facts: b"[" * 200_000),
         (
             wide,
-            lambda facts: {k: [v[0], v[1], {**v[2], "1": 1e12}, *v[3:]] for k, v in facts.items()},
+            lambda facts: {
+                k: [v[0], v[1], {**v[2], "1": 10**400}, *v[3:]] for k, v in facts.items()
+            },
         ),
         (renamed, lambda facts: {k: [v[0] + "-X", *v[1:]] for k, v in facts.items()}),
     ):
