@@ -228,6 +228,37 @@ def test_a_re_export_after_one_change_lays_it_out_here_and_takes_the_rest(
     assert (again.plan.target / "annexe-references.pdf").read_bytes() == late
 
 
+def test_past_fork_at_most_references_a_re_export_forks_no_child(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large annex is made in one process: a forked child's copy of the export's heap
+    is counted again in the memory summed over processes (a 500-card re-export took
+    419 MB forked, over the 400 MB budget, and 281 MB in one process)."""
+    import refsheets.export as export
+
+    export_tender(
+        project / "t.yaml", load_library(project / "data"), out_root=project / "out", today=TODAY
+    )
+    forked: list[object] = []
+    fork_call = export.fork_call
+
+    def spy(work: Any) -> Any:
+        forked.append(work)
+        return fork_call(work)
+
+    monkeypatch.setattr(export, "fork_call", spy)
+    changed = _change_one(project, 1)
+    monkeypatch.setattr(export, "FORK_AT_MOST", 5)  # the project's tender takes 6
+    report = _export(project, jobs=2)
+    assert report.rendered == {"pdf": 1, "docx": 1} and forked == []
+    annex = _text((report.plan.target / "annexe-references.pdf").read_bytes())
+    assert annex.count("Zanzibar") == 1
+    assert "Zanzibar" in _text((report.plan.target / "cards" / f"{changed.stem}.pdf").read_bytes())
+    monkeypatch.setattr(export, "FORK_AT_MOST", 6)
+    _change_one(project, 2)
+    assert _export(project, jobs=2).rendered == {"pdf": 1, "docx": 1} and len(forked) == 1
+
+
 def test_a_warm_export_makes_the_word_annex_in_a_child_and_the_same_file(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -69,6 +69,12 @@ MANIFEST = "manifest.json"
 BATCH_SIZE = 25  # cards per WeasyPrint document: large enough to amortise, small for progress
 MIN_SPLIT = 4  # the fewest cards the export's last batch is halved into
 FEW_CARDS = 4  # cards (all formats) rendered in this process rather than by workers
+# The most references whose annexes are made beside a forked child (see `_write_annex`).
+# The child's copy of the export's heap is counted again in the memory summed over
+# processes: a re-export after one change peaked at 330 MB with 300 references, 382 MB
+# with 400 and 419-424 MB with 500, forked; 281 MB in one process at 500 (3.5 s against
+# 2.4 s), under the 400 MB a 500-card export may take.
+FORK_AT_MOST = 300
 LEAN_DOCX = "leandocx"  # the cache's format of a Word card without its fonts
 
 FACT_LABELS = {
@@ -630,7 +636,7 @@ def _write_annex(
     # PDF annex meanwhile, and waits for those cards only when it reaches them.
     child = None
     ready = None
-    if aside and sum(rendered.values()) <= FEW_CARDS:
+    if aside and sum(rendered.values()) <= FEW_CARDS and len(plan.references) <= FORK_AT_MOST:
         if late is not None:
             ready, told = os.pipe()
 
