@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 import pytest
@@ -24,6 +25,7 @@ from refsheets.library import Library, load_library
 from refsheets.render import check_fits, render
 from refsheets.render.fit import FIT_STEPS, step_css
 from refsheets.render.pdf import (
+    CardRenderer,
     card_html,
     check_fit,
     render_card_pdf,
@@ -204,6 +206,29 @@ def test_a_longer_card_is_tightened_but_stays_readable(
     data = render_card_pdf(card, layouts["pop-up"])
     assert page_count(data) == 1
     assert "mot96" in pdf_text(data)  # the end of the text is there: no silent cut
+
+
+def test_a_card_that_spills_in_a_batch_is_refitted_past_step_0(
+    library: Library, layouts: dict[str, Layout], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A card the batch saw spill at the first step is not laid out at that step again:
+    its search for a step starts past it (issue 15: each layout of a card is ~50 ms)."""
+    short = build_card(library, "2021-valenciennes-passage-de-la-paix")
+    longer = long_card(build_card(library, "anzin-mediation-numerique-qpv"), 400)
+    renderer = CardRenderer(layouts["pop-up"], library.root)
+    laid_out: list[tuple[list[str], list[int]]] = []
+    html = renderer.html
+
+    def spy(cards: Any, steps: Any, **kwargs: Any) -> str:
+        laid_out.append(([c.id for c in cards], list(steps)))
+        return html(cards, steps, **kwargs)
+
+    monkeypatch.setattr(renderer, "html", spy)
+    assert page_count(renderer.cards_pdf([short, longer])) == 2
+    alone = [steps for ids, steps in laid_out if ids == [longer.id]]
+    assert laid_out[0] == ([short.id, longer.id], [0, 0])
+    assert alone and all(step > 0 for [step] in alone)  # never step 0 again
+    assert laid_out[-1][1][0] == 0 and laid_out[-1][1][1] > 0
 
 
 def test_the_floor_is_8_5_pt() -> None:
