@@ -23,7 +23,7 @@ import pytest
 from PIL import Image
 
 from refsheets.card import build_card
-from refsheets.errors import UsageError
+from refsheets.errors import RenderError, UsageError
 from refsheets.layouts import LAYOUTS_ROOT, Layout, load_layout
 from refsheets.library import Library, load_library
 from refsheets.render import pdf_tags, render
@@ -246,13 +246,40 @@ def test_an_id_tree_naming_a_node_again_is_not_walked_again() -> None:
     for _ in range(6):
         node = pdf.make_indirect(pikepdf.Dictionary(Kids=pikepdf.Array([node] * 10)))
     root.IDTree = node
-    assert pdf_tags._name_tree_values(root.IDTree) is None
+    assert pdf_tags._tree_pairs(root.IDTree, "/Names", 10_000) is None
     buffer = io.BytesIO()
     pdf.save(buffer)
     target = pikepdf.new()
     tree = new_tree(target)
     graft_page(tree, target, pikepdf.open(io.BytesIO(buffer.getvalue())), 0, prefix="card1-")
     assert list(tree.ids) == [f"card1-{ident}"]
+
+
+@pytest.mark.parametrize("shape", ["a node of its own kids", "a node named again"])
+def test_a_parent_tree_that_is_no_tree_is_a_render_error(shape: str) -> None:
+    """The parent tree is walked by the same bounded walk as the /IDTree: a forged
+    card's parent tree naming itself ended in a RecursionError (an internal error),
+    one naming a node ten times six levels deep took 4.5 s; both are now refused."""
+    data = _tagged(
+        '<html lang="fr"><body><table><thead><tr><th>A</th></tr></thead>'
+        "<tbody><tr><td>x</td></tr></tbody></table></body></html>"
+    )
+    pdf = pikepdf.open(io.BytesIO(data))
+    root = pdf.Root.StructTreeRoot
+    node = root.ParentTree
+    if shape == "a node of its own kids":
+        node.Kids = pikepdf.Array([node])
+    else:
+        for _ in range(6):
+            node = pdf.make_indirect(pikepdf.Dictionary(Kids=pikepdf.Array([node] * 10)))
+        root.ParentTree = node
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    target = pikepdf.new()
+    with pytest.raises(RenderError, match="parent tree names a node twice"):
+        graft_page(
+            new_tree(target), target, pikepdf.open(io.BytesIO(buffer.getvalue())), 0, prefix=""
+        )
 
 
 def test_headings_are_not_empty_and_in_order(library: Library, pop_up: Layout) -> None:

@@ -22,11 +22,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 from xml.sax.saxutils import escape
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Pdf
+
+from refsheets.errors import RenderError
 
 PDF_UA = "pdf/ua-1"
 # PDF/A on request: every variant is also tagged (and claims PDF/UA-1): the 'a' level
@@ -79,15 +81,48 @@ def _elements(node: object) -> Iterator[Dictionary]:
 
 
 def _number_tree(node: pikepdf.Object) -> dict[int, object]:
-    """A number tree (the parent tree) flattened: key -> value."""
-    found: dict[int, object] = {}
-    nums = node.get("/Nums")
-    if isinstance(nums, Array):
-        for i in range(0, len(nums) - 1, 2):
-            found[int(nums[i])] = nums[i + 1]
-    for kid in node.get("/Kids", Array()):
-        found.update(_number_tree(kid))
-    return found
+    """A number tree (the parent tree) flattened: key -> value. RenderError when it is
+    not a tree one could walk at a bounded cost (see `_tree_pairs`)."""
+    pairs = _tree_pairs(node, "/Nums", _MAX_PARENT_ENTRIES)
+    if pairs is None:
+        raise RenderError(
+            "a tagged PDF whose parent tree names a node twice, is deeper than 8 levels or "
+            f"holds more than {_MAX_PARENT_ENTRIES} entries: not one refsheets wrote"
+        )
+    return {int(key): value for key, value in pairs}
+
+
+# The most entries walked in a tagged PDF's trees: a card's /IDTree names its header
+# cells; a parent tree has an entry per page and annotation (a batch is 25 cards).
+_MAX_IDS = 10_000
+_MAX_PARENT_ENTRIES = 100_000
+
+
+def _tree_pairs(node: object, key: str, most: int) -> list[tuple[Any, Any]] | None:
+    """The (key, value) pairs of a name or number tree (`key`: "/Names" or "/Nums"), in
+    order; None if it names a node twice (or itself), is deeper than 8, or holds more
+    than `most` pairs: a forged file's tree, whose walk could otherwise be made to
+    cost without bound (a node named ten times at each of six levels: a million paths
+    through 5 KB)."""
+    pairs: list[tuple[Any, Any]] = []
+    seen: set[tuple[int, int]] = set()
+
+    def walk(node: Dictionary, depth: int) -> bool:
+        if depth > 8 or (node.is_indirect and node.objgen in seen):
+            return False
+        if node.is_indirect:
+            seen.add(node.objgen)
+        items = node.get(key)
+        if isinstance(items, Array):
+            if len(pairs) + len(items) // 2 > most:
+                return False
+            pairs.extend((items[i], items[i + 1]) for i in range(0, len(items) - 1, 2))
+        kids = node.get("/Kids", Array())
+        if not isinstance(kids, Array):
+            return False
+        return all(not isinstance(kid, Dictionary) or walk(kid, depth + 1) for kid in kids)
+
+    return pairs if isinstance(node, Dictionary) and walk(node, 0) else None
 
 
 def mend_weasyprint_tags(pdf: Pdf) -> None:
@@ -406,13 +441,14 @@ def _prefix_ids(element: Dictionary, prefix: str) -> str | None:
 def _ids_by_table(
     root: Dictionary, document: pikepdf.Object, top: list[pikepdf.Object]
 ) -> list[tuple[Dictionary, Dictionary]] | None:
-    """Each element the /IDTree of `root` lists, with the (outermost) table it is in; None when the
-    tree has no /IDTree, or an element with an id is not in a table under one of the
-    `top` elements of `document` (then every element is walked)."""
-    id_tree = root.get("/IDTree")
-    values = _name_tree_values(id_tree) if isinstance(id_tree, Dictionary) else None
-    if values is None:
+    """Each element the /IDTree of `root` lists, with the (outermost) table it is in;
+    None when the tree has no /IDTree, one not walked at a bounded cost, or an element
+    with an id not in a table under one of the `top` elements of `document` (then every
+    element is walked)."""
+    pairs = _tree_pairs(root.get("/IDTree"), "/Names", _MAX_IDS)
+    if pairs is None:
         return None
+    values = [value for _, value in pairs]
     tops = {element.objgen for element in top}
     found = []
     for element in values:
@@ -436,34 +472,6 @@ def _ids_by_table(
             return None
         found.append((element, table))
     return found
-
-
-# More ids than a card's tables could hold: such an /IDTree is not walked.
-_MAX_IDS = 10_000
-
-
-def _name_tree_values(node: Dictionary) -> list[object] | None:
-    """The values of a name tree (the /IDTree), in order; None if it names a node
-    twice (or itself), is deeper than 8, or holds more than `_MAX_IDS` values."""
-    values: list[object] = []
-    seen: set[tuple[int, int]] = set()
-
-    def walk(node: Dictionary, depth: int) -> bool:
-        if depth > 8 or (node.is_indirect and node.objgen in seen):
-            return False
-        if node.is_indirect:
-            seen.add(node.objgen)
-        names = node.get("/Names")
-        if isinstance(names, Array):
-            if len(values) + len(names) // 2 > _MAX_IDS:
-                return False
-            values.extend(names[i + 1] for i in range(0, len(names) - 1, 2))
-        kids = node.get("/Kids", Array())
-        if not isinstance(kids, Array):
-            return False
-        return all(not isinstance(kid, Dictionary) or walk(kid, depth + 1) for kid in kids)
-
-    return values if walk(node, 0) else None
 
 
 def _copy(target: Pdf, source: Pdf, obj: pikepdf.Object) -> pikepdf.Object:
