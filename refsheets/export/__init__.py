@@ -825,9 +825,8 @@ def _render_cards(
             # the display's own thread when the child forked) is this process's alone.
             nonlocal silenced
             silenced = silent
-            with _old_objects_frozen():
-                for arg in args:
-                    _store_all(store, _render_batch(arg))
+            for arg in args:
+                _store_all(store, _render_batch(arg))
 
         def collect() -> bool:
             for fmt in formats:
@@ -837,14 +836,15 @@ def _render_cards(
             return True
 
         return data, counts, Late(render, collect)
-    with _old_objects_frozen():
-        if jobs == 1 or len(args) <= 1 or few:
-            if not few:  # with a card or two, `meanwhile` is the caller's to run after
-                meanwhile()
-            for arg in args:
-                _store_all(store, _render_batch(arg))
-        else:
-            _render_shared(args, jobs, store, meanwhile)
+    # (The objects there were before are frozen for the collector meanwhile: the
+    # caller, `_export_locked`, makes each annex within `_old_objects_frozen`.)
+    if jobs == 1 or len(args) <= 1 or few:
+        if not few:  # with a card or two, `meanwhile` is the caller's to run after
+            meanwhile()
+        for arg in args:
+            _store_all(store, _render_batch(arg))
+    else:
+        _render_shared(args, jobs, store, meanwhile)
     if args and not few:
         _trim_heap()  # what this process's own batches left, before the annexes
     return data, counts, None
